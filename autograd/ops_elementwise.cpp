@@ -1,0 +1,102 @@
+// Unary ops, broadcasting binary ops and scale: forward and backward side by side.
+#include "autograd/ops.h"
+#include "kernels/backend.h"
+
+namespace comet::ag {
+namespace {
+
+// How b broadcasts onto a (see ops.h), or an error naming both shapes.
+Broadcast broadcast_mode(const char* op, const Tensor& a, const Tensor& b) {
+  if (b.shape() == a.shape()) return Broadcast::Full;
+  if (b.numel() == 1) return Broadcast::Scalar;
+  const Shape& s = b.shape();
+  if (a.ndim() >= 1 && ((s.size() == 1 && s[0] == a.cols()) || (s.size() == 2 && s[0] == 1 && s[1] == a.cols())))
+    return Broadcast::Row;
+  if (a.ndim() >= 2 && s.size() == 2 && s[0] == a.rows() && s[1] == 1) return Broadcast::Col;
+  throw Error(fmt::format("{}: cannot broadcast {} onto {} (allowed: same shape, [C], [1, C], [R, 1], one element)",
+                          op, shape_str(b.shape()), shape_str(a.shape())));
+}
+
+const char* binary_name(Binary op) {
+  switch (op) {
+    case Binary::Add: return "add";
+    case Binary::Sub: return "sub";
+    case Binary::Mul: return "mul";
+    case Binary::Div: return "div";
+  }
+  return "binary";
+}
+
+const char* unary_name(Unary op) {
+  switch (op) {
+    case Unary::Relu: return "relu";
+    case Unary::Sigmoid: return "sigmoid";
+    case Unary::Tanh: return "tanh";
+    case Unary::Exp: return "exp";
+    case Unary::Log: return "log";
+    case Unary::Softplus: return "softplus";
+  }
+  return "unary";
+}
+
+}  // namespace
+
+Var unary(Unary op, const Var& x) {
+  const Tensor& X = x.value();
+  Tensor Y = empty_like(X);
+  COMET_DISPATCH_FLOAT(X.dtype(), unary_name(op), [&] {
+    COMET_KERNEL(unary<scalar_t>)(op, X.numel(), X.data<scalar_t>(), Y.data<scalar_t>());
+  });
+  return record(unary_name(op), Y, {x}, [op, Y](Node& self) {
+    const Tensor& X = self.inputs[0]->value;
+    Tensor GX = empty_like(X);
+    COMET_DISPATCH_FLOAT(X.dtype(), "unary backward", [&] {
+      COMET_KERNEL(unary_backward<scalar_t>)(op, X.numel(), X.data<scalar_t>(), Y.data<scalar_t>(),
+                                             self.grad.data<scalar_t>(), GX.data<scalar_t>());
+    });
+    accumulate_grad(*self.inputs[0], GX);
+  });
+}
+
+Var binary(Binary op, const Var& a, const Var& b) {
+  const Tensor &A = a.value(), &B = b.value();
+  const char* name = binary_name(op);
+  COMET_CHECK(A.dtype() == B.dtype(), "{}: dtypes differ ({} {} vs {} {})", name, shape_str(A.shape()),
+              dtype_name(A.dtype()), shape_str(B.shape()), dtype_name(B.dtype()));
+  const Broadcast bc = broadcast_mode(name, A, B);
+  Tensor C = empty_like(A);
+  COMET_DISPATCH_FLOAT(A.dtype(), name, [&] {
+    COMET_KERNEL(binary<scalar_t>)(op, bc, A.rows(), A.cols(), A.data<scalar_t>(), B.data<scalar_t>(),
+                                   C.data<scalar_t>());
+  });
+  return record(name, C, {a, b}, [op, bc](Node& self) {
+    const Tensor &A = self.inputs[0]->value, &B = self.inputs[1]->value;
+    Tensor GA = self.needs(0) ? empty_like(A) : Tensor();
+    Tensor GB = self.needs(1) ? empty_like(B) : Tensor();
+    COMET_DISPATCH_FLOAT(A.dtype(), "binary backward", [&] {
+      COMET_KERNEL(binary_backward<scalar_t>)(op, bc, A.rows(), A.cols(), A.data<scalar_t>(), B.data<scalar_t>(),
+                                              self.grad.data<scalar_t>(),
+                                              GA.defined() ? GA.data<scalar_t>() : nullptr,
+                                              GB.defined() ? GB.data<scalar_t>() : nullptr);
+    });
+    if (GA.defined()) accumulate_grad(*self.inputs[0], GA);
+    if (GB.defined()) accumulate_grad(*self.inputs[1], GB);
+  });
+}
+
+Var scale(const Var& x, double alpha) {
+  const Tensor& X = x.value();
+  Tensor Y = empty_like(X);
+  COMET_DISPATCH_FLOAT(X.dtype(), "scale", [&] {
+    COMET_KERNEL(scale<scalar_t>)(X.numel(), scalar_t(alpha), X.data<scalar_t>(), Y.data<scalar_t>());
+  });
+  return record("scale", Y, {x}, [alpha](Node& self) {
+    Tensor GX = empty_like(self.grad);
+    COMET_DISPATCH_FLOAT(GX.dtype(), "scale backward", [&] {
+      COMET_KERNEL(scale<scalar_t>)(GX.numel(), scalar_t(alpha), self.grad.data<scalar_t>(), GX.data<scalar_t>());
+    });
+    accumulate_grad(*self.inputs[0], GX);
+  });
+}
+
+}  // namespace comet::ag

@@ -1,0 +1,89 @@
+// The tape: recording, gradient accumulation and the backward walk.
+#include "autograd/var.h"
+
+#include <unordered_set>
+
+#include "kernels/elementwise.h"
+
+namespace comet::ag {
+namespace {
+thread_local bool g_grad_enabled = true;
+}
+
+Var::Var(Tensor value, bool requires_grad) : node_(std::make_shared<Node>()) {
+  COMET_CHECK(value.defined(), "Var: undefined tensor");
+  COMET_CHECK(!requires_grad || value.dtype() == DType::F32 || value.dtype() == DType::F64,
+              "Var: only floating tensors can require a gradient (got {} of shape {})", dtype_name(value.dtype()),
+              shape_str(value.shape()));
+  node_->value = std::move(value);
+  node_->requires_grad = requires_grad;
+}
+
+bool grad_enabled() { return g_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+Var record(const char* op, Tensor out, std::vector<Var> inputs, BackwardFn backward) {
+  auto node = std::make_shared<Node>();
+  node->value = std::move(out);
+  node->op = op;
+  if (!g_grad_enabled) return Var(node);
+  bool any = false;
+  for (const Var& v : inputs) any = any || v.requires_grad();
+  if (!any) return Var(node);
+  node->requires_grad = true;
+  node->inputs.reserve(inputs.size());
+  for (const Var& v : inputs) node->inputs.push_back(v.node());
+  node->backward = std::move(backward);
+  return Var(node);
+}
+
+void accumulate_grad(Node& node, const Tensor& g) {
+  COMET_CHECK(g.shape() == node.value.shape() && g.dtype() == node.value.dtype(),
+              "backward of {}: gradient {} {} does not match value {} {}", node.op, shape_str(g.shape()),
+              dtype_name(g.dtype()), shape_str(node.value.shape()), dtype_name(node.value.dtype()));
+  if (!node.grad.defined()) {
+    node.grad = g.clone();
+    return;
+  }
+  COMET_DISPATCH_FLOAT(g.dtype(), "accumulate_grad", [&] {
+    cpu::axpy<scalar_t>(g.numel(), scalar_t(1), g.data<scalar_t>(), node.grad.data<scalar_t>());
+  });
+}
+
+void backward(const Var& root, const Tensor& seed) {
+  COMET_CHECK(root.defined() && root.requires_grad(),
+              "backward: the root does not require a gradient (no parameter reaches it)");
+  Node& r = *root.node();
+  if (seed.defined()) {
+    accumulate_grad(r, seed);
+  } else {
+    COMET_CHECK(r.value.numel() == 1, "backward: root of shape {} is not a scalar; pass a seed gradient",
+                shape_str(r.value.shape()));
+    accumulate_grad(r, Tensor::full(r.value.shape(), 1.0, r.value.dtype()));
+  }
+  // Iterative post-order DFS gives a topological order (inputs before outputs).
+  std::vector<Node*> order;
+  std::unordered_set<Node*> seen;
+  std::vector<std::pair<Node*, size_t>> stack{{&r, 0}};
+  seen.insert(&r);
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      Node* child = node->inputs[next++].get();
+      if (child->requires_grad && !child->is_leaf() && seen.insert(child).second) stack.push_back({child, 0});
+    } else {
+      order.push_back(node);
+      stack.pop_back();
+    }
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node* node = *it;
+    if (node->grad.defined() && node->backward) node->backward(*node);
+    node->backward = nullptr;  // frees saved tensors
+    node->inputs.clear();
+    if (node != &r) node->grad = Tensor();  // intermediate gradients are not kept
+  }
+}
+
+}  // namespace comet::ag

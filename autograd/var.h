@@ -1,0 +1,83 @@
+// Reverse-mode autograd. A Var is a handle to a Node holding a value, its gradient and, for op outputs,
+// the backward closure that the op recorded next to its forward. backward(loss) walks the nodes reachable
+// from the loss in reverse topological order, accumulates gradients (+=) into nodes that require them,
+// and frees the graph (closures, links, intermediate gradients) as it goes. Ops skip gradients that no
+// input needs, and record nothing under NoGradGuard. Tests: tests/autograd/test_tape.cpp.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace comet::ag {
+
+struct Node;
+using NodePtr = std::shared_ptr<Node>;
+// A backward closure: reads self.grad (the gradient of the loss w.r.t. self.value) and calls
+// accumulate_grad on the inputs that need it.
+using BackwardFn = std::function<void(Node& self)>;
+
+struct Node {
+  Tensor value;
+  Tensor grad;  // undefined until something flows in
+  bool requires_grad = false;
+  const char* op = "leaf";
+  std::vector<NodePtr> inputs;
+  BackwardFn backward;
+
+  bool is_leaf() const { return inputs.empty(); }
+  // Whether input i of this op needs a gradient.
+  bool needs(size_t i) const { return inputs[i]->requires_grad; }
+};
+
+class Var {
+ public:
+  Var() = default;
+  explicit Var(Tensor value, bool requires_grad = false);
+  explicit Var(NodePtr node) : node_(std::move(node)) {}
+
+  bool defined() const { return node_ != nullptr; }
+  const Tensor& value() const { return node_->value; }
+  Tensor& value() { return node_->value; }  // parameters are updated in place by optimizers
+  const Tensor& grad() const { return node_->grad; }
+  Tensor& grad() { return node_->grad; }
+  bool requires_grad() const { return node_->requires_grad; }
+  const Shape& shape() const { return node_->value.shape(); }
+  DType dtype() const { return node_->value.dtype(); }
+  void zero_grad() { node_->grad = Tensor(); }
+  const NodePtr& node() const { return node_; }
+
+ private:
+  NodePtr node_;
+};
+
+// A trainable leaf and a constant leaf.
+inline Var param(Tensor t) { return Var(std::move(t), true); }
+inline Var constant(Tensor t) { return Var(std::move(t), false); }
+
+// Records an op output. If gradients are enabled and some input requires one, the node keeps the inputs and
+// the closure; otherwise it is a constant.
+Var record(const char* op, Tensor out, std::vector<Var> inputs, BackwardFn backward);
+
+// node.grad += g (allocating zeros on first use). g must have node.value's shape and dtype.
+void accumulate_grad(Node& node, const Tensor& g);
+
+// Runs the backward pass from `root`. With no seed the root must have one element and is seeded with 1.
+void backward(const Var& root, const Tensor& seed = Tensor());
+
+bool grad_enabled();
+
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+}  // namespace comet::ag

@@ -1,0 +1,19 @@
+# comet_add_library(NAME DIR DEPS...): a static library from every .cpp in DIR (recursively), exported as
+# comet::<short name>, with the repository root as include root (headers are included as "core/tensor.h").
+function(comet_add_library name dir)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${dir}/*.cpp)
+  add_library(${name} STATIC ${sources})
+  string(REPLACE "comet_" "" short ${name})
+  add_library(comet::${short} ALIAS ${name})
+  set_target_properties(${name} PROPERTIES EXPORT_NAME ${short})
+  target_include_directories(${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+                                            $<INSTALL_INTERFACE:include/comet>)
+  target_link_libraries(${name} PUBLIC ${ARGN})
+  target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>)
+  if(COMET_NATIVE)
+    target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+  endif()
+  install(TARGETS ${name} EXPORT comet-targets ARCHIVE DESTINATION lib)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION include/comet/${dir}
+          FILES_MATCHING PATTERN "*.h")
+endfunction()

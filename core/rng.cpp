@@ -1,0 +1,108 @@
+// Philox-4x32-10 and the tensor fills built on it.
+#include "core/rng.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace comet {
+namespace {
+
+constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
+constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
+
+inline void mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
+  const uint64_t p = static_cast<uint64_t>(a) * b;
+  hi = static_cast<uint32_t>(p >> 32);
+  lo = static_cast<uint32_t>(p);
+}
+
+template <class T, class F>
+void fill(Tensor& t, const char* op, F value_at) {
+  COMET_CHECK(t.dtype() == dtype_of<T>(), "Generator::{}: tensor {} has dtype {}", op, shape_str(t.shape()),
+              dtype_name(t.dtype()));
+  T* p = t.data<T>();
+  const int64_t n = t.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(value_at(i));
+}
+
+template <class F>
+void fill_float(Tensor& t, const char* op, F value_at) {
+  if (t.dtype() == DType::F64) fill<double>(t, op, value_at);
+  else fill<float>(t, op, value_at);
+}
+
+}  // namespace
+
+std::array<uint32_t, 4> philox4x32(uint64_t key, uint64_t counter_hi, uint64_t counter_lo) {
+  uint32_t c0 = static_cast<uint32_t>(counter_lo), c1 = static_cast<uint32_t>(counter_lo >> 32);
+  uint32_t c2 = static_cast<uint32_t>(counter_hi), c3 = static_cast<uint32_t>(counter_hi >> 32);
+  uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
+  for (int round = 0; round < 10; ++round) {
+    uint32_t hi0, lo0, hi1, lo1;
+    mulhilo(kMul0, c0, hi0, lo0);
+    mulhilo(kMul1, c2, hi1, lo1);
+    const uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
+    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+    k0 += kWeyl0;
+    k1 += kWeyl1;
+  }
+  return {c0, c1, c2, c3};
+}
+
+double philox_uniform(uint64_t seed, uint64_t pos) {
+  return (philox4x32(seed, 0, pos)[0] >> 8) * (1.0 / 16777216.0);
+}
+
+double philox_normal(uint64_t seed, uint64_t pos) {
+  const auto w = philox4x32(seed, 1, pos);
+  const double u1 = ((w[0] >> 8) + 1.0) * (1.0 / 16777217.0);  // (0, 1): log is finite
+  const double u2 = (w[1] >> 8) * (1.0 / 16777216.0);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+void Generator::uniform(Tensor& t, double lo, double hi) {
+  const uint64_t base = take(t.numel());
+  fill_float(t, "uniform", [&](int64_t i) { return lo + (hi - lo) * philox_uniform(seed_, base + i); });
+}
+
+void Generator::normal(Tensor& t, double mean, double stddev) {
+  const uint64_t base = take(t.numel());
+  fill_float(t, "normal", [&](int64_t i) { return mean + stddev * philox_normal(seed_, base + i); });
+}
+
+void Generator::bernoulli(Tensor& t, double p) {
+  const uint64_t base = take(t.numel());
+  fill_float(t, "bernoulli", [&](int64_t i) { return philox_uniform(seed_, base + i) < p ? 1.0 : 0.0; });
+}
+
+void Generator::randint(Tensor& t, int64_t lo, int64_t hi) {
+  COMET_CHECK(lo < hi, "Generator::randint: empty range [{}, {})", lo, hi);
+  const uint64_t base = take(t.numel());
+  const uint64_t span = static_cast<uint64_t>(hi - lo);
+  auto value_at = [&](int64_t i) {
+    const auto w = philox4x32(seed_, 2, base + i);
+    const uint64_t r = (static_cast<uint64_t>(w[0]) << 32) | w[1];
+    return lo + static_cast<int64_t>(r % span);
+  };
+  if (t.dtype() == DType::I32) fill<int32_t>(t, "randint", value_at);
+  else fill<int64_t>(t, "randint", value_at);
+}
+
+std::vector<int64_t> Generator::permutation(int64_t n) {
+  const uint64_t base = take(n);
+  std::vector<uint64_t> keys(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto w = philox4x32(seed_, 3, base + i);
+    keys[i] = (static_cast<uint64_t>(w[0]) << 32) | w[1];
+  }
+  std::vector<int64_t> perm(n);
+  std::iota(perm.begin(), perm.end(), 0);
+  std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
+  return perm;
+}
+
+double Generator::next_uniform() { return philox_uniform(seed_, take(1)); }
+
+}  // namespace comet

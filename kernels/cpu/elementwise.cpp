@@ -1,0 +1,136 @@
+// Fast elementwise kernels: OpenMP over contiguous blocks, SIMD-friendly inner loops in the tensor's type.
+// Broadcast reductions in the backward split the work by output element, so no float is accumulated across
+// threads.
+#include "kernels/elementwise.h"
+
+#include <algorithm>
+
+#include "kernels/cpu/parallel.h"
+
+namespace comet::cpu {
+
+template <class T>
+void unary(Unary op, int64_t n, const T* x, T* y) {
+  parallel_for(n, 8, [&](int64_t b, int64_t e) {
+    switch (op) {  // the switch sits outside the loop so each loop body vectorises
+      case Unary::Relu:
+#pragma omp simd
+        for (int64_t i = b; i < e; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+        break;
+      default:
+        for (int64_t i = b; i < e; ++i) y[i] = unary_forward<T>(op, x[i]);
+    }
+  });
+}
+
+template <class T>
+void unary_backward(Unary op, int64_t n, const T* x, const T* y, const T* gy, T* gx) {
+  parallel_for(n, 8, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * unary_derivative<T>(op, x[i], y[i]);
+  });
+}
+
+template <class T>
+void binary(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, T* c) {
+  parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      const T* ai = a + i * cols;
+      T* ci = c + i * cols;
+      const T* bi = bc == Broadcast::Full ? b + i * cols : b;
+      if (bc == Broadcast::Full || bc == Broadcast::Row) {
+        switch (op) {
+          case Binary::Add:
+#pragma omp simd
+            for (int64_t j = 0; j < cols; ++j) ci[j] = ai[j] + bi[j];
+            break;
+          case Binary::Mul:
+#pragma omp simd
+            for (int64_t j = 0; j < cols; ++j) ci[j] = ai[j] * bi[j];
+            break;
+          default:
+            for (int64_t j = 0; j < cols; ++j) ci[j] = binary_forward<T>(op, ai[j], bi[j]);
+        }
+      } else {
+        const T s = bc == Broadcast::Col ? b[i] : b[0];
+        for (int64_t j = 0; j < cols; ++j) ci[j] = binary_forward<T>(op, ai[j], s);
+      }
+    }
+  });
+}
+
+template <class T>
+void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, const T* gc,
+                     T* ga, T* gb) {
+  if (ga) {
+    parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
+      for (int64_t i = r0; i < r1; ++i)
+        for (int64_t j = 0; j < cols; ++j) {
+          const int64_t e = i * cols + j;
+          ga[e] = gc[e] * binary_da<T>(op, a[e], b[broadcast_index(bc, i, j, cols)]);
+        }
+    });
+  }
+  if (!gb) return;
+  auto term = [&](int64_t i, int64_t j) {
+    const int64_t e = i * cols + j;
+    return double(gc[e]) * binary_db<double>(op, a[e], b[broadcast_index(bc, i, j, cols)]);
+  };
+  switch (bc) {
+    case Broadcast::Full:
+      parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
+        for (int64_t i = r0; i < r1; ++i)
+          for (int64_t j = 0; j < cols; ++j) gb[i * cols + j] = static_cast<T>(term(i, j));
+      });
+      break;
+    case Broadcast::Row:  // threads own columns; rows summed in order
+      parallel_for(cols, rows, [&](int64_t c0, int64_t c1) {
+        for (int64_t j = c0; j < c1; ++j) {
+          double s = 0;
+          for (int64_t i = 0; i < rows; ++i) s += term(i, j);
+          gb[j] = static_cast<T>(s);
+        }
+      });
+      break;
+    case Broadcast::Col:
+      parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
+        for (int64_t i = r0; i < r1; ++i) {
+          double s = 0;
+          for (int64_t j = 0; j < cols; ++j) s += term(i, j);
+          gb[i] = static_cast<T>(s);
+        }
+      });
+      break;
+    case Broadcast::Scalar:
+      gb[0] = static_cast<T>(deterministic_sum(rows * cols, [&](int64_t e) { return term(e / cols, e % cols); }));
+      break;
+  }
+}
+
+template <class T>
+void scale(int64_t n, T alpha, const T* x, T* y) {
+  parallel_for(n, 1, [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) y[i] = alpha * x[i];
+  });
+}
+
+template <class T>
+void axpy(int64_t n, T alpha, const T* x, T* y) {
+  parallel_for(n, 1, [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) y[i] += alpha * x[i];
+  });
+}
+
+#define COMET_INSTANTIATE(T)                                                                               \
+  template void unary<T>(Unary, int64_t, const T*, T*);                                                   \
+  template void unary_backward<T>(Unary, int64_t, const T*, const T*, const T*, T*);                      \
+  template void binary<T>(Binary, Broadcast, int64_t, int64_t, const T*, const T*, T*);                   \
+  template void binary_backward<T>(Binary, Broadcast, int64_t, int64_t, const T*, const T*, const T*, T*, T*); \
+  template void scale<T>(int64_t, T, const T*, T*);                                                       \
+  template void axpy<T>(int64_t, T, const T*, T*);
+COMET_INSTANTIATE(float)
+COMET_INSTANTIATE(double)
+#undef COMET_INSTANTIATE
+
+}  // namespace comet::cpu

@@ -1,0 +1,50 @@
+// Loop helpers for CPU kernels. Reductions use fixed-size chunks combined in a fixed order, so a sum does not
+// depend on the thread count (determinism across 1 and N threads), and small loops stay serial.
+#pragma once
+#include <omp.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/threading.h"
+
+namespace comet::cpu {
+
+constexpr int64_t kParallelGrain = 16384;  // elements below which a loop is not worth a parallel region
+constexpr int64_t kReduceChunk = 4096;     // elements per partial sum in deterministic reductions
+
+// f(begin, end) over [0, n) split into contiguous static blocks, one per thread.
+template <class F>
+void parallel_for(int64_t n, int64_t work_per_item, F f) {
+  const int threads = num_threads();
+  if (threads == 1 || n * work_per_item < kParallelGrain || n < 2) {
+    if (n > 0) f(int64_t(0), n);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t b = n * t / nt, e = n * (t + 1) / nt;
+    if (e > b) f(b, e);
+  }
+}
+
+// Sum over i in [0, n) of term(i), accumulated in double per fixed chunk, chunks added in order.
+template <class F>
+double deterministic_sum(int64_t n, F term) {
+  const int64_t chunks = (n + kReduceChunk - 1) / kReduceChunk;
+  std::vector<double> partial(chunks, 0.0);
+  parallel_for(chunks, kReduceChunk, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double s = 0;
+      const int64_t e = std::min(n, (c + 1) * kReduceChunk);
+      for (int64_t i = c * kReduceChunk; i < e; ++i) s += term(i);
+      partial[c] = s;
+    }
+  });
+  double total = 0;
+  for (double p : partial) total += p;
+  return total;
+}
+
+}  // namespace comet::cpu

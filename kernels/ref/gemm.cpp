@@ -1,0 +1,25 @@
+// Reference GEMM: triple loop with double accumulation.
+#include "kernels/gemm.h"
+
+namespace comet::ref {
+
+template <class T>
+void gemm(const GemmArgs<T>& g) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    for (int64_t j = 0; j < g.n; ++j) {
+      double acc = 0;
+      for (int64_t p = 0; p < g.k; ++p) {
+        const double a = g.trans_a ? g.a[p * g.lda + i] : g.a[i * g.lda + p];
+        const double b = g.trans_b ? g.b[j * g.ldb + p] : g.b[p * g.ldb + j];
+        acc += a * b;
+      }
+      T& c = g.c[i * g.ldc + j];
+      c = static_cast<T>(g.alpha * acc + (g.beta == T(0) ? 0.0 : static_cast<double>(g.beta) * c));
+    }
+  }
+}
+
+template void gemm<float>(const GemmArgs<float>&);
+template void gemm<double>(const GemmArgs<double>&);
+
+}  // namespace comet::ref

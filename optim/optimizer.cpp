@@ -1,0 +1,120 @@
+// Optimizer steps and gradient clipping.
+#include "optim/optimizer.h"
+
+#include <cmath>
+
+#include "kernels/cpu/parallel.h"
+
+namespace comet::optim {
+
+Schedule constant_lr(double lr) {
+  return [lr](int64_t) { return lr; };
+}
+
+Schedule warmup_cosine(double lr, int64_t warmup, int64_t total, double final_lr) {
+  COMET_CHECK(warmup >= 0 && total > warmup, "warmup_cosine: need 0 <= warmup < total, got {} and {}", warmup, total);
+  return [=](int64_t step) {
+    if (step <= warmup) return lr * static_cast<double>(step) / static_cast<double>(warmup);
+    const double t = std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(total - warmup));
+    return final_lr + 0.5 * (lr - final_lr) * (1.0 + std::cos(3.141592653589793 * t));
+  };
+}
+
+void Optimizer::step() {
+  ++step_;
+  const double lr = lr_(step_);
+  if (state_.size() < params_.size()) state_.resize(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    ag::Var& p = params_[i];
+    if (!p.grad().defined()) continue;
+    update(i, p.value(), p.grad(), lr);
+  }
+}
+
+void Optimizer::zero_grad() {
+  for (ag::Var& p : params_) p.zero_grad();
+}
+
+Tensor& Optimizer::state(size_t index, int slot) {
+  auto& slots = state_[index];
+  if (static_cast<int>(slots.size()) <= slot) slots.resize(slot + 1);
+  if (!slots[slot].defined()) slots[slot] = zeros_like(params_[index].value());
+  return slots[slot];
+}
+
+Sgd::Sgd(std::vector<ag::Var> params, Schedule lr, SgdOptions opt) : Optimizer(std::move(params), std::move(lr)), opt_(opt) {}
+
+void Sgd::update(size_t index, Tensor& param, const Tensor& grad, double lr) {
+  Tensor* vel = opt_.momentum != 0.0 ? &state(index, 0) : nullptr;
+  COMET_DISPATCH_FLOAT(param.dtype(), "Sgd::step", [&] {
+    scalar_t* p = param.data<scalar_t>();
+    const scalar_t* g = grad.data<scalar_t>();
+    scalar_t* v = vel ? vel->data<scalar_t>() : nullptr;
+    const scalar_t mu = scalar_t(opt_.momentum), wd = scalar_t(opt_.weight_decay), a = scalar_t(lr);
+    cpu::parallel_for(param.numel(), 4, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        scalar_t d = g[i] + wd * p[i];
+        if (v) {
+          v[i] = mu * v[i] + d;
+          d = opt_.nesterov ? d + mu * v[i] : v[i];
+        }
+        p[i] -= a * d;
+      }
+    });
+  });
+}
+
+Adam::Adam(std::vector<ag::Var> params, Schedule lr, AdamOptions opt) : Optimizer(std::move(params), std::move(lr)), opt_(opt) {}
+
+void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr) {
+  Tensor& m_state = state(index, 0);
+  Tensor& v_state = state(index, 1);
+  const double t = static_cast<double>(steps());
+  const double bc1 = 1.0 - std::pow(opt_.beta1, t), bc2 = 1.0 - std::pow(opt_.beta2, t);
+  COMET_DISPATCH_FLOAT(param.dtype(), "Adam::step", [&] {
+    scalar_t* p = param.data<scalar_t>();
+    const scalar_t* g = grad.data<scalar_t>();
+    scalar_t* m = m_state.data<scalar_t>();
+    scalar_t* v = v_state.data<scalar_t>();
+    const scalar_t b1 = scalar_t(opt_.beta1), b2 = scalar_t(opt_.beta2), eps = scalar_t(opt_.eps);
+    const scalar_t step = scalar_t(lr / bc1), inv_bc2 = scalar_t(1.0 / bc2);
+    const scalar_t l2 = opt_.decoupled ? scalar_t(0) : scalar_t(opt_.weight_decay);
+    const scalar_t decay = opt_.decoupled ? scalar_t(1.0 - lr * opt_.weight_decay) : scalar_t(1);
+    cpu::parallel_for(param.numel(), 8, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const scalar_t gi = g[i] + l2 * p[i];
+        m[i] = b1 * m[i] + (scalar_t(1) - b1) * gi;
+        v[i] = b2 * v[i] + (scalar_t(1) - b2) * gi * gi;
+        p[i] = decay * p[i] - step * m[i] / (std::sqrt(v[i] * inv_bc2) + eps);
+      }
+    });
+  });
+}
+
+double clip_grad_norm(const std::vector<ag::Var>& params, double max_norm) {
+  COMET_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got {}", max_norm);
+  double sq = 0;
+  for (const ag::Var& p : params) {
+    if (!p.grad().defined()) continue;
+    const Tensor& g = p.grad();
+    sq += COMET_DISPATCH_FLOAT(g.dtype(), "clip_grad_norm", [&] {
+      const scalar_t* d = g.data<scalar_t>();
+      return cpu::deterministic_sum(g.numel(), [&](int64_t i) { return double(d[i]) * d[i]; });
+    });
+  }
+  const double norm = std::sqrt(sq);
+  if (norm > max_norm) {
+    const double s = max_norm / (norm + 1e-6);
+    for (const ag::Var& p : params) {
+      if (!p.grad().defined()) continue;
+      Tensor g = p.grad();
+      COMET_DISPATCH_FLOAT(g.dtype(), "clip_grad_norm", [&] {
+        scalar_t* d = g.data<scalar_t>();
+        for (int64_t i = 0; i < g.numel(); ++i) d[i] *= scalar_t(s);
+      });
+    }
+  }
+  return norm;
+}
+
+}  // namespace comet::optim

@@ -1,0 +1,65 @@
+// Shared test helpers: the one tolerance rule of the project, |a - b| <= atol + rtol * |ref|, with a failure
+// message that names the worst index, both values and the normalised error; random tensors; shape sets.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/tensor.h"
+
+namespace comet::test {
+
+// Sizes every op is checked on (odd sizes catch remainder loops).
+inline const std::vector<int64_t> kOddSizes = {1, 7, 33, 257};
+
+struct Closeness {
+  bool ok = true;
+  double worst = 0;  // max |a - b| / (atol + rtol |ref|)
+  std::string message;
+};
+
+inline Closeness compare(const Tensor& got, const Tensor& ref, double rtol, double atol) {
+  Closeness c;
+  if (got.shape() != ref.shape()) {
+    c.ok = false;
+    c.message = fmt::format("shape {} vs reference {}", shape_str(got.shape()), shape_str(ref.shape()));
+    return c;
+  }
+  for (int64_t i = 0; i < got.numel(); ++i) {
+    const double a = got.item(i), b = ref.item(i);
+    const double err = std::fabs(a - b) / (atol + rtol * std::fabs(b));
+    if (!(err <= c.worst)) {
+      c.worst = std::isnan(err) ? INFINITY : err;
+      c.message = fmt::format("worst at index {}: got {:.9g}, reference {:.9g}, normalised error {:.3g}", i, a, b, c.worst);
+    }
+  }
+  c.ok = c.worst <= 1.0;
+  return c;
+}
+
+#define COMET_CHECK_CLOSE(GOT, REF, RTOL, ATOL)                                 \
+  do {                                                                          \
+    const auto comet_close_ = ::comet::test::compare((GOT), (REF), (RTOL), (ATOL)); \
+    INFO(comet_close_.message);                                                 \
+    CHECK(comet_close_.ok);                                                     \
+  } while (0)
+
+// Root mean square of a tensor: the scale for "relative" comparisons of values that come out of long sums,
+// where an element can cancel to near 0 while its rounding error is set by the size of its terms.
+inline double rms(const Tensor& t) {
+  double s = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) s += t.item(i) * t.item(i);
+  return t.numel() ? std::sqrt(s / t.numel()) : 0.0;
+}
+
+inline Tensor random_tensor(const Shape& shape, Generator& gen, double lo = -1.0, double hi = 1.0,
+                            DType dtype = DType::F64) {
+  Tensor t = Tensor::empty(shape, dtype);
+  gen.uniform(t, lo, hi);
+  return t;
+}
+
+}  // namespace comet::test
