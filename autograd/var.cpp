@@ -62,23 +62,23 @@ void backward(const Var& root, const Tensor& seed) {
                 shape_str(r.value.shape()));
     accumulate_grad(r, Tensor::full(r.value.shape(), 1.0, r.value.dtype()));
   }
-  // Iterative post-order DFS gives a topological order (inputs before outputs).
-  std::vector<Node*> order;
-  std::unordered_set<Node*> seen;
-  std::vector<std::pair<Node*, size_t>> stack{{&r, 0}};
-  seen.insert(&r);
+  // Iterative post-order DFS gives a topological order (inputs before outputs). The order holds owning pointers:
+  // clearing a node's inputs below must not free a node that is still to be visited.
+  std::vector<NodePtr> order;
+  std::unordered_set<Node*> seen{&r};
+  std::vector<std::pair<NodePtr, size_t>> stack{{root.node(), 0}};
   while (!stack.empty()) {
     auto& [node, next] = stack.back();
     if (next < node->inputs.size()) {
-      Node* child = node->inputs[next++].get();
-      if (child->requires_grad && !child->is_leaf() && seen.insert(child).second) stack.push_back({child, 0});
+      const NodePtr& child = node->inputs[next++];
+      if (child->requires_grad && !child->is_leaf() && seen.insert(child.get()).second) stack.push_back({child, 0});
     } else {
       order.push_back(node);
       stack.pop_back();
     }
   }
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* node = *it;
+    Node* node = it->get();
     if (node->grad.defined() && node->backward) node->backward(*node);
     node->backward = nullptr;  // frees saved tensors
     node->inputs.clear();
