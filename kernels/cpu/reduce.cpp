@@ -1,0 +1,178 @@
+// Fast reductions and row softmax: OpenMP over rows (or column blocks), SIMD inner loops, sums in double.
+// Every output element is summed by one thread in an order fixed by the shape alone (fixed-size chunks added
+// in order), so results are bit-identical for any thread count.
+#include "kernels/reduce.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/cpu/parallel.h"
+
+namespace comet::cpu {
+namespace {
+
+constexpr int64_t kColBlock = 256;  // columns per task when column sums are split by column
+
+// Sum of x[0..n) in double (one SIMD pass).
+template <class T>
+double dsum(const T* x, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += double(x[i]);
+  return s;
+}
+
+// Sum of x[0..n) as chunks of kReduceChunk added in order; the chunks run in parallel when `parallel`.
+template <class T>
+double chunked_sum(const T* x, int64_t n, bool parallel) {
+  const int64_t chunks = (n + kReduceChunk - 1) / kReduceChunk;
+  std::vector<double> partial(chunks, 0.0);
+  auto run = [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      partial[c] = dsum(x + c * kReduceChunk, std::min(n, (c + 1) * kReduceChunk) - c * kReduceChunk);
+  };
+  if (parallel) parallel_for(chunks, kReduceChunk, run);
+  else run(0, chunks);
+  double total = 0;
+  for (double p : partial) total += p;
+  return total;
+}
+
+// y[i] = alpha * sum_j x[i, j]. Few long rows: the chunks of each row run in parallel; otherwise rows do.
+template <class T>
+void row_sums(int64_t rows, int64_t cols, T alpha, const T* x, T* y) {
+  if (rows < 16 && cols > kReduceChunk) {
+    for (int64_t i = 0; i < rows; ++i) y[i] = static_cast<T>(double(alpha) * chunked_sum(x + i * cols, cols, true));
+    return;
+  }
+  parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) y[i] = static_cast<T>(double(alpha) * chunked_sum(x + i * cols, cols, false));
+  });
+}
+
+// acc[j - c0] += sum over rows [r0, r1) of x[i, j] for j in [c0, c1), rows in order.
+template <class T>
+void add_rows(const T* x, int64_t cols, int64_t r0, int64_t r1, int64_t c0, int64_t c1, double* acc) {
+  for (int64_t i = r0; i < r1; ++i) {
+    const T* xi = x + i * cols + c0;
+#pragma omp simd
+    for (int64_t j = 0; j < c1 - c0; ++j) acc[j] += double(xi[j]);
+  }
+}
+
+// y[j] = alpha * sum_i x[i, j]. Wide matrices: threads own blocks of columns and walk all rows. Narrow ones:
+// fixed blocks of rows give partial column sums, added in block order.
+template <class T>
+void col_sums(int64_t rows, int64_t cols, T alpha, const T* x, T* y) {
+  if (cols >= 2 * kColBlock) {
+    const int64_t blocks = (cols + kColBlock - 1) / kColBlock;
+    parallel_for(blocks, rows * kColBlock, [&](int64_t b0, int64_t b1) {
+      std::vector<double> acc(kColBlock);
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t c0 = b * kColBlock, c1 = std::min(cols, c0 + kColBlock);
+        std::fill(acc.begin(), acc.end(), 0.0);
+        add_rows(x, cols, 0, rows, c0, c1, acc.data());
+        for (int64_t j = c0; j < c1; ++j) y[j] = static_cast<T>(double(alpha) * acc[j - c0]);
+      }
+    });
+    return;
+  }
+  const int64_t block_rows = std::max<int64_t>(1, kReduceChunk / std::max<int64_t>(cols, 1));
+  const int64_t blocks = (rows + block_rows - 1) / block_rows;
+  std::vector<double> partial(blocks * cols, 0.0);
+  parallel_for(blocks, block_rows * cols, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      add_rows(x, cols, b * block_rows, std::min(rows, (b + 1) * block_rows), 0, cols, partial.data() + b * cols);
+  });
+  for (int64_t j = 0; j < cols; ++j) {
+    double s = 0;
+    for (int64_t b = 0; b < blocks; ++b) s += partial[b * cols + j];
+    y[j] = static_cast<T>(double(alpha) * s);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void sum_to(Broadcast bc, int64_t rows, int64_t cols, T alpha, const T* x, T* y) {
+  switch (bc) {
+    case Broadcast::Full: scale(rows * cols, alpha, x, y); break;
+    case Broadcast::Row: col_sums(rows, cols, alpha, x, y); break;
+    case Broadcast::Col: row_sums(rows, cols, alpha, x, y); break;
+    case Broadcast::Scalar: y[0] = static_cast<T>(double(alpha) * chunked_sum(x, rows * cols, true)); break;
+  }
+}
+
+template <class T>
+void expand(Broadcast bc, int64_t rows, int64_t cols, T alpha, const T* gy, T* gx) {
+  parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      T* gi = gx + i * cols;
+      if (bc == Broadcast::Full || bc == Broadcast::Row) {
+        const T* src = bc == Broadcast::Full ? gy + i * cols : gy;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) gi[j] = alpha * src[j];
+      } else {
+        const T v = alpha * (bc == Broadcast::Col ? gy[i] : gy[0]);
+        std::fill(gi, gi + cols, v);
+      }
+    }
+  });
+}
+
+template <class T>
+void softmax(bool log_space, int64_t rows, int64_t cols, const T* x, T* y) {
+  parallel_for(rows, 4 * cols, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      const T* xi = x + i * cols;
+      T* yi = y + i * cols;
+      T m = -INFINITY;
+#pragma omp simd reduction(max : m)
+      for (int64_t j = 0; j < cols; ++j) m = std::max(m, xi[j]);
+      for (int64_t j = 0; j < cols; ++j) yi[j] = std::exp(xi[j] - m);
+      const double s = dsum(yi, cols);
+      if (log_space) {
+        const T log_s = static_cast<T>(std::log(s));  // subtracted after m keeps large inputs exact
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) yi[j] = (xi[j] - m) - log_s;
+      } else {
+        const T inv = static_cast<T>(1.0 / s);
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) yi[j] *= inv;
+      }
+    }
+  });
+}
+
+template <class T>
+void softmax_backward(bool log_space, int64_t rows, int64_t cols, const T* y, const T* gy, T* gx) {
+  parallel_for(rows, 2 * cols, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      const T *yi = y + i * cols, *gi = gy + i * cols;
+      T* gxi = gx + i * cols;
+      if (log_space) {
+        const T s = static_cast<T>(dsum(gi, cols));
+        for (int64_t j = 0; j < cols; ++j) gxi[j] = gi[j] - std::exp(yi[j]) * s;
+      } else {
+        double d = 0;
+#pragma omp simd reduction(+ : d)
+        for (int64_t j = 0; j < cols; ++j) d += double(gi[j]) * double(yi[j]);
+        const T s = static_cast<T>(d);
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) gxi[j] = yi[j] * (gi[j] - s);
+      }
+    }
+  });
+}
+
+#define COMET_INSTANTIATE(T)                                                             \
+  template void sum_to<T>(Broadcast, int64_t, int64_t, T, const T*, T*);                \
+  template void expand<T>(Broadcast, int64_t, int64_t, T, const T*, T*);                \
+  template void softmax<T>(bool, int64_t, int64_t, const T*, T*);                       \
+  template void softmax_backward<T>(bool, int64_t, int64_t, const T*, const T*, T*);
+COMET_INSTANTIATE(float)
+COMET_INSTANTIATE(double)
+#undef COMET_INSTANTIATE
+
+}  // namespace comet::cpu
