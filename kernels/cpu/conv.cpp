@@ -1,0 +1,90 @@
+// Fast conv2d and max-pool. conv2d runs the shared per-sample steps of kernels/conv.h with cpu::gemm, the
+// samples split over threads (each thread with its own column buffer; cpu::gemm's own threads only come in
+// when the batch loop runs serially). The weight gradient is summed per fixed chunk of samples (the chunks
+// depend on the batch size only) and the chunks added in order, so the result does not depend on the thread
+// count. Max-pool splits output rows over threads.
+#include <vector>
+
+#include "kernels/conv.h"
+#include "kernels/cpu/parallel.h"
+
+namespace comet::cpu {
+namespace {
+constexpr int64_t kMaxWeightChunks = 16;  // partial weight gradients (bounds the extra memory)
+}
+
+template <class T>
+void conv2d(const ConvGeom& g, int64_t batch, int64_t out_ch, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t ysize = out_ch * g.positions();
+  parallel_for(batch, out_ch * g.patch() * g.positions(), [&](int64_t n0, int64_t n1) {
+    std::vector<T> col(g.patch() * g.positions());
+    for (int64_t n = n0; n < n1; ++n)
+      conv2d_sample<T>(&cpu::gemm<T>, g, out_ch, x + n * g.in_size(), w, bias, y + n * ysize, col.data());
+  });
+}
+
+template <class T>
+void conv2d_backward(const ConvGeom& g, int64_t batch, int64_t out_ch, const T* x, const T* w, const T* gy, T* gx,
+                     T* gw, T* gb) {
+  const int64_t p = g.positions(), ysize = out_ch * p, wsize = out_ch * g.patch();
+  const int64_t chunks = std::max<int64_t>(1, std::min(batch, kMaxWeightChunks));  // zeros when batch == 0
+  std::vector<T> partial(gw ? chunks * wsize : 0);
+  parallel_for(chunks, (batch / chunks) * 2 * wsize * p, [&](int64_t c0, int64_t c1) {
+    std::vector<T> col(g.patch() * p);
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t first = batch * c / chunks, last = batch * (c + 1) / chunks;
+      for (int64_t n = first; n < last; ++n)
+        conv2d_sample_backward<T>(&cpu::gemm<T>, g, out_ch, x + n * g.in_size(), w, gy + n * ysize,
+                                  gx ? gx + n * g.in_size() : nullptr, gw ? partial.data() + c * wsize : nullptr,
+                                  n == first ? T(0) : T(1), col.data());
+    }
+  });
+  if (gw)
+    parallel_for(wsize, chunks, [&](int64_t e0, int64_t e1) {
+      for (int64_t e = e0; e < e1; ++e) {
+        double s = 0;
+        for (int64_t c = 0; c < chunks; ++c) s += partial[c * wsize + e];
+        gw[e] = static_cast<T>(s);
+      }
+    });
+  if (gb)
+    parallel_for(out_ch, batch * p, [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) gb[o] = static_cast<T>(conv_bias_grad(batch, out_ch, p, gy, o));
+    });
+}
+
+template <class T>
+void maxpool2x2(int64_t planes, int64_t h, int64_t w, const T* x, T* y) {
+  const int64_t ow = w / 2;
+  parallel_for(planes * (h / 2), w, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)  // output row r reads input rows 2r and 2r + 1
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        const T* top = x + 2 * r * w + 2 * ox;
+        y[r * ow + ox] = top[window_offset(window_argmax(top, w), w)];
+      }
+  });
+}
+
+template <class T>
+void maxpool2x2_backward(int64_t planes, int64_t h, int64_t w, const T* x, const T* gy, T* gx) {
+  const int64_t ow = w / 2;
+  parallel_for(planes * (h / 2), w, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        const int64_t base = 2 * r * w + 2 * ox;
+        const int best = window_argmax(x + base, w);
+        for (int k = 0; k < 4; ++k) gx[base + window_offset(k, w)] = k == best ? gy[r * ow + ox] : T(0);
+      }
+  });
+}
+
+#define COMET_INSTANTIATE(T)                                                                                    \
+  template void conv2d<T>(const ConvGeom&, int64_t, int64_t, const T*, const T*, const T*, T*);                \
+  template void conv2d_backward<T>(const ConvGeom&, int64_t, int64_t, const T*, const T*, const T*, T*, T*, T*); \
+  template void maxpool2x2<T>(int64_t, int64_t, int64_t, const T*, T*);                                       \
+  template void maxpool2x2_backward<T>(int64_t, int64_t, int64_t, const T*, const T*, T*);
+COMET_INSTANTIATE(float)
+COMET_INSTANTIATE(double)
+#undef COMET_INSTANTIATE
+
+}  // namespace comet::cpu

@@ -1,0 +1,91 @@
+// Fast row-index kernels: rows copied with memcpy and added with SIMD loops. scatter_add_rows counting-sorts
+// the index (kernels/index.h: bucket_rows), then each thread owns a block of destination rows, balanced by
+// source-row count, and sums each row's sources in increasing source order: the result does not depend on
+// the thread count and no float is shared between threads.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/parallel.h"
+#include "kernels/index.h"
+
+namespace comet::cpu {
+namespace {
+
+// out = sum of src rows order[0..count) (zeros when count == 0), in that order.
+template <class T>
+void sum_rows(int64_t d, const T* src, const int64_t* order, int64_t count, T* out) {
+  if (count == 0) {
+    std::fill_n(out, d, T(0));
+    return;
+  }
+  std::memcpy(out, src + order[0] * d, sizeof(T) * d);
+  for (int64_t k = 1; k < count; ++k) {
+    const T* s = src + order[k] * d;
+#pragma omp simd
+    for (int64_t j = 0; j < d; ++j) out[j] += s[j];
+  }
+}
+
+}  // namespace
+
+template <class T>
+void gather_rows(int64_t m, int64_t d, const T* x, const int64_t* index, T* out) {
+  parallel_for(m, d, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) std::memcpy(out + i * d, x + index[i] * d, sizeof(T) * d);
+  });
+}
+
+template <class T>
+void scatter_add_rows(int64_t m, int64_t d, const T* src, const int64_t* index, int64_t num_rows, T* out) {
+  const RowBuckets b = bucket_rows(m, index, num_rows);
+  auto rows = [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      sum_rows(d, src, b.order.data() + b.offsets[r], b.offsets[r + 1] - b.offsets[r], out + r * d);
+  };
+  // Cost of rows [0, r): their source rows plus one per row (zero-filling); strictly increasing in r.
+  const int64_t total = m + num_rows;
+  const int threads = num_threads();
+  if (threads == 1 || total * d < kParallelGrain || num_rows < 2) return rows(0, num_rows);
+  auto row_at_cost = [&](int64_t c) {  // the first r with cost(r) >= c
+    int64_t lo = 0, hi = num_rows;
+    while (lo < hi) {
+      const int64_t mid = (lo + hi) / 2;
+      if (b.offsets[mid] + mid < c) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    rows(row_at_cost(total * t / nt), row_at_cost(total * (t + 1) / nt));
+  }
+}
+
+template <class T>
+void copy_cols(int64_t rows, int64_t width, const T* src, int64_t lds, T* dst, int64_t ldd, bool accumulate) {
+  parallel_for(rows, width, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* s = src + r * lds;
+      T* o = dst + r * ldd;
+      if (!accumulate) {
+        std::memcpy(o, s, sizeof(T) * width);
+        continue;
+      }
+#pragma omp simd
+      for (int64_t j = 0; j < width; ++j) o[j] += s[j];
+    }
+  });
+}
+
+#define COMET_INSTANTIATE(T)                                                                  \
+  template void gather_rows<T>(int64_t, int64_t, const T*, const int64_t*, T*);               \
+  template void scatter_add_rows<T>(int64_t, int64_t, const T*, const int64_t*, int64_t, T*); \
+  template void copy_cols<T>(int64_t, int64_t, const T*, int64_t, T*, int64_t, bool);
+COMET_INSTANTIATE(float)
+COMET_INSTANTIATE(double)
+#undef COMET_INSTANTIATE
+
+}  // namespace comet::cpu
