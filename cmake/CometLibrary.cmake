@@ -1,7 +1,8 @@
-# comet_add_library(NAME DIR DEPS...): a static library from every .cpp in DIR (recursively), exported as
-# comet::<short name>, with the repository root as include root (headers are included as "core/tensor.h").
+# comet_add_library(NAME DIR DEPS...): a static library from every .cpp (and .cu, for the CUDA backend) in DIR
+# (recursively), exported as comet::<short name>, with the repository root as include root (headers are
+# included as "core/tensor.h"); DIR's headers are installed under include/comet/DIR.
 function(comet_add_library name dir)
-  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${dir}/*.cpp)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${dir}/*.cpp ${PROJECT_SOURCE_DIR}/${dir}/*.cu)
   add_library(${name} STATIC ${sources})
   string(REPLACE "comet_" "" short ${name})
   add_library(comet::${short} ALIAS ${name})

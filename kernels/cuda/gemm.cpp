@@ -1,0 +1,60 @@
+// cuBLAS GEMM (see gemm.h). One cuBLAS handle per device, created on first use and never destroyed (cuBLAS
+// calls may share a handle across host threads as long as its configuration does not change).
+#include "kernels/cuda/gemm.h"
+
+#include <array>
+#include <limits>
+#include <mutex>
+
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/cublas_mapping.h"
+
+namespace comet::cuda {
+namespace {
+
+constexpr int kMaxDevices = 64;
+
+cublasHandle_t handle() {
+  static std::mutex mu;
+  static std::array<cublasHandle_t, kMaxDevices> handles{};
+  int device = 0;
+  COMET_CUDA_CHECK(cudaGetDevice(&device), "cuda::gemm: no current CUDA device");
+  COMET_CHECK(device < kMaxDevices, "cuda::gemm: device {} out of range", device);
+  std::lock_guard<std::mutex> lock(mu);
+  if (!handles[device]) COMET_CUBLAS_CHECK(cublasCreate(&handles[device]), "cuda::gemm: cublasCreate on device {}", device);
+  return handles[device];
+}
+
+cublasOperation_t op(bool trans) { return trans ? CUBLAS_OP_T : CUBLAS_OP_N; }
+
+int as_int(int64_t v, const char* what) {
+  COMET_CHECK(v <= std::numeric_limits<int>::max(), "cuda::gemm: {} = {} exceeds cuBLAS's int range", what, v);
+  return static_cast<int>(v);
+}
+
+cublasStatus_t call(cublasHandle_t h, const CublasGemmArgs<float>& c) {
+  return cublasSgemm(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"), as_int(c.k, "k"),
+                     &c.alpha, c.a, as_int(c.lda, "lda"), c.b, as_int(c.ldb, "ldb"), &c.beta, c.c,
+                     as_int(c.ldc, "ldc"));
+}
+
+cublasStatus_t call(cublasHandle_t h, const CublasGemmArgs<double>& c) {
+  return cublasDgemm(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"), as_int(c.k, "k"),
+                     &c.alpha, c.a, as_int(c.lda, "lda"), c.b, as_int(c.ldb, "ldb"), &c.beta, c.c,
+                     as_int(c.ldc, "ldc"));
+}
+
+}  // namespace
+
+template <class T>
+void gemm(const GemmArgs<T>& g) {
+  if (g.m == 0 || g.n == 0) return;
+  const CublasGemmArgs<T> c = to_cublas(g);
+  COMET_CUBLAS_CHECK(call(handle(), c), "cuda::gemm: m={} n={} k={} trans_a={} trans_b={} lda={} ldb={} ldc={}", g.m,
+                     g.n, g.k, g.trans_a, g.trans_b, g.lda, g.ldb, g.ldc);
+}
+
+template void gemm<float>(const GemmArgs<float>&);
+template void gemm<double>(const GemmArgs<double>&);
+
+}  // namespace comet::cuda

@@ -1,0 +1,240 @@
+// Tests of the CUDA backend (kernels/cuda/), compiled only with COMET_WITH_CUDA. Host tests always run: the
+// row-major -> column-major cuBLAS argument mapping is checked against ref::gemm through a CPU emulation of
+// cublas<t>gemm (column-major, op codes, cuBLAS's leading-dimension rules), and the error path of copies
+// without a device. Device tests (copies, cuBLAS GEMM vs cpu::gemm, the unary kernel vs cpu::unary) report
+// "skipped: no CUDA device: <reason>" and return when no device is present. Inputs of the GEMM tests are
+// small integers, so every product and sum is exact and an index or leading-dimension bug is an exact mismatch.
+#ifdef COMET_WITH_CUDA
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "kernels/cuda/cublas_mapping.h"
+#include "kernels/cuda/device.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "test_util.h"
+
+namespace comet {
+namespace {
+
+#define COMET_SKIP_WITHOUT_CUDA()                                    \
+  if (!cuda_available()) {                                           \
+    MESSAGE(("skipped: no CUDA device: " + cuda_status()));          \
+    return;                                                          \
+  }
+
+// Bit-for-bit equality through the project's comparison (an atol of 0 would divide 0 by 0).
+#define COMET_CHECK_EXACT(GOT, WANT) COMET_CHECK_CLOSE(GOT, WANT, 0.0, std::numeric_limits<double>::min())
+
+// cublas<t>gemm emulated on the CPU exactly as cuBLAS reads its arguments: column-major storage (element
+// (i, j) of a matrix with leading dimension ld at [i + j * ld]), op codes per operand, beta == 0 overwrites.
+template <class T>
+void cublas_emulated(const cuda::CublasGemmArgs<T>& c) {
+  CHECK(c.lda >= std::max<int64_t>(1, c.trans_a ? c.k : c.m));
+  CHECK(c.ldb >= std::max<int64_t>(1, c.trans_b ? c.n : c.k));
+  CHECK(c.ldc >= std::max<int64_t>(1, c.m));
+  for (int64_t j = 0; j < c.n; ++j) {
+    for (int64_t i = 0; i < c.m; ++i) {
+      double acc = 0;
+      for (int64_t p = 0; p < c.k; ++p) {
+        const double a = c.trans_a ? c.a[p + i * c.lda] : c.a[i + p * c.lda];
+        const double b = c.trans_b ? c.b[j + p * c.ldb] : c.b[p + j * c.ldb];
+        acc += a * b;
+      }
+      T& out = c.c[i + j * c.ldc];
+      out = static_cast<T>(c.alpha * acc + (c.beta == T(0) ? 0.0 : static_cast<double>(c.beta) * out));
+    }
+  }
+}
+
+// A GEMM problem in row-major storage with padded leading dimensions and integer-valued entries.
+template <class T>
+struct GemmProblem {
+  GemmArgs<T> args;
+  Tensor a, b, c;  // CPU tensors holding the buffers args points into (c is the initial C)
+
+  GemmProblem(bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, T beta, Generator& gen) {
+    const int64_t a_rows = ta ? k : m, a_cols = ta ? m : k;
+    const int64_t b_rows = tb ? n : k, b_cols = tb ? k : n;
+    a = integers({a_rows, a_cols + pad}, gen);
+    b = integers({b_rows, b_cols + pad}, gen);
+    c = integers({m, n + pad}, gen);
+    args.trans_a = ta;
+    args.trans_b = tb;
+    args.m = m;
+    args.n = n;
+    args.k = k;
+    args.alpha = T(2);
+    args.lda = a_cols + pad;
+    args.ldb = b_cols + pad;
+    args.beta = beta;
+    args.ldc = n + pad;
+  }
+
+  static Tensor integers(const Shape& shape, Generator& gen) {
+    Tensor t = Tensor::empty(shape, DType::I64);
+    gen.randint(t, -3, 4);
+    return t.to(dtype_of<T>());
+  }
+
+  // The result of `run` on fresh copies of A, B and the initial C.
+  template <class Run>
+  Tensor result(Run run) const {
+    Tensor out = c.clone();
+    GemmArgs<T> g = args;
+    g.a = a.data<T>();
+    g.b = b.data<T>();
+    g.c = out.data<T>();
+    run(g);
+    return out;
+  }
+};
+
+// Transpose flags and (m, n, k, leading-dimension padding): odd sizes, vectors, k = 0 with unpadded
+// (possibly zero) leading dimensions.
+const std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>> kGemmShapes = {
+    {1, 1, 1, 0}, {7, 33, 5, 3}, {33, 7, 257, 1}, {1, 257, 7, 0}, {257, 1, 33, 2}, {3, 4, 0, 0}, {4, 3, 0, 5}};
+
+template <class Check>
+void for_each_gemm_case(Check check) {
+  for (const bool ta : {false, true}) {
+    for (const bool tb : {false, true}) {
+      for (const auto& [m, n, k, pad] : kGemmShapes) {
+        for (const double beta : {0.0, -1.0}) {
+          CAPTURE(ta);
+          CAPTURE(tb);
+          CAPTURE(m);
+          CAPTURE(n);
+          CAPTURE(k);
+          CAPTURE(pad);
+          CAPTURE(beta);
+          check(ta, tb, m, n, k, pad, beta);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("cuBLAS argument mapping reproduces the row-major GEMM (CPU emulation of cuBLAS)", T, float,
+                   double) {
+  Generator gen(11);
+  for_each_gemm_case([&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, double beta) {
+    const GemmProblem<T> p(ta, tb, m, n, k, pad, static_cast<T>(beta), gen);
+    const Tensor want = p.result([](const GemmArgs<T>& g) { ref::gemm(g); });
+    const Tensor got = p.result([](const GemmArgs<T>& g) { cublas_emulated(cuda::to_cublas(g)); });
+    COMET_CHECK_EXACT(got, want);
+  });
+}
+
+TEST_CASE("cuBLAS mapping swaps the operands, their transpose flags and m with n") {
+  GemmArgs<float> g;
+  const float a = 0, b = 0;
+  float c = 0;
+  g.trans_a = true;
+  g.m = 2;
+  g.n = 3;
+  g.k = 4;
+  g.a = &a;
+  g.lda = 2;
+  g.b = &b;
+  g.ldb = 3;
+  g.c = &c;
+  g.ldc = 5;
+  const cuda::CublasGemmArgs<float> m = cuda::to_cublas(g);
+  CHECK(m.a == &b);
+  CHECK(m.b == &a);
+  CHECK(!m.trans_a);
+  CHECK(m.trans_b);
+  CHECK(m.m == 3);
+  CHECK(m.n == 2);
+  CHECK(m.k == 4);
+  CHECK(m.lda == 3);
+  CHECK(m.ldb == 2);
+  CHECK(m.ldc == 5);
+}
+
+TEST_CASE("cuda status and the copy error without a device") {
+  const std::string status = cuda_status();
+  CHECK(!status.empty());
+  CHECK(cuda_available() == (cuda_device_count() > 0));
+  if (cuda_available()) return;
+  MESSAGE(("no CUDA device: " + status));
+  const Tensor t = Tensor::zeros({2, 3});
+  try {
+    to_device(t, Device::CUDA);
+    FAIL("to_device succeeded without a CUDA device");
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(what.find("[2, 3]") != std::string::npos);
+    CHECK(what.find(": ") != std::string::npos);
+  }
+}
+
+TEST_CASE("to_device round trip CPU -> CUDA -> CPU") {
+  COMET_SKIP_WITHOUT_CUDA();
+  Generator gen(3);
+  for (const DType dtype : {DType::F32, DType::F64}) {
+    for (const int64_t n : test::kOddSizes) {
+      const Tensor host = test::random_tensor({n, 3}, gen, -1, 1, dtype);
+      const Tensor dev = to_device(host, Device::CUDA);
+      CHECK(dev.device() == Device::CUDA);
+      CHECK(dev.shape() == host.shape());
+      CHECK(to_device(dev, Device::CUDA).storage().get() == dev.storage().get());  // no copy
+      const Tensor back = to_device(dev, Device::CPU);
+      CHECK(back.device() == Device::CPU);
+      COMET_CHECK_EXACT(back, host);
+      // A row slice (non-zero offset) copies only its rows.
+      const Tensor rows = host.slice_rows(n / 2, n);
+      COMET_CHECK_EXACT(to_device(to_device(rows, Device::CUDA), Device::CPU), rows);
+    }
+  }
+  const Tensor empty = Tensor::zeros({0, 4});
+  CHECK(to_device(to_device(empty, Device::CUDA), Device::CPU).shape() == empty.shape());
+}
+
+TEST_CASE_TEMPLATE("cuBLAS GEMM matches cpu::gemm", T, float, double) {
+  COMET_SKIP_WITHOUT_CUDA();
+  Generator gen(5);
+  for_each_gemm_case([&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, double beta) {
+    const GemmProblem<T> p(ta, tb, m, n, k, pad, static_cast<T>(beta), gen);
+    const Tensor want = p.result([](const GemmArgs<T>& g) { cpu::gemm(g); });
+    Tensor a = to_device(p.a, Device::CUDA), b = to_device(p.b, Device::CUDA), c = to_device(p.c, Device::CUDA);
+    GemmArgs<T> g = p.args;
+    g.a = static_cast<const T*>(a.raw());
+    g.b = static_cast<const T*>(b.raw());
+    g.c = static_cast<T*>(c.raw());
+    cuda::gemm(g);
+    COMET_CHECK_EXACT(to_device(c, Device::CPU), want);
+  });
+}
+
+TEST_CASE_TEMPLATE("CUDA unary kernel matches cpu::unary", T, float, double) {
+  COMET_SKIP_WITHOUT_CUDA();
+  Generator gen(7);
+  const double rtol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+  for (const Unary op : {Unary::Relu, Unary::Sigmoid, Unary::Tanh, Unary::Exp, Unary::Log, Unary::Softplus}) {
+    for (const int64_t n : test::kOddSizes) {
+      CAPTURE(static_cast<int>(op));
+      CAPTURE(n);
+      const double lo = op == Unary::Log ? 0.1 : -4.0;
+      const Tensor x = test::random_tensor({n}, gen, lo, 4.0, dtype_of<T>());
+      Tensor want = empty_like(x);
+      cpu::unary(op, n, x.data<T>(), want.data<T>());
+      const Tensor dx = to_device(x, Device::CUDA);
+      Tensor dy = cuda_empty(x.shape(), x.dtype());
+      cuda::unary(op, n, static_cast<const T*>(dx.raw()), static_cast<T*>(dy.raw()));
+      COMET_CHECK_CLOSE(to_device(dy, Device::CPU), want, rtol, rtol);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace comet
+#endif  // COMET_WITH_CUDA
