@@ -1,4 +1,4 @@
-// Thread-count owner: OpenMP gets our count, Eigen gets one thread.
+// Thread-count owner: OpenMP gets our count (one active level: no nested teams), Eigen gets one thread.
 #include "core/threading.h"
 
 #include <omp.h>
@@ -25,6 +25,7 @@ int& current() {
   static int n = [] {
     const int t = initial_threads();
     omp_set_num_threads(t);
+    omp_set_max_active_levels(1);  // kernels called inside our parallel regions run serially
     Eigen::setNbThreads(1);
     return t;
   }();

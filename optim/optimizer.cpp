@@ -36,10 +36,10 @@ void Optimizer::zero_grad() {
 }
 
 Tensor& Optimizer::state(size_t index, int slot) {
-  auto& slots = state_[index];
-  if (static_cast<int>(slots.size()) <= slot) slots.resize(slot + 1);
-  if (!slots[slot].defined()) slots[slot] = zeros_like(params_[index].value());
-  return slots[slot];
+  COMET_CHECK(slot >= 0 && slot < kStateSlots, "Optimizer::state: slot {} out of range", slot);
+  Tensor& s = state_[index][slot];
+  if (!s.defined()) s = zeros_like(params_[index].value());
+  return s;
 }
 
 Sgd::Sgd(std::vector<ag::Var> params, Schedule lr, SgdOptions opt) : Optimizer(std::move(params), std::move(lr)), opt_(opt) {}

@@ -3,6 +3,7 @@
 // skipped. Updates run in the parameter's dtype with OpenMP over elements (no reductions, so they are
 // deterministic at any thread count). Tests: tests/optim/test_optim.cpp (steps worked out by hand).
 #pragma once
+#include <array>
 #include <functional>
 #include <vector>
 
@@ -30,14 +31,15 @@ class Optimizer {
 
  protected:
   virtual void update(size_t index, Tensor& param, const Tensor& grad, double lr) = 0;
-  // Per-parameter state buffer `slot` (zero-initialised on first use).
+  // Per-parameter state buffer `slot` < kStateSlots (zero-initialised on first use).
+  static constexpr int kStateSlots = 2;
   Tensor& state(size_t index, int slot);
 
  private:
   std::vector<ag::Var> params_;
   Schedule lr_;
   int64_t step_ = 0;
-  std::vector<std::vector<Tensor>> state_;
+  std::vector<std::array<Tensor, kStateSlots>> state_;
 };
 
 struct SgdOptions {

@@ -1,0 +1,64 @@
+// Tensor core: shapes, views, copies, dtype conversion, alignment, error messages, allocator reuse.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace comet {
+
+TEST_CASE("tensor shapes, strides and views") {
+  Tensor t = Tensor::from_vector<float>({2, 3, 4}, std::vector<float>(24, 1.0f));
+  CHECK(t.numel() == 24);
+  CHECK(t.strides() == Shape{12, 4, 1});
+  CHECK(t.rows() == 6);
+  CHECK(t.cols() == 4);
+  CHECK(t.dim(-1) == 4);
+  CHECK(reinterpret_cast<uintptr_t>(t.raw()) % 64 == 0);
+
+  Tensor r = t.reshape({6, -1});
+  CHECK(r.shape() == Shape{6, 4});
+  r.data<float>()[5] = 7.0f;  // a view shares storage
+  CHECK(t.data<float>()[5] == 7.0f);
+
+  Tensor s = t.slice_rows(1, 2);
+  CHECK(s.shape() == Shape{1, 3, 4});
+  CHECK(s.data<float>() == t.data<float>() + 12);
+
+  Tensor c = t.clone();
+  c.data<float>()[5] = 1.0f;
+  CHECK(t.data<float>()[5] == 7.0f);
+
+  Tensor scalar = Tensor::full({}, 2.5, DType::F64);
+  CHECK(scalar.numel() == 1);
+  CHECK(scalar.item() == 2.5);
+  CHECK(Tensor::zeros({0, 5}).numel() == 0);
+}
+
+TEST_CASE("dtype conversion and access checks") {
+  Tensor i = Tensor::from_vector<int64_t>({3}, {1, -2, 3});
+  Tensor f = i.to(DType::F32);
+  CHECK(f.data<float>()[1] == -2.0f);
+  CHECK_THROWS_WITH_AS(i.data<float>(), doctest::Contains("accessed as f32"), Error);
+  CHECK_THROWS_WITH_AS(i.reshape({2, 2}), doctest::Contains("cannot reshape [3]"), Error);
+  CHECK_THROWS_WITH_AS(i.slice_rows(2, 4), doctest::Contains("[2, 4) out of bounds for shape [3]"), Error);
+  CHECK_THROWS_WITH_AS(Tensor::from_vector<float>({2, 2}, {1, 2, 3}), doctest::Contains("needs 4 values, got 3"),
+                       Error);
+  CHECK_THROWS_WITH_AS(check_shape("linear", f, {3, 1}, "bias"),
+                       doctest::Contains("linear: bias expected shape [3, 1], got [3]"), Error);
+}
+
+TEST_CASE("the caching allocator reuses freed blocks") {
+  void* first = nullptr;
+  {
+    Tensor a = Tensor::empty({1000, 1000});
+    first = a.raw();
+  }
+  const auto before = cpu_allocator_stats();
+  Tensor b = Tensor::empty({1000, 1000});
+  CHECK(b.raw() == first);
+  CHECK(cpu_allocator_stats().cached + 4000000 <= before.cached + 64);
+  CHECK(cpu_allocator_stats().in_use >= 4000000);
+}
+
+}  // namespace comet
