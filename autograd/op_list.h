@@ -10,7 +10,8 @@ inline constexpr const char* kOpNames[] = {
     "sum",      "mean",          "softmax",       "log_softmax",  "mse",         "masked_mse",
     "bce_with_logits",           "cross_entropy", "gather_rows",  "scatter_add_rows",
     "embedding", "concat_cols",  "split_cols",    "reshape",      "flatten",     "dropout",
-    "conv2d",   "maxpool2x2",
+    "conv2d",   "maxpool2x2",    "bmm",           "transpose",    "smooth_step", "tree_probs",
+    "prior_softmax", "grouped_linear",
 };
 
 }  // namespace comet::ag

@@ -10,12 +10,17 @@
 #include "autograd/var.h"
 #include "core/rng.h"
 #include "kernels/elementwise.h"
+#include "kernels/gate_math.h"
 
 namespace comet::ag {
 
 // ---- ops_linalg.cpp
 // op(a) @ op(b) for 2-D a, b.
 Var matmul(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);
+// Batched product: a [G, M, K] @ b [G, K, N] -> [G, M, N].
+Var bmm(const Var& a, const Var& b);
+// 2-D transpose (a copy).
+Var transpose(const Var& x);
 
 // ---- ops_elementwise.cpp
 Var unary(Unary op, const Var& x);
@@ -73,5 +78,19 @@ Var dropout(const Var& x, double p, Generator& gen, bool training);
 Var conv2d(const Var& x, const Var& weight, const std::optional<Var>& bias, int64_t pad);
 // 2x2 max-pool with stride 2 (H and W must be even); ties go to the first element in row-major order.
 Var maxpool2x2(const Var& x);
+
+// ---- ops_gate.cpp (the gates' building blocks; math in kernels/gate_math.h)
+// Smooth-step S_gamma elementwise (exact 0 / 1 outside the band, zero gradient there).
+Var smooth_step(const Var& x, double gamma);
+// Leaf reach probabilities of a routing tree: s [..., tree.num_activations] -> p [..., tree.num_leaves].
+Var tree_probs(const Var& s, const RoutingTree& tree);
+// Row-wise joint softmax with a prior: a, p [..., C] -> w = p exp(a) / sum(p exp(a)) = softmax(a + log p), exactly 0
+// where p = 0; the gradient w.r.t. p is finite there too.
+Var prior_softmax(const Var& a, const Var& p);
+
+// ---- ops_moe.cpp (the sparse MoE's expert compute; kernels in kernels/grouped_gemm.h)
+// Rows [offsets[e], offsets[e+1]) of x [M, in] go through expert e: y = x W_e + b_e, with W [n, in, out],
+// b [n, out], offsets n + 1 non-decreasing entries from 0 to M. Experts with no rows get zero gradients.
+Var grouped_linear(const Var& x, const Var& w, const Var& b, const std::vector<int64_t>& offsets);
 
 }  // namespace comet::ag

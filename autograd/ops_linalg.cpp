@@ -1,20 +1,31 @@
-// matmul: forward and backward (dA = dC op(B)^T, dB = op(A)^T dC, with the transposes folded into GEMM flags).
+// matmul, bmm and transpose: forward and backward (dA = dC op(B)^T, dB = op(A)^T dC, with the transposes folded
+// into GEMM flags).
 #include "autograd/ops.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/gemm.h"
 
 namespace comet::ag {
 namespace {
 
+// C = op(A) op(B) for `batch` row-major matrices stored back to back (A: a_rows x a_cols each, etc.).
 template <class T>
-void gemm_call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const Tensor& a, const Tensor& b, Tensor& c,
-               T beta = 0) {
-  GemmArgs<T> g;
-  g.trans_a = ta; g.trans_b = tb; g.m = m; g.n = n; g.k = k;
-  g.a = a.data<T>(); g.lda = a.cols();
-  g.b = b.data<T>(); g.ldb = b.cols();
-  g.beta = beta; g.c = c.data<T>(); g.ldc = c.cols();
-  COMET_KERNEL(gemm<T>)(g);
+void gemm_call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t a_cols, const T* b,
+               int64_t b_cols, T* c, int64_t batch = 1) {
+  const int64_t a_size = m * k, b_size = k * n, c_size = m * n;
+  for (int64_t i = 0; i < batch; ++i) {
+    GemmArgs<T> g;
+    g.trans_a = ta; g.trans_b = tb; g.m = m; g.n = n; g.k = k;
+    g.a = a + i * a_size; g.lda = a_cols;
+    g.b = b + i * b_size; g.ldb = b_cols;
+    g.beta = 0; g.c = c + i * c_size; g.ldc = n;
+    COMET_KERNEL(gemm<T>)(g);
+  }
+}
+
+template <class T>
+void gemm_call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const Tensor& a, const Tensor& b, Tensor& c) {
+  gemm_call<T>(ta, tb, m, n, k, a.data<T>(), a.cols(), b.data<T>(), b.cols(), c.data<T>());
 }
 
 }  // namespace
@@ -47,6 +58,60 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
       }
     });
   });
+}
+
+Var bmm(const Var& a, const Var& b) {
+  const Tensor &A = a.value(), &B = b.value();
+  COMET_CHECK(A.ndim() == 3 && B.ndim() == 3 && A.dim(0) == B.dim(0) && A.dim(2) == B.dim(1) && A.dtype() == B.dtype(),
+              "bmm: need [G, M, K] and [G, K, N] of one dtype, got {} {} and {} {}", shape_str(A.shape()),
+              dtype_name(A.dtype()), shape_str(B.shape()), dtype_name(B.dtype()));
+  const int64_t g = A.dim(0), m = A.dim(1), k = A.dim(2), n = B.dim(2);
+  Tensor C = Tensor::empty({g, m, n}, A.dtype());
+  COMET_DISPATCH_FLOAT(A.dtype(), "bmm", [&] {
+    gemm_call<scalar_t>(false, false, m, n, k, A.data<scalar_t>(), k, B.data<scalar_t>(), n, C.data<scalar_t>(), g);
+  });
+  return record("bmm", C, {a, b}, [g, m, n, k](Node& self) {
+    const Tensor &A = self.inputs[0]->value, &B = self.inputs[1]->value, &G = self.grad;
+    COMET_DISPATCH_FLOAT(G.dtype(), "bmm backward", [&] {
+      const scalar_t *pa = A.data<scalar_t>(), *pb = B.data<scalar_t>(), *pg = G.data<scalar_t>();
+      if (self.needs(0)) {  // dA_i = G_i B_i^T
+        Tensor dA = empty_like(A);
+        for (int64_t i = 0; i < g; ++i)
+          gemm_call<scalar_t>(false, true, m, k, n, pg + i * m * n, n, pb + i * k * n, n, dA.data<scalar_t>() + i * m * k);
+        accumulate_grad(*self.inputs[0], dA);
+      }
+      if (self.needs(1)) {  // dB_i = A_i^T G_i
+        Tensor dB = empty_like(B);
+        for (int64_t i = 0; i < g; ++i)
+          gemm_call<scalar_t>(true, false, k, n, m, pa + i * m * k, k, pg + i * m * n, n, dB.data<scalar_t>() + i * k * n);
+        accumulate_grad(*self.inputs[1], dB);
+      }
+    });
+  });
+}
+
+namespace {
+// out[j, i] = in[i, j] for an r x c matrix (a pure copy: one loop serves the reference and the fast path).
+template <class T>
+void transpose_copy(int64_t r, int64_t c, const T* in, T* out) {
+  cpu::parallel_for(c, r, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j)
+      for (int64_t i = 0; i < r; ++i) out[j * r + i] = in[i * c + j];
+  });
+}
+
+Tensor transposed(const Tensor& X) {
+  Tensor Y = Tensor::empty({X.dim(1), X.dim(0)}, X.dtype());
+  COMET_DISPATCH_FLOAT(X.dtype(), "transpose",
+                       [&] { transpose_copy(X.dim(0), X.dim(1), X.data<scalar_t>(), Y.data<scalar_t>()); });
+  return Y;
+}
+}  // namespace
+
+Var transpose(const Var& x) {
+  COMET_CHECK(x.value().ndim() == 2, "transpose: need a 2-D tensor, got {}", shape_str(x.shape()));
+  return record("transpose", transposed(x.value()), {x},
+                [](Node& self) { accumulate_grad(*self.inputs[0], transposed(self.grad)); });
 }
 
 }  // namespace comet::ag

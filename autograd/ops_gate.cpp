@@ -1,0 +1,76 @@
+// Gate building blocks: smooth-step, routing-tree leaf probabilities, joint softmax with a prior.
+// Forward and backward side by side; kernels in kernels/gate.h.
+#include <memory>
+
+#include "autograd/ops.h"
+#include "kernels/backend.h"
+#include "kernels/gate.h"
+
+namespace comet::ag {
+
+Var smooth_step(const Var& x, double gamma) {
+  COMET_CHECK(gamma > 0, "smooth_step: gamma must be positive, got {}", gamma);
+  const Tensor& X = x.value();
+  Tensor Y = empty_like(X);
+  COMET_DISPATCH_FLOAT(X.dtype(), "smooth_step", [&] {
+    COMET_KERNEL(smooth_step<scalar_t>)(X.numel(), scalar_t(gamma), X.data<scalar_t>(), Y.data<scalar_t>());
+  });
+  return record("smooth_step", Y, {x}, [gamma](Node& self) {
+    const Tensor& X = self.inputs[0]->value;
+    Tensor GX = empty_like(X);
+    COMET_DISPATCH_FLOAT(X.dtype(), "smooth_step backward", [&] {
+      COMET_KERNEL(smooth_step_backward<scalar_t>)(X.numel(), scalar_t(gamma), X.data<scalar_t>(),
+                                                   self.grad.data<scalar_t>(), GX.data<scalar_t>());
+    });
+    accumulate_grad(*self.inputs[0], GX);
+  });
+}
+
+Var tree_probs(const Var& s, const RoutingTree& tree_in) {
+  const Tensor& S = s.value();
+  COMET_CHECK(S.ndim() >= 1 && S.cols() == tree_in.num_activations,
+              "tree_probs: activations of shape {} do not match a tree with {} activations", shape_str(S.shape()),
+              tree_in.num_activations);
+  auto tree = std::make_shared<const RoutingTree>(tree_in);
+  Shape out_shape = S.shape();
+  out_shape.back() = tree->num_leaves;
+  Tensor P = Tensor::empty(out_shape, S.dtype());
+  COMET_DISPATCH_FLOAT(S.dtype(), "tree_probs", [&] {
+    COMET_KERNEL(tree_probs<scalar_t>)(*tree, S.rows(), S.data<scalar_t>(), P.data<scalar_t>());
+  });
+  return record("tree_probs", P, {s}, [tree](Node& self) {
+    const Tensor& S = self.inputs[0]->value;
+    Tensor GS = empty_like(S);
+    COMET_DISPATCH_FLOAT(S.dtype(), "tree_probs backward", [&] {
+      COMET_KERNEL(tree_probs_backward<scalar_t>)(*tree, S.rows(), S.data<scalar_t>(), self.grad.data<scalar_t>(),
+                                                  GS.data<scalar_t>());
+    });
+    accumulate_grad(*self.inputs[0], GS);
+  });
+}
+
+Var prior_softmax(const Var& a, const Var& p) {
+  const Tensor &A = a.value(), &P = p.value();
+  COMET_CHECK(A.same_shape(P) && A.dtype() == P.dtype() && A.ndim() >= 1,
+              "prior_softmax: logits {} {} and prior {} {} must have one shape and dtype", shape_str(A.shape()),
+              dtype_name(A.dtype()), shape_str(P.shape()), dtype_name(P.dtype()));
+  Tensor W = empty_like(A);
+  COMET_DISPATCH_FLOAT(A.dtype(), "prior_softmax", [&] {
+    COMET_KERNEL(prior_softmax<scalar_t>)(A.rows(), A.cols(), A.data<scalar_t>(), P.data<scalar_t>(),
+                                          W.data<scalar_t>());
+  });
+  return record("prior_softmax", W, {a, p}, [W](Node& self) {
+    const Tensor &A = self.inputs[0]->value, &P = self.inputs[1]->value;
+    Tensor GA = self.needs(0) ? empty_like(A) : Tensor();
+    Tensor GP = self.needs(1) ? empty_like(P) : Tensor();
+    COMET_DISPATCH_FLOAT(A.dtype(), "prior_softmax backward", [&] {
+      COMET_KERNEL(prior_softmax_backward<scalar_t>)(
+          A.rows(), A.cols(), A.data<scalar_t>(), P.data<scalar_t>(), W.data<scalar_t>(), self.grad.data<scalar_t>(),
+          GA.defined() ? GA.data<scalar_t>() : nullptr, GP.defined() ? GP.data<scalar_t>() : nullptr);
+    });
+    if (GA.defined()) accumulate_grad(*self.inputs[0], GA);
+    if (GP.defined()) accumulate_grad(*self.inputs[1], GP);
+  });
+}
+
+}  // namespace comet::ag

@@ -1,0 +1,100 @@
+// Fast grouped linear: tiles (expert, block of rows) handed to threads dynamically; each tile is a serial GEMM
+// (nested parallelism is off, core/threading.cpp), so every output element has one writer and a fixed k order.
+#include <omp.h>
+
+#include <vector>
+
+#include "core/threading.h"
+#include "kernels/gemm.h"
+#include "kernels/grouped_gemm.h"
+
+namespace comet::cpu {
+namespace {
+
+constexpr int64_t kRowBlock = 96;  // rows of a tile: a multiple of the micro-kernel's 6 rows
+
+struct Tile {
+  int64_t expert, begin, end;
+};
+
+// Tiles over [offsets[e], offsets[e+1]) (rows of x) or, when `per_expert` is set, over [0, per_expert) for every
+// non-empty expert (rows of W).
+std::vector<Tile> make_tiles(int64_t experts, const int64_t* offsets, int64_t per_expert) {
+  std::vector<Tile> tiles;
+  for (int64_t e = 0; e < experts; ++e) {
+    if (offsets[e + 1] == offsets[e] && per_expert == 0) continue;
+    const int64_t b = per_expert ? 0 : offsets[e], end = per_expert ? per_expert : offsets[e + 1];
+    for (int64_t r = b; r < end; r += kRowBlock) tiles.push_back({e, r, std::min(end, r + kRowBlock)});
+  }
+  return tiles;
+}
+
+template <class F>
+void run_tiles(const std::vector<Tile>& tiles, F f) {
+  const int64_t n = static_cast<int64_t>(tiles.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(num_threads()) if (n > 1)
+  for (int64_t i = 0; i < n; ++i) f(tiles[i]);
+}
+
+}  // namespace
+
+template <class T>
+void grouped_linear(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x, const T* w,
+                    const T* b, T* y) {
+  run_tiles(make_tiles(experts, offsets, 0), [&](const Tile& t) {
+    const int64_t rows = t.end - t.begin;
+    T* yt = y + t.begin * out;
+    const T* bias = b + t.expert * out;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < out; ++j) yt[r * out + j] = bias[j];
+    GemmArgs<T> g;
+    g.m = rows; g.n = out; g.k = in;
+    g.a = x + t.begin * in; g.lda = in; g.b = w + t.expert * in * out; g.ldb = out;
+    g.beta = 1; g.c = yt; g.ldc = out;
+    gemm(g);
+  });
+}
+
+template <class T>
+void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x,
+                             const T* w, const T* gy, T* gx, T* gw, T* gb) {
+  if (gx) {
+    run_tiles(make_tiles(experts, offsets, 0), [&](const Tile& t) {
+      GemmArgs<T> g;
+      g.trans_b = true; g.m = t.end - t.begin; g.n = in; g.k = out;
+      g.a = gy + t.begin * out; g.lda = out; g.b = w + t.expert * in * out; g.ldb = out;
+      g.c = gx + t.begin * in; g.ldc = in;
+      gemm(g);
+    });
+  }
+  if (gw || gb) {
+    // Tiles over W's rows for every expert (empty experts get zeros); the bias sum rides on each expert's first tile.
+    run_tiles(make_tiles(experts, offsets, in), [&](const Tile& t) {
+      const int64_t r0 = offsets[t.expert], rows = offsets[t.expert + 1] - r0;
+      if (gw) {
+        GemmArgs<T> g;
+        g.trans_a = true; g.m = t.end - t.begin; g.n = out; g.k = rows;
+        g.a = x + r0 * in + t.begin; g.lda = in; g.b = gy + r0 * out; g.ldb = out;
+        g.c = gw + (t.expert * in + t.begin) * out; g.ldc = out;
+        gemm(g);
+      }
+      if (gb && t.begin == 0) {
+        T* gbe = gb + t.expert * out;
+        for (int64_t j = 0; j < out; ++j) gbe[j] = T(0);
+        for (int64_t r = r0; r < r0 + rows; ++r)
+          for (int64_t j = 0; j < out; ++j) gbe[j] += gy[r * out + j];
+      }
+    });
+  }
+}
+
+template void grouped_linear<float>(int64_t, const int64_t*, int64_t, int64_t, const float*, const float*,
+                                    const float*, float*);
+template void grouped_linear<double>(int64_t, const int64_t*, int64_t, int64_t, const double*, const double*,
+                                     const double*, double*);
+template void grouped_linear_backward<float>(int64_t, const int64_t*, int64_t, int64_t, const float*, const float*,
+                                             const float*, float*, float*, float*);
+template void grouped_linear_backward<double>(int64_t, const int64_t*, int64_t, int64_t, const double*,
+                                              const double*, const double*, double*, double*, double*);
+
+}  // namespace comet::cpu

@@ -1,0 +1,146 @@
+// The per-element and per-row math of the gate kernels, shared by the reference, CPU and (later) CUDA kernels:
+// the smooth-step S_gamma, routing trees (COMET's heap trees, DSelect-k's binary-code trie) in one array form,
+// and the joint softmax with a prior.
+//
+// Smooth-step (Hazimeh et al. 2020; spec comet.md section 1): exactly 0 for t <= -gamma/2, exactly 1 for
+// t >= gamma/2, the cubic -2t^3/gamma^3 + 3t/(2 gamma) + 1/2 in between; C^1, derivative 0 outside the open band.
+//
+// Internal nodes are numbered so that a parent comes before its children. Node v reads activation s[act[v]]
+// (an entry of the per-tree activation vector) and sends f = s to one child and 1 - s to the other:
+// `left_takes_s` (COMET: going left multiplies by S) or the right child takes s (DSelect-k: bit 1 => S).
+// A child is an internal node (>= 0), a leaf (kLeaf - leaf index, i.e. <= -1) or absent (kNone: the mass is dropped,
+// as for DSelect-k's unreachable codes when n is not a power of two). A tree with no internal node is one leaf.
+// Test: tests/kernels/test_gate_kernels.cpp, tests/autograd/cases_gate.cpp.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/hd.h"
+
+namespace comet {
+
+template <class T>
+COMET_HD T smooth_step(T t, T gamma) {
+  if (t <= -gamma / 2) return T(0);
+  if (t >= gamma / 2) return T(1);
+  return T(-2) * t * t * t / (gamma * gamma * gamma) + T(3) * t / (T(2) * gamma) + T(0.5);
+}
+
+template <class T>
+COMET_HD T smooth_step_derivative(T t, T gamma) {
+  if (t <= -gamma / 2 || t >= gamma / 2) return T(0);
+  return T(3) / (T(2) * gamma) - T(6) * t * t / (gamma * gamma * gamma);
+}
+
+struct RoutingTree {
+  static constexpr int32_t kNone = INT32_MIN;
+  static COMET_HD int32_t leaf_ref(int32_t leaf) { return -1 - leaf; }
+  static COMET_HD bool is_leaf(int32_t child) { return child < 0 && child != kNone; }
+  static COMET_HD int32_t leaf_of(int32_t child) { return -1 - child; }
+
+  int32_t num_leaves = 1;       // experts (slots) the tree routes to
+  int32_t num_activations = 0;  // length of the per-tree activation vector
+  bool left_takes_s = true;
+  std::vector<int32_t> left, right, act;  // one entry per internal node
+
+  int32_t num_nodes() const { return static_cast<int32_t>(act.size()); }
+};
+
+// COMET (spec 3.2): heap ids, node q >= n - 1 is a leaf, leaf experts numbered in depth-first left-to-right order,
+// node q reads activation q, left takes S.
+RoutingTree comet_tree(int32_t num_experts);
+// DSelect-k (spec 2.1): trie over the m = ceil(log2 n) bit MSB-first codes of 0..n-1; a node at depth l reads
+// activation l; bit 1 (right) takes S; codes >= n are absent.
+RoutingTree dselect_trie(int32_t num_experts);
+
+
+// Leaf reach probabilities of one tree for one activation vector s: p[leaf] = product of the factors on its path.
+// Subtrees whose reach probability is exactly 0 are not visited. `reach` is scratch of num_nodes entries.
+template <class Acc, class T>
+COMET_HD void tree_forward_row(const RoutingTree& t, const T* s, T* p, Acc* reach) {
+  for (int32_t i = 0; i < t.num_leaves; ++i) p[i] = T(0);
+  if (t.num_nodes() == 0) {
+    p[0] = T(1);
+    return;
+  }
+  for (int32_t v = 0; v < t.num_nodes(); ++v) reach[v] = Acc(0);
+  reach[0] = Acc(1);
+  for (int32_t v = 0; v < t.num_nodes(); ++v) {  // parents before children
+    if (reach[v] == Acc(0)) continue;
+    const Acc sv = s[t.act[v]];
+    const Acc fl = t.left_takes_s ? sv : Acc(1) - sv;
+    const int32_t child[2] = {t.left[v], t.right[v]};
+    const Acc r[2] = {reach[v] * fl, reach[v] * (Acc(1) - fl)};
+    for (int c = 0; c < 2; ++c) {
+      if (child[c] == RoutingTree::kNone) continue;
+      if (RoutingTree::is_leaf(child[c])) p[RoutingTree::leaf_of(child[c])] = static_cast<T>(r[c]);
+      else reach[child[c]] = r[c];
+    }
+  }
+}
+
+// Gradient of sum(gp * p) w.r.t. s (overwrites gs). Exact for every s, including s at 0 or 1: with R(v) the reach of
+// node v and T(v) = sum over leaves L below v of gp[L] * P(L | v), dL/ds[act v] += +-R(v) (T(left) - T(right)).
+// Scratch: reach and below, num_nodes entries each.
+template <class Acc, class T>
+COMET_HD void tree_backward_row(const RoutingTree& t, const T* s, const T* gp, T* gs, Acc* reach, Acc* below) {
+  for (int32_t a = 0; a < t.num_activations; ++a) gs[a] = T(0);
+  const int32_t n = t.num_nodes();
+  if (n == 0) return;
+  reach[0] = Acc(1);
+  for (int32_t v = 0; v < n; ++v) {
+    const Acc sv = s[t.act[v]];
+    const Acc fl = t.left_takes_s ? sv : Acc(1) - sv;
+    if (t.left[v] >= 0) reach[t.left[v]] = reach[v] * fl;
+    if (t.right[v] >= 0) reach[t.right[v]] = reach[v] * (Acc(1) - fl);
+  }
+  auto child_value = [&](int32_t c) -> Acc {
+    if (c == RoutingTree::kNone) return Acc(0);
+    return RoutingTree::is_leaf(c) ? Acc(gp[RoutingTree::leaf_of(c)]) : below[c];
+  };
+  for (int32_t v = n - 1; v >= 0; --v) {  // children before parents
+    const Acc sv = s[t.act[v]];
+    const Acc fl = t.left_takes_s ? sv : Acc(1) - sv;
+    const Acc tl = child_value(t.left[v]), tr = child_value(t.right[v]);
+    below[v] = fl * tl + (Acc(1) - fl) * tr;
+    const Acc d = reach[v] * (tl - tr);
+    gs[t.act[v]] = static_cast<T>(Acc(gs[t.act[v]]) + (t.left_takes_s ? d : -d));
+  }
+}
+
+// Joint softmax with a prior (COMET's leaf weights, spec 3.3 step 5), one row of c entries:
+//   w_i = p_i exp(a_i) / sum_j p_j exp(a_j)   (= softmax(a + log p), with w_i = 0 exactly where p_i = 0).
+// A row whose p is all 0 gives w = 0.
+template <class Acc, class T>
+COMET_HD void prior_softmax_row(int64_t c, const T* a, const T* p, T* w) {
+  Acc m = Acc(0);
+  bool any = false;
+  for (int64_t i = 0; i < c; ++i)
+    if (p[i] > T(0) && (!any || Acc(a[i]) > m)) { m = a[i]; any = true; }
+  Acc z = Acc(0);
+  for (int64_t i = 0; i < c; ++i) z += p[i] > T(0) ? Acc(p[i]) * std::exp(Acc(a[i]) - m) : Acc(0);
+  for (int64_t i = 0; i < c; ++i)
+    w[i] = p[i] > T(0) ? static_cast<T>(Acc(p[i]) * std::exp(Acc(a[i]) - m) / z) : T(0);
+}
+
+// Backward of prior_softmax for one row: with u = sum_j w_j g_j,
+//   dL/da_i = w_i (g_i - u),   dL/dp_i = exp(a_i - m) / Z' (g_i - u)   (= (w_i / p_i)(g_i - u), finite at p_i = 0),
+// where m and Z' = sum_j p_j exp(a_j - m) are the forward's shift and normaliser. Null ga or gp is skipped.
+template <class Acc, class T>
+COMET_HD void prior_softmax_backward_row(int64_t c, const T* a, const T* p, const T* w, const T* g, T* ga, T* gp) {
+  Acc m = Acc(0), u = Acc(0), z = Acc(0);
+  bool any = false;
+  for (int64_t i = 0; i < c; ++i)
+    if (p[i] > T(0) && (!any || Acc(a[i]) > m)) { m = a[i]; any = true; }
+  for (int64_t i = 0; i < c; ++i) {
+    u += Acc(w[i]) * Acc(g[i]);
+    z += p[i] > T(0) ? Acc(p[i]) * std::exp(Acc(a[i]) - m) : Acc(0);
+  }
+  for (int64_t i = 0; i < c; ++i) {
+    if (ga) ga[i] = static_cast<T>(Acc(w[i]) * (Acc(g[i]) - u));
+    if (gp) gp[i] = any ? static_cast<T>(std::exp(Acc(a[i]) - m) / z * (Acc(g[i]) - u)) : T(0);
+  }
+}
+
+}  // namespace comet

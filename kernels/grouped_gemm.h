@@ -1,0 +1,27 @@
+// Grouped linear layer over expert segments (the sparse MoE's expert compute): rows [offsets[e], offsets[e+1]) of x
+// belong to expert e, and
+//   y[r] = x[r] W_e + b_e,          x [M, in], W [n, in, out], b [n, out], y [M, out].
+// Backward (null outputs skipped; every output overwritten):
+//   gx[r] = gy[r] W_e^T,  gW_e = x_e^T gy_e (inner size = the expert's row count; 0 for an empty segment),
+//   gb_e = sum of gy_e's rows.
+// The fast kernel splits the work into tiles (expert x block of rows, or of W's rows for gW), each computed by
+// one thread with a serial GEMM, so no float sum crosses threads. Tests: tests/kernels/test_grouped_gemm.cpp,
+// tests/autograd/cases_moe.cpp.
+#pragma once
+#include <cstdint>
+
+namespace comet {
+
+#define COMET_GROUPED_DECLS                                                                                  \
+  template <class T>                                                                                         \
+  void grouped_linear(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x, const T* w, \
+                      const T* b, T* y);                                                                     \
+  template <class T>                                                                                         \
+  void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x,    \
+                               const T* w, const T* gy, T* gx, T* gw, T* gb);
+
+namespace ref { COMET_GROUPED_DECLS }
+namespace cpu { COMET_GROUPED_DECLS }
+#undef COMET_GROUPED_DECLS
+
+}  // namespace comet
