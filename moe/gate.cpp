@@ -1,0 +1,73 @@
+// Gate interface helpers: names, factory, permutation, renormalisation, entropy.
+#include "moe/gate.h"
+
+#include "moe/gates.h"
+
+namespace comet::moe {
+
+const char* gate_name(GateKind kind) {
+  switch (kind) {
+    case GateKind::Softmax: return "softmax";
+    case GateKind::TopK: return "topk";
+    case GateKind::Hash: return "hash";
+    case GateKind::DSelectK: return "dselect";
+    case GateKind::Comet: return "comet";
+  }
+  return "?";
+}
+
+GateKind parse_gate_kind(const std::string& name) {
+  for (GateKind k : {GateKind::Softmax, GateKind::TopK, GateKind::Hash, GateKind::DSelectK, GateKind::Comet})
+    if (name == gate_name(k)) return k;
+  throw Error(fmt::format("unknown gate '{}' (expected softmax, topk, hash, dselect or comet)", name));
+}
+
+Gate::Gate(const GateConfig& cfg) : cfg_(cfg) {
+  COMET_CHECK(cfg.experts >= 1, "{} gate: need at least one expert, got {}", gate_name(cfg.kind), cfg.experts);
+  COMET_CHECK(cfg.k >= 1 && cfg.k <= cfg.experts, "{} gate: k = {} must be in [1, n = {}]", gate_name(cfg.kind),
+              cfg.k, cfg.experts);
+  COMET_CHECK(cfg.gamma > 0 && cfg.entropy >= 0 && cfg.zeta >= 0 && cfg.load_balance >= 0,
+              "{} gate: gamma must be > 0 and entropy, zeta, load_balance >= 0 (got {}, {}, {}, {})",
+              gate_name(cfg.kind), cfg.gamma, cfg.entropy, cfg.zeta, cfg.load_balance);
+}
+
+std::vector<ag::Var> Gate::params() {
+  std::vector<ag::Var> out;
+  for (ag::Var* slot : parameter_slots()) out.push_back(*slot);
+  return out;
+}
+
+std::unique_ptr<Gate> make_gate(const GateConfig& cfg, int64_t d, Generator& gen) {
+  switch (cfg.kind) {
+    case GateKind::Softmax: return std::make_unique<SoftmaxGate>(cfg, d, gen);
+    case GateKind::TopK: return std::make_unique<TopKGate>(cfg, d, gen);
+    case GateKind::Hash: return std::make_unique<HashGate>(cfg, gen);
+    case GateKind::DSelectK: return std::make_unique<DSelectGate>(cfg, d, gen);
+    case GateKind::Comet: return std::make_unique<CometGate>(cfg, d, gen);
+  }
+  throw Error("make_gate: unknown gate kind");
+}
+
+ag::Var apply_permutation(const ag::Var& g, const ag::Var* perm) {
+  if (!perm) return g;
+  COMET_CHECK(perm->shape() == Shape({g.shape()[1], g.shape()[1]}),
+              "gate permutation: matrix {} does not fit gate weights {}", shape_str(perm->shape()),
+              shape_str(g.shape()));
+  return ag::matmul(g, *perm);
+}
+
+ag::Var normalize_rows(const ag::Var& g) { return ag::div(g, ag::sum(g, ag::Over::Cols)); }
+
+ag::Var entropy_penalty(const ag::Var& p, double lambda) {
+  ag::Var eps = ag::constant(Tensor::full({1}, 1e-6, p.dtype()));
+  ag::Var plogp = ag::mul(p, ag::log(ag::add(p, eps)));
+  return ag::scale(ag::sum(plogp), -lambda / static_cast<double>(p.shape()[0]));
+}
+
+ag::Var add_losses(const ag::Var& a, const ag::Var& b) {
+  if (!a.defined()) return b;
+  if (!b.defined()) return a;
+  return ag::add(a, b);
+}
+
+}  // namespace comet::moe

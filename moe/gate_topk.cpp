@@ -1,0 +1,106 @@
+// Softmax, Top-k and Hash gates (spec 5.1 - 5.3).
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "moe/gates.h"
+
+namespace comet::moe {
+namespace {
+
+double glorot_bound(int64_t fan_in, int64_t fan_out) { return std::sqrt(6.0 / static_cast<double>(fan_in + fan_out)); }
+
+// Flat indices b * n + e of the k largest entries of each row of h [B, n]; ties go to the lower expert index.
+template <class T>
+std::vector<int64_t> top_k_indices(const T* h, int64_t rows, int64_t n, int64_t k) {
+  std::vector<int64_t> out(rows * k), idx(n);
+  for (int64_t b = 0; b < rows; ++b) {
+    const T* row = h + b * n;
+    std::iota(idx.begin(), idx.end(), 0);
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [row](int64_t x, int64_t y) {
+      return row[x] > row[y] || (row[x] == row[y] && x < y);
+    });
+    std::sort(idx.begin(), idx.begin() + k);  // experts ascending within a sample
+    for (int64_t j = 0; j < k; ++j) out[b * k + j] = b * n + idx[j];
+  }
+  return out;
+}
+
+// The gate's slot weights through the permutation, renormalised when one is applied.
+GateOutput finish(const ag::Var& g, const ag::Var* perm, ag::Var reg = {}) {
+  return {perm ? normalize_rows(apply_permutation(g, perm)) : g, reg};
+}
+
+}  // namespace
+
+SoftmaxGate::SoftmaxGate(const GateConfig& cfg, int64_t d, Generator& gen)
+    : Gate(cfg), logits_(d, cfg.experts, gen, glorot_bound(d, cfg.experts), 0.0) {}
+
+GateOutput SoftmaxGate::forward(const GateInput& in, const ag::Var* perm, bool) {
+  return finish(ag::softmax(logits_(in.x)), perm);
+}
+
+TopKGate::TopKGate(const GateConfig& cfg, int64_t d, Generator& gen)
+    : Gate(cfg), logits_(d, cfg.experts, gen, glorot_bound(d, cfg.experts), 0.0), noise_gen_(gen.seed() ^ 0x5eed) {
+  if (cfg.noisy_topk) noise_.emplace(d, cfg.experts, gen, 0.0, 0.0);  // Shazeer et al. start the noise at zero
+}
+
+std::vector<ag::Var*> TopKGate::parameter_slots() {
+  std::vector<ag::Var*> p{&logits_.weight, &logits_.bias};
+  if (noise_) {
+    p.push_back(&noise_->weight);
+    p.push_back(&noise_->bias);
+  }
+  return p;
+}
+
+GateOutput TopKGate::forward(const GateInput& in, const ag::Var* perm, bool training) {
+  const int64_t B = in.x.shape()[0], n = cfg_.experts, k = cfg_.k;
+  ag::Var h = logits_(in.x);
+  if (noise_ && training) {
+    Tensor z = empty_like(h.value());
+    noise_gen_.normal(z, 0.0, 1.0);
+    h = ag::add(h, ag::mul(ag::constant(z), ag::softplus((*noise_)(in.x))));
+  }
+  const std::vector<int64_t> flat = COMET_DISPATCH_FLOAT(h.dtype(), "topk gate", [&] {
+    return top_k_indices(h.value().data<scalar_t>(), B, n, k);
+  });
+  const Tensor index = Tensor::from_vector<int64_t>({B * k}, flat);
+  ag::Var selected = ag::reshape(ag::gather_rows(ag::reshape(h, {B * n, 1}), index), {B, k});
+  ag::Var weights = ag::reshape(ag::softmax(selected), {B * k, 1});
+  ag::Var g = ag::reshape(ag::scatter_add_rows(weights, index, B * n), {B, n});
+  ag::Var reg;
+  if (cfg_.load_balance > 0 && training) {  // importance loss: CV^2 of the per-expert sums of g
+    ag::Var importance = ag::sum(g, ag::Over::Rows);
+    ag::Var mean = ag::mean(importance);
+    ag::Var centered = ag::sub(importance, mean);
+    ag::Var cv2 = ag::div(ag::mean(ag::mul(centered, centered)), ag::mul(mean, mean));
+    reg = ag::scale(cv2, cfg_.load_balance);
+  }
+  return finish(g, perm, reg);
+}
+
+HashGate::HashGate(const GateConfig& cfg, Generator& gen) : Gate(cfg) {
+  COMET_CHECK(cfg.k == 1, "hash gate: routes each key to one expert (k = 1), got k = {}", cfg.k);
+  COMET_CHECK(cfg.hash_keys && *cfg.hash_keys >= 1, "hash gate: the number of keys (hash_keys) must be set and >= 1");
+  Tensor t = Tensor::empty({*cfg.hash_keys}, DType::I64);
+  gen.randint(t, 0, cfg.experts);
+  table_ = t.to_vector<int64_t>();
+}
+
+GateOutput HashGate::forward(const GateInput& in, const ag::Var* perm, bool) {
+  COMET_CHECK(in.keys.defined() && in.keys.ndim() == 1 && in.keys.dim(0) == in.x.shape()[0],
+              "hash gate: needs one key per sample ([{}]), got {}", in.x.shape()[0],
+              in.keys.defined() ? shape_str(in.keys.shape()) : std::string("none"));
+  const int64_t B = in.keys.dim(0), n = cfg_.experts;
+  Tensor g = Tensor::zeros({B, n}, in.x.dtype());
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t key = static_cast<int64_t>(in.keys.item(b));
+    COMET_CHECK(key >= 0 && key < static_cast<int64_t>(table_.size()), "hash gate: key {} of sample {} not in [0, {})",
+                key, b, table_.size());
+    COMET_DISPATCH_FLOAT(g.dtype(), "hash gate", [&] { g.data<scalar_t>()[b * n + table_[key]] = scalar_t(1); });
+  }
+  return finish(ag::constant(g), perm);
+}
+
+}  // namespace comet::moe

@@ -1,0 +1,63 @@
+// MoE layer: sparse (grouped) and dense (reference) execution.
+#include "moe/moe_layer.h"
+
+#include "kernels/dispatch.h"
+
+namespace comet::moe {
+namespace {
+
+ag::Var dense_path(Experts& experts, const ag::Var& x, const ag::Var& g) {
+  const int64_t n = experts.count();
+  const std::vector<ag::Var> columns = ag::split_cols(g, std::vector<int64_t>(n, 1));
+  ag::Var y;
+  for (int64_t e = 0; e < n; ++e) {
+    ag::Var term = ag::mul(experts.forward_one(e, x), columns[e]);  // column broadcast
+    y = y.defined() ? ag::add(y, term) : term;
+  }
+  return y;
+}
+
+ag::Var sparse_path(Experts& experts, const ag::Var& x, const ag::Var& g) {
+  const int64_t B = x.shape()[0], n = experts.count();
+  const DispatchPlan plan = COMET_DISPATCH_FLOAT(g.dtype(), "moe_forward", [&] {
+    return plan_dispatch(B, n, g.value().data<scalar_t>());
+  });
+  const Tensor sample = Tensor::from_vector<int64_t>({plan.pairs()}, plan.sample);
+  const Tensor flat = Tensor::from_vector<int64_t>({plan.pairs()}, plan.flat);
+  ag::Var rows = ag::gather_rows(x, sample);                                   // [pairs, in], expert-major
+  ag::Var out = experts.forward_grouped(rows, plan.offsets);                   // [pairs, out]
+  ag::Var weight = ag::gather_rows(ag::reshape(g, {B * n, 1}), flat);         // [pairs, 1]
+  return ag::scatter_add_rows(ag::mul(out, weight), sample, B);
+}
+
+}  // namespace
+
+ag::Var moe_forward(Experts& experts, const ag::Var& x, const ag::Var& g, MoePath path) {
+  COMET_CHECK(x.shape().size() == 2 && g.shape() == Shape({x.shape()[0], experts.count()}),
+              "moe_forward: input {} and gate weights {} do not fit {} experts", shape_str(x.shape()),
+              shape_str(g.shape()), experts.count());
+  return path == MoePath::Dense ? dense_path(experts, x, g) : sparse_path(experts, x, g);
+}
+
+RoutingStats routing_stats(const Tensor& g, int64_t k) {
+  const int64_t B = g.dim(0), n = g.dim(1);
+  RoutingStats s;
+  s.usage.assign(n, 0.0);
+  int64_t pairs = 0, within = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t used = 0;
+    for (int64_t e = 0; e < n; ++e)
+      if (g.item(b * n + e) != 0.0) {
+        ++used;
+        s.usage[e] += 1;
+      }
+    pairs += used;
+    within += used <= k;
+  }
+  for (double& u : s.usage) u = pairs ? u / pairs : 0.0;
+  s.experts_per_sample = B ? static_cast<double>(pairs) / B : 0.0;
+  s.within_k = B ? static_cast<double>(within) / B : 0.0;
+  return s;
+}
+
+}  // namespace comet::moe

@@ -1,0 +1,27 @@
+// The MoE layer: y[b] = sum_e g[b, e] f_e(x[b]) for gate weights g [B, n] and experts f_e.
+// Two paths with identical results:
+//  - Dense (the reference): every expert on every sample, weighted by g's column.
+//  - Sparse (the default): the (sample, expert) pairs with g != 0 are grouped by expert (histogram, prefix sum,
+//    stable order; kernels/dispatch.h), rows are gathered into expert-contiguous order, each expert layer is one
+//    grouped GEMM over the segments, and the weighted rows are scatter-added back (deterministically). Backward
+//    runs through the same grouping; experts without samples get zero gradients. Activation memory grows with the
+//    number of pairs (about k B), not with n.
+// Test: tests/moe/test_moe_layer.cpp.
+#pragma once
+#include "moe/experts.h"
+
+namespace comet::moe {
+
+enum class MoePath { Sparse, Dense };
+
+ag::Var moe_forward(Experts& experts, const ag::Var& x, const ag::Var& gate_weights, MoePath path = MoePath::Sparse);
+
+// Routing statistics of a gate weight matrix g [B, n].
+struct RoutingStats {
+  double experts_per_sample = 0;  // mean number of non-zero weights per sample
+  double within_k = 0;            // share of samples with at most k non-zero weights
+  std::vector<double> usage;      // per expert: share of all (sample, expert) pairs
+};
+RoutingStats routing_stats(const Tensor& g, int64_t k);
+
+}  // namespace comet::moe
