@@ -38,6 +38,8 @@ inline Var sub(const Var& a, const Var& b) { return binary(Binary::Sub, a, b); }
 inline Var mul(const Var& a, const Var& b) { return binary(Binary::Mul, a, b); }
 inline Var div(const Var& a, const Var& b) { return binary(Binary::Div, a, b); }
 Var scale(const Var& x, double alpha);
+// Converting copy to another floating dtype (e.g. a double-precision sub-computation); the gradient converts back.
+Var cast(const Var& x, DType dtype);
 
 // ---- ops_reduce.cpp
 // Over::All -> shape [] ; Over::Rows (sum down each column) -> [1, C] ; Over::Cols (along each row) -> [R, 1].

@@ -1,4 +1,4 @@
-// Unary ops, broadcasting binary ops and scale: forward and backward side by side.
+// Unary ops, broadcasting binary ops, scale and cast: forward and backward side by side.
 #include "autograd/ops.h"
 #include "kernels/backend.h"
 
@@ -97,6 +97,13 @@ Var scale(const Var& x, double alpha) {
     });
     accumulate_grad(*self.inputs[0], GX);
   });
+}
+
+Var cast(const Var& x, DType dtype) {
+  COMET_CHECK(dtype == DType::F32 || dtype == DType::F64, "cast: target dtype must be f32 or f64, got {}",
+              dtype_name(dtype));
+  return record("cast", x.value().to(dtype), {x},
+                [](Node& self) { accumulate_grad(*self.inputs[0], self.grad.to(self.inputs[0]->value.dtype())); });
 }
 
 }  // namespace comet::ag

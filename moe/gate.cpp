@@ -64,7 +64,7 @@ ag::Var entropy_penalty(const ag::Var& p, double lambda) {
   return ag::scale(ag::sum(plogp), -lambda / static_cast<double>(p.shape()[0]));
 }
 
-ag::Var add_losses(const ag::Var& a, const ag::Var& b) {
+ag::Var add_defined(const ag::Var& a, const ag::Var& b) {
   if (!a.defined()) return b;
   if (!b.defined()) return a;
   return ag::add(a, b);

@@ -65,7 +65,7 @@ ag::Var apply_permutation(const ag::Var& g, const ag::Var* perm);
 ag::Var normalize_rows(const ag::Var& g);
 // lambda * mean over rows of sum_{cols} -p log(p + 1e-6), for p [B, C] (0-d).
 ag::Var entropy_penalty(const ag::Var& p, double lambda);
-// a + b for optional 0-d losses (an undefined operand counts as none).
-ag::Var add_losses(const ag::Var& a, const ag::Var& b);
+// a + b where an undefined operand counts as none (optional losses, running sums).
+ag::Var add_defined(const ag::Var& a, const ag::Var& b);
 
 }  // namespace comet::moe

@@ -69,7 +69,7 @@ GateOutput DSelectGate::forward(const GateInput& in, const ag::Var* perm, bool t
   if (training && cfg_.zeta > 0 && !power_of_two(n)) {  // unreachable codes: push the mass onto real experts
     ag::Var mass = ag::add(ag::sum(r, ag::Over::Cols), ag::constant(Tensor::full({1}, 1e-6, r.dtype())));
     ag::Var inverse = ag::div(ag::constant(Tensor::full(mass.shape(), 1.0, r.dtype())), mass);
-    reg = add_losses(reg, ag::scale(ag::sum(inverse), cfg_.zeta / static_cast<double>(rows)));
+    reg = add_defined(reg, ag::scale(ag::sum(inverse), cfg_.zeta / static_cast<double>(rows)));
   }
   ag::Var rp = apply_permutation(r, perm);
   ag::Var alpha = ag::softmax(cfg_.per_sample ? (*alpha_)(in.x) : static_alpha_);  // [rows, k]

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "autograd/ops.h"
 #include "core/rng.h"
 
 namespace comet::moe {
@@ -60,11 +61,22 @@ MultiTaskData make_synthetic_multitask(const SyntheticConfig& cfg) {
     }
   }
   out.x = x.to(DType::F32);
+  COMET_CHECK(cfg.num_keys >= 1, "synthetic data: num_keys must be >= 1, got {}", cfg.num_keys);
+  out.keys = Tensor::empty({n}, DType::I64);
+  gen.randint(out.keys, 0, cfg.num_keys);
   return out;
 }
 
 MultiTaskData slice(const MultiTaskData& d, int64_t begin, int64_t end) {
-  return {d.x.slice_rows(begin, end), d.targets.slice_rows(begin, end), d.w};
+  return {d.x.slice_rows(begin, end), d.targets.slice_rows(begin, end), d.keys.slice_rows(begin, end), d.w};
+}
+
+MultiTaskData gather(const MultiTaskData& d, const Tensor& index) {
+  ag::NoGradGuard no_grad;
+  Tensor keys = Tensor::empty({index.numel()}, DType::I64);
+  for (int64_t i = 0; i < index.numel(); ++i) keys.data<int64_t>()[i] = d.keys.data<int64_t>()[index.data<int64_t>()[i]];
+  return {ag::gather_rows(ag::constant(d.x), index).value(), ag::gather_rows(ag::constant(d.targets), index).value(),
+          keys, d.w};
 }
 
 }  // namespace comet::moe

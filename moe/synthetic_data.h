@@ -15,12 +15,14 @@ struct SyntheticConfig {
   double relatedness = 0.5;  // rho in [-1, 1]
   double scale = 1.0;        // c
   double noise_std = 0.1;    // sqrt(0.01)
+  int64_t num_keys = 1000;   // keys (user ids) for Hash routing: drawn uniformly, unrelated to x
   uint64_t seed = 1;
 };
 
 struct MultiTaskData {
   Tensor x;        // [samples, dim] f32
   Tensor targets;  // [samples, 2] f32, column t is task t
+  Tensor keys;     // [samples] i64 in [0, num_keys): the routing key of Hash gates (the data has no natural one)
   Tensor w;        // [2, dim] f64, the task weight vectors (for tests)
 };
 
@@ -28,5 +30,7 @@ MultiTaskData make_synthetic_multitask(const SyntheticConfig& cfg);
 
 // Rows [begin, end) of a data set (views, no copy).
 MultiTaskData slice(const MultiTaskData& d, int64_t begin, int64_t end);
+// The rows listed in index (i64 [m]), copied.
+MultiTaskData gather(const MultiTaskData& d, const Tensor& index);
 
 }  // namespace comet::moe

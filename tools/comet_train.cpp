@@ -1,88 +1,113 @@
-// comet_train: the main job. Trains a ReLU MLP on the bundled synthetic multi-task data set (MMoE generator,
-// moe/synthetic_data.h; both tasks as a 2-output regression) with Adam and MSE, printing per-epoch train and
-// validation loss. Deterministic: the same --seed and --threads give the same numbers.
-// Usage: comet_train [--epochs N] [--batch B] [--lr LR] [--hidden H] [--samples N] [--seed S] [--threads T]
+// comet_train: the main job. Trains a two-task multi-gate MoE (shared experts, one gate per task, task towers) on the
+// bundled synthetic multi-task data set (the MMoE generator, moe/synthetic_data.h) and prints, per epoch, the loss,
+// each gate's sparsity (experts per sample, share of samples within k) and expert usage.
+// Default: COMET+ (COMET gates with the learned permutation) on the sparse path. Any gate runs with --gate.
+// Deterministic: the same --seed and --threads give the same numbers.
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
+#include <string>
 
 #include "core/threading.h"
-#include "moe/mlp.h"
-#include "moe/synthetic_data.h"
-#include "optim/optimizer.h"
+#include "moe/train.h"
 
 using namespace comet;
 
 namespace {
 
 struct Options {
-  int epochs = 10;
-  int64_t batch = 256;
-  double lr = 1e-3;
-  int64_t hidden = 128;
-  int64_t samples = 16384;
+  std::string gate = "comet";
+  std::string local_search = "learned";
+  std::string path = "sparse";
+  int64_t experts = 16;
+  int64_t k = 2;
+  double gamma = 1e-3;  // the narrow band (spec 6.4 grids reach 0.001) saturates the trees within a few epochs
+  double entropy = 1.0;
+  int perm_epochs = 2;
+  int epochs = 12;
+  int64_t batch = 512;
+  double lr = 5e-3;
+  int64_t samples = 65536;
   double relatedness = 0.5;
   uint64_t seed = 1;
   int threads = 0;  // 0: keep the engine default (all cores)
 };
 
-double evaluate(const moe::Mlp& net, const moe::MultiTaskData& data) {
-  ag::NoGradGuard no_grad;
-  ag::Var loss = ag::mse(net(ag::constant(data.x)), ag::constant(data.targets));
-  return loss.value().item();
+std::string usage_line(const moe::RoutingStats& r) {
+  std::string s;
+  for (double u : r.usage) s += fmt::format("{:3.0f}", 100 * u);
+  return s;
+}
+
+void print_epoch(const moe::EpochReport& r, int64_t k) {
+  std::string line = r.epoch == 0 ? "epoch  0 (init)" : fmt::format("epoch {:2d} train {:.4f}", r.epoch, r.train_loss);
+  line += " | val";
+  for (double v : r.val_loss) line += fmt::format(" {:.4f}", v);
+  for (size_t t = 0; t < r.routing.size(); ++t)
+    line += fmt::format(" | gate{} {:.2f} exp/sample, {:5.1f}% <= {}", t + 1, r.routing[t].experts_per_sample,
+                        100 * r.routing[t].within_k, k);
+  if (r.swap_moves) line += fmt::format(" | {} swaps", r.swap_moves);
+  if (r.epoch) line += fmt::format(" | {:.1f} s", r.seconds);
+  std::printf("%s\n", line.c_str());
+  for (size_t t = 0; t < r.routing.size(); ++t) std::printf("         gate%zu usage %%:%s\n", t + 1, usage_line(r.routing[t]).c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"COMET-MoE main job: train an MLP on synthetic multi-task data"};
-  app.add_option("--epochs", o.epochs, "training epochs")->check(CLI::PositiveNumber);
+  CLI::App app{"COMET-MoE main job: train a two-task MoE on synthetic data (default COMET+)"};
+  app.add_option("--gate", o.gate, "softmax, topk, hash, dselect or comet")->check(CLI::IsMember({"softmax", "topk", "hash", "dselect", "comet"}));
+  app.add_option("--local-search", o.local_search, "none, learned (Sinkhorn, the paper's COMET+) or swap (discrete pass)")
+      ->check(CLI::IsMember({"none", "learned", "swap"}));
+  app.add_option("--path", o.path, "sparse (grouped experts) or dense (reference)")->check(CLI::IsMember({"sparse", "dense"}));
+  app.add_option("--experts", o.experts, "number of experts n")->check(CLI::Range(1, 1024));
+  app.add_option("--k", o.k, "experts per sample (trees / selectors); hash uses 1")->check(CLI::Range(1, 1024));
+  app.add_option("--gamma", o.gamma, "smooth-step width (dselect, comet)")->check(CLI::PositiveNumber);
+  app.add_option("--entropy", o.entropy, "entropy regulariser weight (dselect, comet)")->check(CLI::NonNegativeNumber);
+  app.add_option("--perm-epochs", o.perm_epochs, "learned permutation: epochs of the Sinkhorn window (E_p)")->check(CLI::Range(1, 1000));
+  app.add_option("--epochs", o.epochs, "training epochs")->check(CLI::Range(0, 100000));
   app.add_option("--batch", o.batch, "mini-batch size")->check(CLI::PositiveNumber);
   app.add_option("--lr", o.lr, "Adam learning rate")->check(CLI::PositiveNumber);
-  app.add_option("--hidden", o.hidden, "hidden width")->check(CLI::PositiveNumber);
   app.add_option("--samples", o.samples, "training samples (validation: a quarter of it)")->check(CLI::Range(64, 10000000));
-  app.add_option("--relatedness", o.relatedness, "task relatedness rho")->check(CLI::Range(-1.0, 1.0));
+  app.add_option("--relatedness", o.relatedness, "task relatedness rho of the synthetic data")->check(CLI::Range(-1.0, 1.0));
   app.add_option("--seed", o.seed, "random seed (data, initialisation, shuffling)");
   app.add_option("--threads", o.threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
   try {
     if (o.threads > 0) set_num_threads(o.threads);
-    moe::SyntheticConfig cfg;
-    cfg.samples = o.samples + o.samples / 4;
-    cfg.relatedness = o.relatedness;
-    cfg.seed = o.seed;
-    const moe::MultiTaskData all = moe::make_synthetic_multitask(cfg);
-    const moe::MultiTaskData train = moe::slice(all, 0, o.samples), val = moe::slice(all, o.samples, cfg.samples);
+    COMET_CHECK(o.batch <= o.samples, "--batch {} exceeds --samples {}", o.batch, o.samples);
+    moe::SyntheticConfig data_cfg;
+    data_cfg.samples = o.samples + o.samples / 4;
+    data_cfg.relatedness = o.relatedness;
+    data_cfg.seed = o.seed;
+    const moe::MultiTaskData all = moe::make_synthetic_multitask(data_cfg);
+    const moe::MultiTaskData train = moe::slice(all, 0, o.samples);
+    const moe::MultiTaskData val = moe::slice(all, o.samples, data_cfg.samples);
+
+    moe::MmoeConfig cfg;
+    cfg.input_dim = data_cfg.dim;
+    cfg.gate.kind = moe::parse_gate_kind(o.gate);
+    cfg.gate.experts = o.experts;
+    cfg.gate.k = cfg.gate.kind == moe::GateKind::Hash ? 1 : o.k;
+    cfg.gate.gamma = o.gamma;
+    cfg.gate.entropy = o.entropy;
+    cfg.gate.hash_keys = data_cfg.num_keys;
+    cfg.local_search = moe::parse_local_search(o.local_search);
+    cfg.permutation_window_steps = static_cast<int64_t>(o.perm_epochs) * (o.samples / o.batch);
+    cfg.path = o.path == "dense" ? moe::MoePath::Dense : moe::MoePath::Sparse;
     Generator gen(o.seed + 1);
-    moe::Mlp net({cfg.dim, o.hidden, o.hidden, 2}, gen);
-    optim::Adam opt(net.params(), optim::constant_lr(o.lr));
-    std::printf("comet_train: MLP %lld-%lld-%lld-2, %lld train / %lld val samples, batch %lld, Adam lr %g, %d threads\n",
-                (long long)cfg.dim, (long long)o.hidden, (long long)o.hidden, (long long)o.samples,
-                (long long)(cfg.samples - o.samples), (long long)o.batch, o.lr, num_threads());
-    std::printf("epoch 0: val mse %.5f\n", evaluate(net, val));
-    for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-      const auto t0 = std::chrono::steady_clock::now();
-      const auto order = gen.permutation(o.samples);
-      double total = 0;
-      int64_t batches = 0;
-      for (int64_t b = 0; b + o.batch <= o.samples; b += o.batch, ++batches) {
-        Tensor idx = Tensor::from_vector<int64_t>({o.batch}, {order.begin() + b, order.begin() + b + o.batch});
-        ag::Var x, y;
-        {
-          ag::NoGradGuard no_grad;
-          x = ag::gather_rows(ag::constant(train.x), idx);
-          y = ag::gather_rows(ag::constant(train.targets), idx);
-        }
-        ag::Var loss = ag::mse(net(x), y);
-        opt.zero_grad();
-        ag::backward(loss);
-        opt.step();
-        total += loss.value().item();
-      }
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("epoch %d: train mse %.5f, val mse %.5f (%.2f s)\n", epoch, total / batches, evaluate(net, val), secs);
-    }
+    moe::Mmoe model(cfg, gen);
+    moe::TrainConfig train_cfg;
+    train_cfg.epochs = o.epochs;
+    train_cfg.batch = o.batch;
+    train_cfg.lr = o.lr;
+    train_cfg.seed = o.seed + 2;
+    std::printf("comet_train: %s gate%s, n = %lld experts, k = %lld, %s path; %lld train / %lld val samples "
+                "(synthetic, rho = %g), batch %lld, Adam lr %g, %d threads\n",
+                o.gate.c_str(), o.local_search == "none" ? "" : (" + " + o.local_search + " permutation").c_str(),
+                (long long)o.experts, (long long)cfg.gate.k, o.path.c_str(), (long long)o.samples,
+                (long long)(data_cfg.samples - o.samples), o.relatedness, (long long)o.batch, o.lr, num_threads());
+    moe::train_mmoe(model, train, val, train_cfg, [&](const moe::EpochReport& r) { print_epoch(r, cfg.gate.k); });
   } catch (const Error& e) {
     std::fprintf(stderr, "comet_train: error: %s\n", e.what());
     return 1;

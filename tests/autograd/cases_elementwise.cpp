@@ -1,4 +1,4 @@
-// Op cases: matmul (all transpose combinations), unary ops, broadcasting binary ops, scale.
+// Op cases: matmul (all transpose combinations), unary ops, broadcasting binary ops, scale, cast.
 #include "op_cases.h"
 
 namespace comet::test {
@@ -57,6 +57,16 @@ COMET_OP_CASES("div", [](int64_t n, Generator& g) { return binary_cases(Binary::
 COMET_OP_CASES("scale", [](int64_t n, Generator& gen) {
   return std::vector<OpCase>{
       {"x [n,3] * -1.7", {random_tensor({n, 3}, gen)}, [](const std::vector<Var>& v) { return ag::scale(v[0], -1.7); }}};
+});
+
+COMET_OP_CASES("cast", [](int64_t n, Generator& gen) {
+  // Round trip through the other float type and back, so the case returns the input's dtype.
+  return std::vector<OpCase>{{"to f32 and back", {random_tensor({n, 3}, gen)}, [](const std::vector<Var>& v) {
+                                const DType other = v[0].dtype() == DType::F64 ? DType::F32 : DType::F64;
+                                return ag::cast(ag::scale(ag::cast(v[0], other), 2.0), v[0].dtype());
+                              },
+                              // the F32 leg rounds: finite differences of the round trip need a larger step
+                              ag::GradcheckOptions{1e-3, 1e-4, 1e-7, 96, 1234}}};
 });
 
 }  // namespace

@@ -1,0 +1,72 @@
+// MMoE training loop.
+#include "moe/train.h"
+
+#include <chrono>
+
+#include "optim/optimizer.h"
+
+namespace comet::moe {
+namespace {
+
+EpochReport evaluate(Mmoe& model, const MultiTaskData& val, int epoch) {
+  ag::NoGradGuard no_grad;
+  EpochReport r;
+  r.epoch = epoch;
+  const MmoeOutput out = model.forward(ag::constant(val.x), val.keys, false);
+  for (size_t t = 0; t < out.predictions.size(); ++t) {
+    std::vector<double> one(out.predictions.size(), 0.0);
+    one[t] = 1.0;
+    r.val_loss.push_back(multitask_loss(out, val.targets, one, false).value().item());
+    r.routing.push_back(routing_stats(out.gate_weights[t], model.config().gate.k));
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, const MultiTaskData& val,
+                                    const TrainConfig& cfg, const EpochCallback& on_epoch) {
+  COMET_CHECK(cfg.epochs >= 0 && cfg.batch >= 1 && cfg.batch <= train.x.dim(0),
+              "train_mmoe: need epochs >= 0 and 1 <= batch <= {} training samples (got {} and {})", train.x.dim(0),
+              cfg.epochs, cfg.batch);
+  optim::Adam opt(model.params(), optim::constant_lr(cfg.lr));
+  Generator shuffle(cfg.seed);
+  // The swap pass scores on a held-out slice of the training data: its last rows, kept out of the batches.
+  const bool swap = model.config().local_search == LocalSearch::Swap;
+  const int64_t held_out = swap ? std::min<int64_t>(cfg.swap_samples, train.x.dim(0) - cfg.batch) : 0;
+  const int64_t n = train.x.dim(0) - held_out;
+  const MultiTaskData probe = slice(train, n, train.x.dim(0));
+  std::vector<EpochReport> reports{evaluate(model, val, 0)};
+  if (on_epoch) on_epoch(reports.back());
+  for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto order = shuffle.permutation(n);
+    double total = 0;
+    int64_t batches = 0;
+    for (int64_t b = 0; b + cfg.batch <= n; b += cfg.batch, ++batches) {
+      const Tensor idx = Tensor::from_vector<int64_t>({cfg.batch}, {order.begin() + b, order.begin() + b + cfg.batch});
+      MultiTaskData batch = gather(train, idx);
+      const MmoeOutput out = model.forward(ag::constant(batch.x), batch.keys, true);
+      const ag::Var task_loss = multitask_loss(out, batch.targets, cfg.task_weights, false);
+      const ag::Var loss = add_defined(task_loss, out.regularization);
+      opt.zero_grad();
+      ag::backward(loss);
+      opt.step();
+      total += task_loss.value().item();
+    }
+    int moves = 0;
+    if (swap && held_out > 0) {
+      moves = static_cast<int>(model.swap_pass(probe.x, probe.keys, probe.targets, cfg.task_weights,
+                                               cfg.swap_max_moves).size()) - 1;
+    }
+    EpochReport r = evaluate(model, val, epoch);
+    r.train_loss = total / static_cast<double>(batches);
+    r.swap_moves = moves;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    reports.push_back(r);
+    if (on_epoch) on_epoch(r);
+  }
+  return reports;
+}
+
+}  // namespace comet::moe

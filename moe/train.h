@@ -1,0 +1,39 @@
+// Training loop of the multi-task MoE on an in-memory data set: shuffled mini-batches, Adam, the multi-task loss
+// plus the gates' and the permutation's regularisers, per-epoch validation and routing statistics, and the
+// discrete swap pass when the model uses it. Deterministic for a fixed seed and thread count.
+// Test: tests/moe/test_mmoe.cpp.
+#pragma once
+#include <functional>
+#include <vector>
+
+#include "moe/mmoe.h"
+#include "moe/synthetic_data.h"
+
+namespace comet::moe {
+
+struct TrainConfig {
+  int epochs = 20;
+  int64_t batch = 256;
+  double lr = 1e-3;
+  uint64_t seed = 1;
+  std::vector<double> task_weights{0.5, 0.5};
+  int64_t swap_samples = 1024;  // swap pass: rows held out at the end of the training split to score on
+  int swap_max_moves = 8;
+};
+
+struct EpochReport {
+  int epoch = 0;
+  double train_loss = 0;                  // mean task loss over the epoch's batches (without regularisers)
+  std::vector<double> val_loss;           // per task
+  std::vector<RoutingStats> routing;      // per gate, on the validation split, evaluation mode
+  int swap_moves = 0;
+  double seconds = 0;
+};
+
+using EpochCallback = std::function<void(const EpochReport&)>;
+
+// Trains in place; returns one report per epoch (epoch 0: before training).
+std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, const MultiTaskData& val,
+                                    const TrainConfig& cfg, const EpochCallback& on_epoch = {});
+
+}  // namespace comet::moe
