@@ -1,15 +1,33 @@
-// Fast CPU GEMM. Currently Eigen's product on row-major maps, parallelised by us over row blocks of C
-// (Eigen itself runs single-threaded, see core/threading.h).
+// Fast CPU GEMM on row-major buffers (signature and alpha/beta semantics in kernels/gemm.h).
+// float with AVX2 + FMA: a GotoBLAS/BLIS-style blocked GEMM. Each thread owns a share of C's tiles (a run of
+// rows, or of columns when C is short). For each kNC-wide column block and each kKC-deep slice of k it packs
+// the op(B)[kc x nc] panels it needs into kNR-wide k-major panels, then kMC-row blocks of op(A) into kMR-row
+// panels, and runs the 6 x 16 micro-kernel of kernels/cpu/gemm_microkernel.h over its tiles. Packing buffers
+// are thread-local and only grow (no allocation or page fault per call); transposes are handled by the
+// packing routines only.
+// Determinism: the tile grid and the k slices depend only on (m, n, k), every tile is computed by one thread
+// and an element's k order is fixed (slices in order, k ascending within a slice), so the result is
+// bit-identical at any thread count.
+// double, and float without AVX2/FMA: Eigen's product (single-threaded Eigen) over fixed row blocks of C,
+// threaded by parallel_for (also bit-identical at any thread count).
+// Tests: tests/kernels/test_gemm.cpp; benchmark: bench/bench_gemm.cpp.
 #include <omp.h>
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cstdlib>
+#include <type_traits>
 
+#include "core/error.h"
 #include "core/threading.h"
+#include "kernels/cpu/gemm_microkernel.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/gemm.h"
 
 namespace comet::cpu {
 namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 template <class T>
 using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -18,9 +36,9 @@ using Map = Eigen::Map<Mat<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 template <class T>
 using CMap = Eigen::Map<const Mat<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 
-// C rows [r0, r1) of the product.
+// Eigen path: C rows [r0, r1) of the product.
 template <class T>
-void gemm_rows(const GemmArgs<T>& g, int64_t r0, int64_t r1) {
+void eigen_rows(const GemmArgs<T>& g, int64_t r0, int64_t r1) {
   const int64_t rows = r1 - r0;
   Map<T> c(g.c + r0 * g.ldc, rows, g.n, Eigen::OuterStride<>(g.ldc));
   if (g.beta == T(0)) c.setZero();
@@ -35,20 +53,179 @@ void gemm_rows(const GemmArgs<T>& g, int64_t r0, int64_t r1) {
   else run(CMap<T>(a0, rows, g.k, Eigen::OuterStride<>(g.lda)));
 }
 
+// Row blocks of a fixed height, so that Eigen's own blocking, and with it the rounding, never depends on the
+// thread count.
+template <class T>
+void eigen_gemm(const GemmArgs<T>& g) {
+  constexpr int64_t kRows = 64;
+  parallel_for(ceil_div(g.m, kRows), 2 * kRows * g.n * g.k, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) eigen_rows(g, b * kRows, std::min(g.m, (b + 1) * kRows));
+  });
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+using gemm_detail::kMR;
+using gemm_detail::kNR;
+
+// Cache blocking for Zen 3 (32 KiB L1d, 512 KiB L2 per core, 32 MiB L3): a kKC x kNR panel of B (16 KiB)
+// stays in L1, a kMC x kKC block of A (144 KiB) in L2, a kKC x kNC panel of B (4 MiB) in L3.
+constexpr int64_t kMC = 144, kKC = 256, kNC = 4080;
+constexpr double kParallelFlops = 1e6;  // below this a GEMM runs on one thread
+static_assert(kMC % kMR == 0 && kNC % kNR == 0, "block sizes must be multiples of the micro-tile");
+
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// Splits `total` into ceil(total / max_block) near-equal blocks, each a multiple of `unit` (the last may
+// be shorter): e.g. k = 257 gives slices 129 + 128 rather than 256 + 1.
+int64_t balanced_block(int64_t total, int64_t max_block, int64_t unit) {
+  return round_up(ceil_div(total, ceil_div(total, max_block)), unit);
+}
+
+// A 64-byte aligned float buffer that only grows, so steady-state calls neither allocate nor page-fault.
+class PackBuffer {
+ public:
+  ~PackBuffer() { std::free(data_); }
+  float* get(int64_t floats) {
+    if (floats > capacity_) {
+      std::free(data_);
+      const int64_t bytes = round_up(floats * int64_t(sizeof(float)), 64);
+      data_ = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(bytes)));
+      COMET_CHECK(data_ != nullptr, "gemm: cannot allocate a {}-byte packing buffer", bytes);
+      capacity_ = floats;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  int64_t capacity_ = 0;
+};
+
+// Each thread's own buffers: kind 0 holds a packed block of A, kind 1 a packed slice of B.
+float* pack_buffer(int kind, int64_t floats) {
+  thread_local PackBuffer buffers[2];
+  return buffers[kind].get(floats);
+}
+
+// op(A)[i0 : i0 + mc, p0 : p0 + kc] into kMR-row panels, panel q at dst + q * kMR * kc, rows past mc zero.
+void pack_a(const GemmArgs<float>& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
+  for (int64_t ir = 0; ir < mc; ir += kMR, dst += kMR * kc) {
+    const int64_t mr = std::min(kMR, mc - ir);
+    if (g.trans_a) {  // op(A)(i, p) = a[p * lda + i]: kMR contiguous values per p
+      const float* src = g.a + p0 * g.lda + i0 + ir;
+      for (int64_t p = 0; p < kc; ++p, src += g.lda) {
+        for (int64_t r = 0; r < mr; ++r) dst[p * kMR + r] = src[r];
+        for (int64_t r = mr; r < kMR; ++r) dst[p * kMR + r] = 0.0f;
+      }
+    } else {  // op(A)(i, p) = a[i * lda + p]: one contiguous stream per row
+      for (int64_t r = 0; r < kMR; ++r) {
+        const float* src = g.a + (i0 + ir + r) * g.lda + p0;
+        for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = r < mr ? src[p] : 0.0f;
+      }
+    }
+  }
+}
+
+// kNR-wide panels [q0, q1) of op(B)[p0 : p0 + kc, j0 : j0 + nc], panel q at dst + (q - q0) * kNR * kc,
+// columns past nc zero.
+void pack_b(const GemmArgs<float>& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int64_t q0, int64_t q1,
+            float* dst) {
+  for (int64_t q = q0; q < q1; ++q) {
+    float* d = dst + (q - q0) * kNR * kc;
+    const int64_t jq = j0 + q * kNR, nr = std::min(kNR, j0 + nc - jq);
+    if (g.trans_b) {  // op(B)(p, j) = b[j * ldb + p]: one contiguous stream per column
+      for (int64_t j = 0; j < kNR; ++j) {
+        const float* src = g.b + (jq + j) * g.ldb + p0;
+        for (int64_t p = 0; p < kc; ++p) d[p * kNR + j] = j < nr ? src[p] : 0.0f;
+      }
+    } else {  // op(B)(p, j) = b[p * ldb + j]: kNR contiguous values per p
+      const float* src = g.b + p0 * g.ldb + jq;
+      for (int64_t p = 0; p < kc; ++p, src += g.ldb) {
+        for (int64_t j = 0; j < nr; ++j) d[p * kNR + j] = src[j];
+        for (int64_t j = nr; j < kNR; ++j) d[p * kNR + j] = 0.0f;
+      }
+    }
+  }
+}
+
+// The part of one (column block, k slice) step that a thread owns: C rows [i0, i1) (i0 a multiple of kMR)
+// x kNR-wide panels [q0, q1) of the column block, whose packed B is at bpack.
+struct Step {
+  int64_t i0, i1, q0, q1;  // thread's share
+  int64_t j0, nc, p0, kc;  // column block and k slice
+  float beta;              // g.beta for the first k slice, 1 after
+};
+
+void compute(const GemmArgs<float>& g, const Step& s, const float* bpack) {
+  const int64_t mc_max = balanced_block(s.i1 - s.i0, kMC, kMR);
+  float* apack = pack_buffer(0, mc_max * s.kc);
+  for (int64_t ic = s.i0; ic < s.i1; ic += mc_max) {
+    const int64_t mc = std::min(mc_max, s.i1 - ic);
+    pack_a(g, ic, mc, s.p0, s.kc, apack);
+    for (int64_t q = s.q0; q < s.q1; ++q) {
+      const int64_t jq = s.j0 + q * kNR, nr = std::min(kNR, s.j0 + s.nc - jq);
+      const float* bp = bpack + (q - s.q0) * kNR * s.kc;
+      for (int64_t ir = 0; ir < mc; ir += kMR) {
+        gemm_detail::tile(s.kc, apack + ir * s.kc, bp, g.alpha, s.beta, g.c + (ic + ir) * g.ldc + jq, g.ldc,
+                          std::min(kMR, mc - ir), nr);
+      }
+    }
+  }
+}
+
+// C = beta * C (the k == 0 case; beta == 0 writes zeros).
+void scale_c(const GemmArgs<float>& g) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    float* c = g.c + i * g.ldc;
+    for (int64_t j = 0; j < g.n; ++j) c[j] = g.beta == 0.0f ? 0.0f : g.beta * c[j];
+  }
+}
+
+// Everything thread t of nt computes. Threads own either a contiguous run of row tiles or (when there are
+// too few of those) of column panels; each packs the B panels it needs itself, so threads never wait on
+// each other (a thread stalled by a busy machine holds up only the final join).
+void run_thread(const GemmArgs<float>& g, bool split_rows, int t, int nt) {
+  const int64_t kc_max = balanced_block(g.k, kKC, 1), nc_max = balanced_block(g.n, kNC, kNR);
+  const int64_t row_tiles = ceil_div(g.m, kMR);
+  const int64_t i0 = split_rows ? std::min(g.m, row_tiles * t / nt * kMR) : 0;
+  const int64_t i1 = split_rows ? std::min(g.m, row_tiles * (t + 1) / nt * kMR) : g.m;
+  if (i1 <= i0) return;
+  float* bpack = pack_buffer(1, kc_max * nc_max);
+  for (int64_t j0 = 0; j0 < g.n; j0 += nc_max) {
+    const int64_t nc = std::min(nc_max, g.n - j0), panels = ceil_div(nc, kNR);
+    const int64_t q0 = split_rows ? 0 : panels * t / nt, q1 = split_rows ? panels : panels * (t + 1) / nt;
+    if (q1 <= q0) continue;
+    for (int64_t p0 = 0; p0 < g.k; p0 += kc_max) {
+      const int64_t kc = std::min(kc_max, g.k - p0);
+      pack_b(g, p0, kc, j0, nc, q0, q1, bpack);
+      compute(g, Step{i0, i1, q0, q1, j0, nc, p0, kc, p0 == 0 ? g.beta : 1.0f}, bpack);
+    }
+  }
+}
+
+void blocked_sgemm(const GemmArgs<float>& g) {
+  if (g.k == 0) return scale_c(g);
+  const int64_t row_tiles = ceil_div(g.m, kMR), col_tiles = ceil_div(g.n, kNR);
+  const int threads = gemm_flops(g.m, g.n, g.k) < kParallelFlops
+                          ? 1
+                          : static_cast<int>(std::min<int64_t>(num_threads(), std::max(row_tiles, col_tiles)));
+  // Rows unless there are too few row tiles to go round: then every thread packs all of (the small) A.
+  const bool split_rows = row_tiles >= 4 * threads || row_tiles >= col_tiles;
+  if (threads == 1) return run_thread(g, split_rows, 0, 1);
+#pragma omp parallel num_threads(threads)
+  run_thread(g, split_rows, omp_get_thread_num(), omp_get_num_threads());
+}
+#endif
+
 }  // namespace
 
 template <class T>
 void gemm(const GemmArgs<T>& g) {
   if (g.m == 0 || g.n == 0) return;
-  const int threads = static_cast<int>(std::min<int64_t>(num_threads(), std::max<int64_t>(1, g.m / 16)));
-  const bool parallel = threads > 1 && gemm_flops(g.m, g.n, g.k) > 2e6;
-  if (!parallel) return gemm_rows(g, 0, g.m);
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t r0 = g.m * t / nt, r1 = g.m * (t + 1) / nt;
-    if (r1 > r0) gemm_rows(g, r0, r1);
-  }
+#if defined(__AVX2__) && defined(__FMA__)
+  if constexpr (std::is_same_v<T, float>) return blocked_sgemm(g);
+#endif
+  eigen_gemm(g);
 }
 
 template void gemm<float>(const GemmArgs<float>&);

@@ -1,0 +1,116 @@
+// Benchmark context (see bench_context.h). The commit comes from COMET_GIT_COMMIT, set by bench/CMakeLists.txt.
+#include "bench_context.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <ctime>
+#include <fstream>
+#include <string>
+
+#include "core/threading.h"
+
+#ifndef COMET_GIT_COMMIT
+#define COMET_GIT_COMMIT "unknown"
+#endif
+
+namespace comet::bench {
+namespace {
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+double thread_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+// Core clock in GHz: a chain of dependent adds, one per cycle on any x86 core since 2000, timed in this
+// thread's CPU time so that other processes on a busy machine do not skew it.
+double clock_ghz() {
+#if defined(__x86_64__)
+  constexpr int64_t kIters = 4'000'000, kAddsPerIter = 16;
+  uint64_t x = 0;
+  const double start = thread_seconds();
+  for (int64_t i = 0; i < kIters; ++i) {
+    asm volatile(
+        "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+        "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+        "add $1, %0\n\tadd $1, %0"
+        : "+r"(x));
+  }
+  return kIters * kAddsPerIter / (thread_seconds() - start) / 1e9;
+#else
+  return 0.0;
+#endif
+}
+
+int simd_fp32_lanes() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return 16;
+  if (__builtin_cpu_supports("avx2")) return 8;
+  return 4;
+#else
+  return 4;
+#endif
+}
+
+// The value of --name=value in argv (the last one wins, as in Google Benchmark), or `fallback`.
+std::string flag_value(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  const std::string prefix = "--" + name + "=";
+  std::string value = fallback;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind(prefix, 0) == 0) value = arg.substr(prefix.size());
+  }
+  return value;
+}
+
+bool flag_true(const std::string& v) { return v == "true" || v == "yes" || v == "1"; }
+
+double peak_gflops(int threads, double ghz) { return threads * 2.0 * simd_fp32_lanes() * 2.0 * ghz; }
+
+}  // namespace
+
+double fp32_peak_gflops(int threads) { return peak_gflops(threads, clock_ghz()); }
+
+void add_context() {
+  const int threads = num_threads();
+  const double ghz = clock_ghz();
+  benchmark::AddCustomContext("comet_threads", std::to_string(threads));
+  benchmark::AddCustomContext("comet_commit", COMET_GIT_COMMIT);
+  benchmark::AddCustomContext("cpu_model", cpu_model());
+  benchmark::AddCustomContext("cpu_clock_ghz", fmt::format("{:.2f} (timed add chain)", ghz));
+  benchmark::AddCustomContext(
+      "fp32_peak_gflops",
+      fmt::format("{:.0f} ({} cores x 2 FMA/cycle x {} lanes x 2 flops x {:.2f} GHz)",
+                  peak_gflops(threads, ghz), threads, simd_fp32_lanes(), ghz));
+}
+
+benchmark::ConsoleReporter::OutputOptions console_options(int argc, char** argv) {
+  const std::string color = flag_value(argc, argv, "benchmark_color", "auto");
+  const bool use_color = color == "auto" ? isatty(STDOUT_FILENO) != 0 : flag_true(color);
+  const bool tabular = flag_true(flag_value(argc, argv, "benchmark_counters_tabular", "false"));
+  return static_cast<benchmark::ConsoleReporter::OutputOptions>(
+      (use_color ? benchmark::ConsoleReporter::OO_Color : 0) | (tabular ? benchmark::ConsoleReporter::OO_Tabular : 0));
+}
+
+int run_main(int argc, char** argv, benchmark::BenchmarkReporter* display) {
+  const bool console = flag_value(argc, argv, "benchmark_format", "console") == "console";
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  add_context();
+  if (display != nullptr && console) benchmark::RunSpecifiedBenchmarks(display);
+  else benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
+}  // namespace comet::bench

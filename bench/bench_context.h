@@ -1,0 +1,30 @@
+// Context shared by every benchmark program: add_context() records the engine's thread count, the git commit
+// the binary was built from, the CPU model and an estimated fp32 FMA peak as Google Benchmark custom context
+// (printed in the console header and stored in --benchmark_out JSON). COMET_BENCHMARK_MAIN() is
+// BENCHMARK_MAIN() plus that context; use it instead of BENCHMARK_MAIN() in bench/bench_*.cpp.
+#pragma once
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+namespace comet::bench {
+
+// Adds comet_threads, comet_commit, cpu_model, cpu_clock_ghz and fp32_peak_gflops to the benchmark context.
+void add_context();
+
+// Estimated fp32 peak in GFLOP/s at `threads` cores: threads x 2 FMA/cycle x SIMD lanes x 2 flops x clock,
+// the clock timed with a chain of dependent integer adds (one per cycle).
+double fp32_peak_gflops(int threads);
+
+// Console reporter options as Google Benchmark would set them from --benchmark_color and
+// --benchmark_counters_tabular, for programs that bring their own ConsoleReporter subclass.
+benchmark::ConsoleReporter::OutputOptions console_options(int argc, char** argv);
+
+// Initialize, add_context, run (with `display` as the console reporter if given and the output format is
+// console), shut down.
+int run_main(int argc, char** argv, benchmark::BenchmarkReporter* display = nullptr);
+
+}  // namespace comet::bench
+
+#define COMET_BENCHMARK_MAIN() \
+  int main(int argc, char** argv) { return ::comet::bench::run_main(argc, argv); }

@@ -1,0 +1,190 @@
+// cpu::gemm against ref::gemm (kernels/gemm.h) for float and double: all four transpose combinations, shapes
+// from 0 to past the block sizes of kernels/cpu/gemm.cpp, leading dimensions wider than the matrices,
+// alpha/beta cases and beta = 0 over a NaN-filled C. Integer-valued inputs make float GEMM exact, so those
+// cases compare bit for bit (an indexing bug cannot hide inside a tolerance); random inputs use
+// |a - b| <= 1e-5 (|ref| + rms(ref)). Results must be bit-identical at 1, 2 and 3 threads.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/threading.h"
+#include "kernels/gemm.h"
+#include "test_util.h"
+
+namespace comet {
+namespace {
+
+enum class Fill { Integer, Random };
+
+// A GEMM problem with its own buffers; C's padding columns (ldc > n) must survive untouched.
+template <class T>
+struct Problem {
+  GemmArgs<T> g;
+  std::vector<T> a, b, c;
+
+  Problem(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, T beta, int64_t pad, Fill fill,
+          Generator& gen) {
+    g.trans_a = ta, g.trans_b = tb, g.m = m, g.n = n, g.k = k, g.alpha = alpha, g.beta = beta;
+    const int64_t a_rows = ta ? k : m, a_cols = ta ? m : k, b_rows = tb ? n : k, b_cols = tb ? k : n;
+    g.lda = a_cols + pad, g.ldb = b_cols + pad, g.ldc = n + pad;
+    a = values(a_rows * g.lda, fill, gen);
+    b = values(b_rows * g.ldb, fill, gen);
+    c = values(m * g.ldc, fill, gen);
+  }
+
+  static std::vector<T> values(int64_t count, Fill fill, Generator& gen) {
+    std::vector<T> v(static_cast<size_t>(count));
+    for (T& x : v) {
+      const double u = gen.next_uniform();
+      x = static_cast<T>(fill == Fill::Integer ? std::floor(7 * u) - 3 : 2 * u - 1);
+    }
+    return v;
+  }
+
+  // C after the GEMM, by the reference or the fast kernel.
+  std::vector<T> run(bool fast) const {
+    std::vector<T> out = c;
+    GemmArgs<T> args = g;
+    args.a = a.data(), args.b = b.data(), args.c = out.data();
+    if (fast) cpu::gemm(args);
+    else ref::gemm(args);
+    return out;
+  }
+};
+
+template <class T>
+std::string describe(const GemmArgs<T>& g) {
+  return fmt::format("trans_a {} trans_b {} m {} n {} k {} alpha {} beta {} lda {} ldb {} ldc {}", g.trans_a,
+                     g.trans_b, g.m, g.n, g.k, g.alpha, g.beta, g.lda, g.ldb, g.ldc);
+}
+
+// Exact: every element (padding included) identical. Otherwise: the m x n part within the project's
+// tolerance rule and the padding identical.
+template <class T>
+void check(const Problem<T>& p, const std::vector<T>& got, const std::vector<T>& want, bool exact) {
+  INFO(describe(p.g));
+  if (exact) {
+    int64_t bad = -1;
+    for (size_t i = 0; i < got.size() && bad < 0; ++i)
+      if (!(got[i] == want[i])) bad = static_cast<int64_t>(i);
+    INFO(fmt::format("first mismatch at {}: got {} want {}", bad, bad < 0 ? 0 : got[bad], bad < 0 ? 0 : want[bad]));
+    CHECK(bad < 0);
+    return;
+  }
+  std::vector<double> g_part, w_part;
+  bool padding_ok = true;
+  for (int64_t i = 0; i < p.g.m; ++i) {
+    for (int64_t j = 0; j < p.g.ldc; ++j) {
+      const size_t at = static_cast<size_t>(i * p.g.ldc + j);
+      if (j < p.g.n) g_part.push_back(got[at]), w_part.push_back(want[at]);
+      else padding_ok = padding_ok && (got[at] == want[at] || (std::isnan(got[at]) && std::isnan(want[at])));
+    }
+  }
+  CHECK(padding_ok);
+  if (g_part.empty()) return;
+  const Shape shape{p.g.m, p.g.n};
+  const Tensor got_t = Tensor::from_vector(shape, g_part), want_t = Tensor::from_vector(shape, w_part);
+  // The floor keeps an all-zero result (rms 0) comparable.
+  COMET_CHECK_CLOSE(got_t, want_t, 1e-5, std::max(1e-5 * test::rms(want_t), 1e-30));
+}
+
+struct Scalars {
+  double alpha, beta;
+};
+// Powers of two and small integers keep integer-valued cases exact.
+const std::vector<Scalars> kScalars = {{1, 0}, {1, 1}, {2, -1}, {-0.5, 0.5}, {0, 2}};
+const std::vector<int64_t> kDims = {0, 1, 7, 33, 257};
+
+template <class T>
+void check_all_shapes(Fill fill) {
+  Generator gen(fill == Fill::Integer ? 11 : 12);
+  for (int t = 0; t < 4; ++t) {
+    for (int64_t m : kDims)
+      for (int64_t n : kDims)
+        for (int64_t k : kDims) {
+          const Scalars s = kScalars[(m + 3 * n + 5 * k + t) % kScalars.size()];
+          const int64_t pad = (m + n + k) % 3;  // leading dimensions wider than the matrix, sometimes
+          const Problem<T> p(t & 1, t & 2, m, n, k, T(s.alpha), T(s.beta), pad, fill, gen);
+          check(p, p.run(true), p.run(false), fill == Fill::Integer);
+        }
+  }
+}
+
+TEST_CASE("gemm: float, integer-valued inputs, all transposes and shapes 0..257: exact") {
+  check_all_shapes<float>(Fill::Integer);
+}
+
+TEST_CASE("gemm: float, random inputs, all transposes and shapes 0..257: close") {
+  check_all_shapes<float>(Fill::Random);
+}
+
+TEST_CASE("gemm: double, random inputs, all transposes and shapes 0..257: close") {
+  check_all_shapes<double>(Fill::Random);
+}
+
+// Shapes past the cache blocks of kernels/cpu/gemm.cpp (kMC = 144, kKC = 256, kNC = 4080) and their edges.
+struct Shape3 {
+  int64_t m, n, k;
+};
+const std::vector<Shape3> kBlockShapes = {{145, 17, 513}, {400, 33, 300}, {7, 4100, 600}, {6, 16, 256},
+                                          {13, 4081, 5},  {300, 300, 1}, {1, 600, 300}, {290, 95, 257}};
+
+TEST_CASE("gemm: float, shapes across the cache blocks, all alpha/beta cases: exact") {
+  Generator gen(13);
+  for (const Shape3& sh : kBlockShapes)
+    for (int t = 0; t < 4; ++t)
+      for (const Scalars& s : kScalars) {
+        const Problem<float> p(t & 1, t & 2, sh.m, sh.n, sh.k, float(s.alpha), float(s.beta), t, Fill::Integer,
+                               gen);
+        check(p, p.run(true), p.run(false), true);
+      }
+}
+
+TEST_CASE("gemm: beta = 0 overwrites a NaN-filled C") {
+  Generator gen(14);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const Shape3& sh : {Shape3{7, 33, 257}, Shape3{257, 33, 7}, Shape3{33, 257, 0}, Shape3{300, 300, 300}})
+    for (int t = 0; t < 4; ++t) {
+      Problem<float> p(t & 1, t & 2, sh.m, sh.n, sh.k, 2.0f, 0.0f, 1, Fill::Integer, gen);
+      for (float& x : p.c) x = nan;
+      const std::vector<float> got = p.run(true);
+      bool finite = true;
+      for (int64_t i = 0; i < sh.m; ++i)
+        for (int64_t j = 0; j < sh.n; ++j) finite = finite && std::isfinite(got[i * p.g.ldc + j]);
+      INFO(describe(p.g));
+      CHECK(finite);
+      check(p, got, p.run(false), false);
+    }
+}
+
+template <class T>
+void check_thread_independence() {
+  Generator gen(15);
+  const std::vector<Shape3> shapes = {{257, 257, 33}, {7, 1000, 257}, {300, 301, 700}, {513, 64, 64}};
+  for (const Shape3& sh : shapes)
+    for (int t = 0; t < 4; ++t) {
+      const Problem<T> p(t & 1, t & 2, sh.m, sh.n, sh.k, T(1.5), T(0.25), 2, Fill::Random, gen);
+      std::vector<T> one;
+      {
+        ThreadScope scope(1);
+        one = p.run(true);
+      }
+      for (int threads : {2, 3}) {
+        ThreadScope scope(threads);
+        INFO(describe(p.g), " threads ", threads);
+        CHECK(p.run(true) == one);
+      }
+    }
+}
+
+TEST_CASE("gemm: results are bit-identical at 1, 2 and 3 threads") {
+  check_thread_independence<float>();
+  check_thread_independence<double>();
+}
+
+}  // namespace
+}  // namespace comet
