@@ -135,3 +135,10 @@ int window_argmax(const T* top, int64_t w) {
 inline int64_t window_offset(int k, int64_t w) { return (k >> 1) * w + (k & 1); }
 
 }  // namespace comet
+
+// Explicit instantiations of every kernel above for one scalar type (used by the ref/ and cpu/ files).
+#define COMET_INSTANTIATE_CONV(T)                                                                                    \
+  template void conv2d<T>(const ConvGeom&, int64_t, int64_t, const T*, const T*, const T*, T*);                \
+  template void conv2d_backward<T>(const ConvGeom&, int64_t, int64_t, const T*, const T*, const T*, T*, T*, T*); \
+  template void maxpool2x2<T>(int64_t, int64_t, int64_t, const T*, T*);                                       \
+  template void maxpool2x2_backward<T>(int64_t, int64_t, int64_t, const T*, const T*, T*);

@@ -39,3 +39,12 @@ inline int64_t broadcast_index(Broadcast bc, int64_t i, int64_t j, int64_t cols)
 }
 
 }  // namespace comet
+
+// Explicit instantiations of every kernel above for one scalar type (used by the ref/ and cpu/ files).
+#define COMET_INSTANTIATE_ELEMENTWISE(T)                                                                               \
+  template void unary<T>(Unary, int64_t, const T*, T*);                                                   \
+  template void unary_backward<T>(Unary, int64_t, const T*, const T*, const T*, T*);                      \
+  template void binary<T>(Binary, Broadcast, int64_t, int64_t, const T*, const T*, T*);                   \
+  template void binary_backward<T>(Binary, Broadcast, int64_t, int64_t, const T*, const T*, const T*, T*, T*); \
+  template void scale<T>(int64_t, T, const T*, T*);                                                       \
+  template void axpy<T>(int64_t, T, const T*, T*);

@@ -27,3 +27,12 @@ namespace cpu { COMET_GATE_DECLS }
 #undef COMET_GATE_DECLS
 
 }  // namespace comet
+
+// Explicit instantiations of every kernel above for one scalar type (used by the ref/ and cpu/ files).
+#define COMET_INSTANTIATE_GATE(T)                                                                        \
+  template void smooth_step<T>(int64_t, T, const T*, T*);                                          \
+  template void smooth_step_backward<T>(int64_t, T, const T*, const T*, T*);                       \
+  template void tree_probs<T>(const RoutingTree&, int64_t, const T*, T*);                          \
+  template void tree_probs_backward<T>(const RoutingTree&, int64_t, const T*, const T*, T*);       \
+  template void prior_softmax<T>(int64_t, int64_t, const T*, const T*, T*);                        \
+  template void prior_softmax_backward<T>(int64_t, int64_t, const T*, const T*, const T*, const T*, T*, T*);

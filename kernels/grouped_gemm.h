@@ -25,3 +25,9 @@ namespace cpu { COMET_GROUPED_DECLS }
 #undef COMET_GROUPED_DECLS
 
 }  // namespace comet
+
+// Explicit instantiations of both kernels for one scalar type (used by the ref/ and cpu/ files).
+#define COMET_INSTANTIATE_GROUPED_GEMM(T)                                                                       \
+  template void grouped_linear<T>(int64_t, const int64_t*, int64_t, int64_t, const T*, const T*, const T*, T*);  \
+  template void grouped_linear_backward<T>(int64_t, const int64_t*, int64_t, int64_t, const T*, const T*,        \
+                                           const T*, T*, T*, T*);

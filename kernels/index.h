@@ -43,3 +43,9 @@ inline RowBuckets bucket_rows(int64_t m, const int64_t* index, int64_t num_rows)
 }
 
 }  // namespace comet
+
+// Explicit instantiations of every kernel above for one scalar type (used by the ref/ and cpu/ files).
+#define COMET_INSTANTIATE_INDEX(T)                                                                  \
+  template void gather_rows<T>(int64_t, int64_t, const T*, const int64_t*, T*);               \
+  template void scatter_add_rows<T>(int64_t, int64_t, const T*, const int64_t*, int64_t, T*); \
+  template void copy_cols<T>(int64_t, int64_t, const T*, int64_t, T*, int64_t, bool);

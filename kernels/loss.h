@@ -39,3 +39,12 @@ namespace cpu { COMET_LOSS_DECLS }
 #undef COMET_LOSS_DECLS
 
 }  // namespace comet
+
+// Explicit instantiations of every kernel above for one scalar type (used by the ref/ and cpu/ files).
+#define COMET_INSTANTIATE_LOSS(T)                                                                       \
+  template void squared_error<T>(int64_t, T, const T*, const T*, const T*, T*);                   \
+  template void squared_error_backward<T>(int64_t, T, const T*, const T*, const T*, T*, T*);      \
+  template void bce_with_logits<T>(int64_t, T, const T*, const T*, T*);                           \
+  template void bce_with_logits_backward<T>(int64_t, T, const T*, const T*, T*, T*);              \
+  template void cross_entropy<T>(int64_t, int64_t, T, const T*, const int64_t*, T*);               \
+  template void cross_entropy_backward<T>(int64_t, int64_t, T, const T*, const int64_t*, T*);

@@ -27,3 +27,10 @@ namespace cpu { COMET_REDUCE_DECLS }
 #undef COMET_REDUCE_DECLS
 
 }  // namespace comet
+
+// Explicit instantiations of every kernel above for one scalar type (used by the ref/ and cpu/ files).
+#define COMET_INSTANTIATE_REDUCE(T)                                                             \
+  template void sum_to<T>(Broadcast, int64_t, int64_t, T, const T*, T*);                \
+  template void expand<T>(Broadcast, int64_t, int64_t, T, const T*, T*);                \
+  template void softmax<T>(bool, int64_t, int64_t, const T*, T*);                       \
+  template void softmax_backward<T>(bool, int64_t, int64_t, const T*, const T*, T*);

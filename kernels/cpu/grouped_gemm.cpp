@@ -88,13 +88,7 @@ void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in
   }
 }
 
-template void grouped_linear<float>(int64_t, const int64_t*, int64_t, int64_t, const float*, const float*,
-                                    const float*, float*);
-template void grouped_linear<double>(int64_t, const int64_t*, int64_t, int64_t, const double*, const double*,
-                                     const double*, double*);
-template void grouped_linear_backward<float>(int64_t, const int64_t*, int64_t, int64_t, const float*, const float*,
-                                             const float*, float*, float*, float*);
-template void grouped_linear_backward<double>(int64_t, const int64_t*, int64_t, int64_t, const double*,
-                                              const double*, const double*, double*, double*, double*);
+COMET_INSTANTIATE_GROUPED_GEMM(float)
+COMET_INSTANTIATE_GROUPED_GEMM(double)
 
 }  // namespace comet::cpu

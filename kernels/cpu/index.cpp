@@ -80,12 +80,7 @@ void copy_cols(int64_t rows, int64_t width, const T* src, int64_t lds, T* dst, i
   });
 }
 
-#define COMET_INSTANTIATE(T)                                                                  \
-  template void gather_rows<T>(int64_t, int64_t, const T*, const int64_t*, T*);               \
-  template void scatter_add_rows<T>(int64_t, int64_t, const T*, const int64_t*, int64_t, T*); \
-  template void copy_cols<T>(int64_t, int64_t, const T*, int64_t, T*, int64_t, bool);
-COMET_INSTANTIATE(float)
-COMET_INSTANTIATE(double)
-#undef COMET_INSTANTIATE
+COMET_INSTANTIATE_INDEX(float)
+COMET_INSTANTIATE_INDEX(double)
 
 }  // namespace comet::cpu

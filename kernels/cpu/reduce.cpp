@@ -166,13 +166,7 @@ void softmax_backward(bool log_space, int64_t rows, int64_t cols, const T* y, co
   });
 }
 
-#define COMET_INSTANTIATE(T)                                                             \
-  template void sum_to<T>(Broadcast, int64_t, int64_t, T, const T*, T*);                \
-  template void expand<T>(Broadcast, int64_t, int64_t, T, const T*, T*);                \
-  template void softmax<T>(bool, int64_t, int64_t, const T*, T*);                       \
-  template void softmax_backward<T>(bool, int64_t, int64_t, const T*, const T*, T*);
-COMET_INSTANTIATE(float)
-COMET_INSTANTIATE(double)
-#undef COMET_INSTANTIATE
+COMET_INSTANTIATE_REDUCE(float)
+COMET_INSTANTIATE_REDUCE(double)
 
 }  // namespace comet::cpu

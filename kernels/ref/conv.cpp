@@ -53,13 +53,7 @@ void maxpool2x2_backward(int64_t planes, int64_t h, int64_t w, const T* x, const
       }
 }
 
-#define COMET_INSTANTIATE(T)                                                                                    \
-  template void conv2d<T>(const ConvGeom&, int64_t, int64_t, const T*, const T*, const T*, T*);                \
-  template void conv2d_backward<T>(const ConvGeom&, int64_t, int64_t, const T*, const T*, const T*, T*, T*, T*); \
-  template void maxpool2x2<T>(int64_t, int64_t, int64_t, const T*, T*);                                       \
-  template void maxpool2x2_backward<T>(int64_t, int64_t, int64_t, const T*, const T*, T*);
-COMET_INSTANTIATE(float)
-COMET_INSTANTIATE(double)
-#undef COMET_INSTANTIATE
+COMET_INSTANTIATE_CONV(float)
+COMET_INSTANTIATE_CONV(double)
 
 }  // namespace comet::ref

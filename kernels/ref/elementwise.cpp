@@ -49,15 +49,7 @@ void axpy(int64_t n, T alpha, const T* x, T* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(double(y[i]) + double(alpha) * x[i]);
 }
 
-#define COMET_INSTANTIATE(T)                                                                               \
-  template void unary<T>(Unary, int64_t, const T*, T*);                                                   \
-  template void unary_backward<T>(Unary, int64_t, const T*, const T*, const T*, T*);                      \
-  template void binary<T>(Binary, Broadcast, int64_t, int64_t, const T*, const T*, T*);                   \
-  template void binary_backward<T>(Binary, Broadcast, int64_t, int64_t, const T*, const T*, const T*, T*, T*); \
-  template void scale<T>(int64_t, T, const T*, T*);                                                       \
-  template void axpy<T>(int64_t, T, const T*, T*);
-COMET_INSTANTIATE(float)
-COMET_INSTANTIATE(double)
-#undef COMET_INSTANTIATE
+COMET_INSTANTIATE_ELEMENTWISE(float)
+COMET_INSTANTIATE_ELEMENTWISE(double)
 
 }  // namespace comet::ref

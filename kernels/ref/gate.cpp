@@ -43,15 +43,7 @@ void prior_softmax_backward(int64_t rows, int64_t cols, const T* a, const T* p, 
   }
 }
 
-#define COMET_INSTANTIATE(T)                                                                        \
-  template void smooth_step<T>(int64_t, T, const T*, T*);                                          \
-  template void smooth_step_backward<T>(int64_t, T, const T*, const T*, T*);                       \
-  template void tree_probs<T>(const RoutingTree&, int64_t, const T*, T*);                          \
-  template void tree_probs_backward<T>(const RoutingTree&, int64_t, const T*, const T*, T*);       \
-  template void prior_softmax<T>(int64_t, int64_t, const T*, const T*, T*);                        \
-  template void prior_softmax_backward<T>(int64_t, int64_t, const T*, const T*, const T*, const T*, T*, T*);
-COMET_INSTANTIATE(float)
-COMET_INSTANTIATE(double)
-#undef COMET_INSTANTIATE
+COMET_INSTANTIATE_GATE(float)
+COMET_INSTANTIATE_GATE(double)
 
 }  // namespace comet::ref

@@ -60,15 +60,7 @@ void cross_entropy_backward(int64_t rows, int64_t cols, T scale, const T* x, con
       gx[b * cols + j] = static_cast<T>(double(scale) * (double(gx[b * cols + j]) - (j == labels[b] ? 1.0 : 0.0)));
 }
 
-#define COMET_INSTANTIATE(T)                                                                       \
-  template void squared_error<T>(int64_t, T, const T*, const T*, const T*, T*);                   \
-  template void squared_error_backward<T>(int64_t, T, const T*, const T*, const T*, T*, T*);      \
-  template void bce_with_logits<T>(int64_t, T, const T*, const T*, T*);                           \
-  template void bce_with_logits_backward<T>(int64_t, T, const T*, const T*, T*, T*);              \
-  template void cross_entropy<T>(int64_t, int64_t, T, const T*, const int64_t*, T*);               \
-  template void cross_entropy_backward<T>(int64_t, int64_t, T, const T*, const int64_t*, T*);
-COMET_INSTANTIATE(float)
-COMET_INSTANTIATE(double)
-#undef COMET_INSTANTIATE
+COMET_INSTANTIATE_LOSS(float)
+COMET_INSTANTIATE_LOSS(double)
 
 }  // namespace comet::ref
