@@ -178,6 +178,41 @@ TEST_CASE("Top-k with k = n equals the Softmax gate; Top-k keeps the k largest b
   CHECK_THROWS_WITH_AS(TopKGate(two, 2, gen), doctest::Contains("k = 5 must be in [1, n = 4]"), Error);
 }
 
+TEST_CASE("Top-k options: Shazeer noise only in training, importance loss = weight * CV^2 of per-expert sums") {
+  GateConfig cfg;
+  cfg.kind = GateKind::TopK;
+  cfg.experts = 4;
+  cfg.k = 1;
+  cfg.load_balance = 0.5;
+  Generator gen(6);
+  TopKGate gate(cfg, 2, gen);
+  // Logits x W + b with W = 0: every sample picks the largest bias; k = 1 gives weight 1.
+  set_params(gate, {Tensor::zeros({2, 4}, DType::F64), f64({4}, {0.0, 1.0, 0.5, 0.2})});
+  const GateInput in{ag::constant(Tensor::zeros({3, 2}, DType::F64)), {}};
+  const GateOutput out = gate.forward(in, nullptr, true);
+  check_values(out.weights.value(), {0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0});
+  // Importance (0, 3, 0, 0): mean 0.75, variance (3 * 0.5625 + 5.0625) / 4 = 1.6875, CV^2 = 3, loss 1.5.
+  check_values(out.regularization.value(), {1.5});
+  CHECK(!gate.forward(in, nullptr, false).regularization.defined());
+
+  cfg.noisy_topk = true;
+  cfg.load_balance = 0.0;
+  TopKGate noisy(cfg, 2, gen);
+  // Noise scale softplus(x W_noise + b_noise) = softplus(0) = log 2 at initialisation: training draws differ.
+  set_params(noisy, {Tensor::zeros({2, 4}, DType::F64), Tensor::zeros({4}, DType::F64), Tensor::zeros({2, 4}, DType::F64),
+                     Tensor::zeros({4}, DType::F64)});
+  const GateInput many{ag::constant(Tensor::zeros({64, 2}, DType::F64)), {}};
+  const Tensor eval = noisy.forward(many, nullptr, false).weights.value();
+  const Tensor train = noisy.forward(many, nullptr, true).weights.value();
+  int eval_first = 0, train_first = 0;
+  for (int64_t b = 0; b < 64; ++b) {
+    eval_first += eval.item(b * 4) == 1.0;  // equal logits: ties go to expert 0
+    train_first += train.item(b * 4) == 1.0;
+  }
+  CHECK(eval_first == 64);
+  CHECK(train_first < 40);
+}
+
 TEST_CASE("Hash gate: fixed seeded table, one-hot weights, key errors") {
   GateConfig cfg;
   cfg.kind = GateKind::Hash;
