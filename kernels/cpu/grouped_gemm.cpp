@@ -29,10 +29,13 @@ std::vector<Tile> make_tiles(int64_t experts, const int64_t* offsets, int64_t pe
   return tiles;
 }
 
+// Runs f on every tile; in parallel only when there are several tiles and enough work (multiply-adds) to pay for
+// waking the team.
 template <class F>
-void run_tiles(const std::vector<Tile>& tiles, F f) {
+void run_tiles(const std::vector<Tile>& tiles, double work, F f) {
   const int64_t n = static_cast<int64_t>(tiles.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(num_threads()) if (n > 1)
+  const bool parallel = n > 1 && num_threads() > 1 && work > 1e6;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(num_threads()) if (parallel)
   for (int64_t i = 0; i < n; ++i) f(tiles[i]);
 }
 
@@ -41,7 +44,8 @@ void run_tiles(const std::vector<Tile>& tiles, F f) {
 template <class T>
 void grouped_linear(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x, const T* w,
                     const T* b, T* y) {
-  run_tiles(make_tiles(experts, offsets, 0), [&](const Tile& t) {
+  const double work = double(offsets[experts]) * in * out;
+  run_tiles(make_tiles(experts, offsets, 0), work, [&](const Tile& t) {
     const int64_t rows = t.end - t.begin;
     T* yt = y + t.begin * out;
     const T* bias = b + t.expert * out;
@@ -58,8 +62,9 @@ void grouped_linear(int64_t experts, const int64_t* offsets, int64_t in, int64_t
 template <class T>
 void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x,
                              const T* w, const T* gy, T* gx, T* gw, T* gb) {
+  const double work = double(offsets[experts]) * in * out;
   if (gx) {
-    run_tiles(make_tiles(experts, offsets, 0), [&](const Tile& t) {
+    run_tiles(make_tiles(experts, offsets, 0), work, [&](const Tile& t) {
       GemmArgs<T> g;
       g.trans_b = true; g.m = t.end - t.begin; g.n = in; g.k = out;
       g.a = gy + t.begin * out; g.lda = out; g.b = w + t.expert * in * out; g.ldb = out;
@@ -69,7 +74,7 @@ void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in
   }
   if (gw || gb) {
     // Tiles over W's rows for every expert (empty experts get zeros); the bias sum rides on each expert's first tile.
-    run_tiles(make_tiles(experts, offsets, in), [&](const Tile& t) {
+    run_tiles(make_tiles(experts, offsets, in), work, [&](const Tile& t) {
       const int64_t r0 = offsets[t.expert], rows = offsets[t.expert + 1] - r0;
       if (gw) {
         GemmArgs<T> g;
