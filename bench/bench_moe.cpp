@@ -1,0 +1,147 @@
+// One MoE training step per gate, execution path and routing regime: gate forward, moe_forward over
+// MlpExperts(n, 256, 256, 256), MSE against a fixed random target (+ the gate's regulariser), backward, Adam over
+// gate and expert parameters; batch 512, at comet::num_threads() threads (COMET_NUM_THREADS, default all cores).
+// Names: BM_MoeStep/<gate>/<sparse|dense>[/<init|converged>]/n:<n>[/k:<k>] (softmax has no k: it is dense;
+// hash: k = 1; the regime only for the tree gates dselect and comet). "init" is the spec initialisation (smooth
+// steps nearly linear, so nearly every expert is used); "converged" scales the node/selector weights and biases by
+// kConvergedScale after construction so that the smooth steps saturate and a sample uses about k experts.
+// Counters (measured on one untimed step after a warm-up step): experts_per_sample (moe::routing_stats of g),
+// GFLOP/s (3 x 2 x pairs x (in hidden + hidden out) per step, pairs = (sample, expert) pairs with g != 0 on the
+// sparse path and B n on the dense path), peak_MiB (allocator high-water mark during the step above the bytes in
+// use before it; includes the parameter gradients, which are freed by zero_grad each step), grad_MiB (the
+// parameter gradient bytes, for reference). Select with --benchmark_filter, e.g. 'BM_MoeStep/comet/sparse/converged'.
+// Run: build/bench/bench_moe (bench/run_moe_comparison.sh compares with PyTorch).
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "bench_context.h"
+#include "moe/gates.h"
+#include "moe/moe_layer.h"
+#include "optim/optimizer.h"
+
+namespace comet::bench {
+namespace {
+
+constexpr int64_t kBatch = 512, kWidth = 256, kHashKeys = 4096;
+constexpr double kConvergedScale = 1000.0;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+enum class Regime { None, Init, Converged };
+
+struct Case {
+  moe::GateKind gate;
+  moe::MoePath path;
+  Regime regime;
+  int64_t n, k;
+
+  std::string name() const {
+    std::string s = fmt::format("BM_MoeStep/{}/{}", moe::gate_name(gate), path == moe::MoePath::Sparse ? "sparse" : "dense");
+    if (regime != Regime::None) s += regime == Regime::Init ? "/init" : "/converged";
+    s += fmt::format("/n:{}", n);
+    if (gate != moe::GateKind::Softmax) s += fmt::format("/k:{}", k);
+    return s;
+  }
+};
+
+// Scales the first two parameter slots (the node weights and biases of COMET, the selector weights and biases of
+// per-sample DSelect-k) so that the smooth steps saturate.
+void saturate_smooth_steps(moe::Gate& gate) {
+  const std::vector<ag::Var*> slots = gate.parameter_slots();
+  for (size_t i = 0; i < 2 && i < slots.size(); ++i) {
+    Tensor& t = slots[i]->value();
+    float* p = t.data<float>();
+    for (int64_t j = 0; j < t.numel(); ++j) p[j] *= static_cast<float>(kConvergedScale);
+  }
+}
+
+double param_bytes(const std::vector<ag::Var>& params) {
+  double bytes = 0;
+  for (const ag::Var& p : params) bytes += static_cast<double>(p.value().nbytes());
+  return bytes;
+}
+
+void run_case(benchmark::State& state, const Case& c) {
+  Generator gen(7);
+  moe::GateConfig cfg;
+  cfg.kind = c.gate;
+  cfg.experts = c.n;
+  cfg.k = c.k;
+  if (c.gate == moe::GateKind::Hash) cfg.hash_keys = kHashKeys;
+  std::unique_ptr<moe::Gate> gate = moe::make_gate(cfg, kWidth, gen);
+  if (c.regime == Regime::Converged) saturate_smooth_steps(*gate);
+  moe::MlpExperts experts(c.n, kWidth, kWidth, kWidth, gen);
+
+  Tensor x = Tensor::empty({kBatch, kWidth}), target = Tensor::empty({kBatch, kWidth});
+  gen.normal(x, 0.0, 1.0);
+  gen.normal(target, 0.0, 1.0);
+  moe::GateInput in{ag::constant(x), Tensor()};
+  if (c.gate == moe::GateKind::Hash) {
+    in.keys = Tensor::empty({kBatch}, DType::I64);
+    gen.randint(in.keys, 0, kHashKeys);
+  }
+  const ag::Var goal = ag::constant(target);
+  std::vector<ag::Var> params = gate->params();
+  for (const ag::Var& p : experts.params()) params.push_back(p);
+  optim::Adam adam(params, optim::constant_lr(1e-3));
+
+  Tensor g;  // the last step's gate weights
+  const auto step = [&] {
+    adam.zero_grad();
+    const moe::GateOutput route = gate->forward(in, nullptr, true);
+    g = route.weights.value();
+    ag::Var loss = ag::mse(moe::moe_forward(experts, in.x, route.weights, c.path), goal);
+    if (route.regularization.defined()) loss = ag::add(loss, route.regularization);
+    ag::backward(loss);
+    adam.step();
+  };
+  step();  // warm-up: Adam state and the allocator cache
+  adam.zero_grad();
+  const size_t before = cpu_allocator_stats().in_use;
+  cpu_allocator_reset_peak();
+  step();
+  const double peak = static_cast<double>(cpu_allocator_stats().peak - before);
+  const moe::RoutingStats routing = moe::routing_stats(g, c.k);
+
+  for (auto _ : state) step();
+
+  const double pairs = c.path == moe::MoePath::Sparse ? routing.experts_per_sample * kBatch : double(kBatch * c.n);
+  const double flops = 3.0 * 2.0 * pairs * (kWidth * kWidth + kWidth * kWidth);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["experts_per_sample"] = routing.experts_per_sample;
+  state.counters["peak_MiB"] = peak / kMiB;
+  state.counters["grad_MiB"] = param_bytes(params) / kMiB;
+}
+
+std::vector<Case> grid() {
+  using moe::GateKind;
+  std::vector<Case> cases;
+  for (moe::MoePath path : {moe::MoePath::Sparse, moe::MoePath::Dense}) {
+    for (int64_t n : {8, 16, 64}) {
+      cases.push_back({GateKind::Softmax, path, Regime::None, n, 1});
+      cases.push_back({GateKind::Hash, path, Regime::None, n, 1});
+      for (int64_t k : {1, 2, 4}) {
+        cases.push_back({GateKind::TopK, path, Regime::None, n, k});
+        for (GateKind tree : {GateKind::DSelectK, GateKind::Comet})
+          for (Regime r : {Regime::Init, Regime::Converged}) cases.push_back({tree, path, r, n, k});
+      }
+    }
+  }
+  return cases;
+}
+
+const bool registered = [] {
+  for (const Case& c : grid()) {
+    benchmark::RegisterBenchmark(c.name().c_str(), [c](benchmark::State& s) { run_case(s, c); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(0.3);
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace comet::bench
+
+COMET_BENCHMARK_MAIN();
