@@ -70,6 +70,9 @@ Var embedding(const Var& table, const Tensor& ids);
 Var concat_cols(const std::vector<Var>& parts);                   // [R, C_i] -> [R, sum C_i]
 std::vector<Var> split_cols(const Var& x, const std::vector<int64_t>& sizes);
 Var reshape(const Var& x, const Shape& shape);
+// x[index] for x [n, ...]: shape [...] (e.g. one expert's weights from a stacked [n, in, out] tensor); the gradient
+// lands in that block only.
+Var select(const Var& x, int64_t index);
 Var flatten(const Var& x);  // [N, ...] -> [N, prod(...)]
 
 // ---- ops_nn.cpp

@@ -157,6 +157,18 @@ std::vector<Var> split_cols(const Var& x, const std::vector<int64_t>& sizes) {
 
 Var reshape(const Var& x, const Shape& shape) { return view_op("reshape", x, shape); }
 
+Var select(const Var& x, int64_t index) {
+  const Tensor& X = x.value();
+  COMET_CHECK(X.ndim() >= 1 && index >= 0 && index < X.dim(0), "select: index {} out of range for shape {}", index,
+              shape_str(X.shape()));
+  const Shape inner(X.shape().begin() + 1, X.shape().end());
+  Shape block = X.shape();
+  block[0] = 1;
+  return record("select", X.slice_rows(index, index + 1).reshape(inner).clone(), {x}, [index, block](Node& self) {
+    accumulate_grad_rows(*self.inputs[0], index, self.grad.reshape(block));
+  });
+}
+
 Var flatten(const Var& x) {
   const Shape& s = x.shape();
   COMET_CHECK(!s.empty(), "flatten: need at least 1 dimension, got a 0-d tensor");

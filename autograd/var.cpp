@@ -38,16 +38,35 @@ Var record(const char* op, Tensor out, std::vector<Var> inputs, BackwardFn backw
   return Var(node);
 }
 
-void accumulate_grad(Node& node, const Tensor& g) {
+void accumulate_grad(Node& node, Tensor g) {
   COMET_CHECK(g.shape() == node.value.shape() && g.dtype() == node.value.dtype(),
               "backward of {}: gradient {} {} does not match value {} {}", node.op, shape_str(g.shape()),
               dtype_name(g.dtype()), shape_str(node.value.shape()), dtype_name(node.value.dtype()));
   if (!node.grad.defined()) {
-    node.grad = g.clone();
+    // Adopt a temporary; a tensor shared with anything else (a view of another gradient) is copied, because later
+    // accumulations write into node.grad in place.
+    node.grad = g.storage().use_count() == 1 ? std::move(g) : g.clone();
     return;
   }
   COMET_DISPATCH_FLOAT(g.dtype(), "accumulate_grad", [&] {
     cpu::axpy<scalar_t>(g.numel(), scalar_t(1), g.data<scalar_t>(), node.grad.data<scalar_t>());
+  });
+}
+
+void accumulate_grad_rows(Node& node, int64_t first_row, const Tensor& g) {
+  const Tensor& v = node.value;
+  Shape expect = v.shape();
+  COMET_CHECK(v.ndim() >= 1 && g.ndim() == v.ndim() && g.dtype() == v.dtype(),
+              "backward of {}: row-block gradient {} does not fit value {}", node.op, shape_str(g.shape()),
+              shape_str(v.shape()));
+  expect[0] = g.dim(0);
+  COMET_CHECK(g.shape() == expect && first_row >= 0 && first_row + g.dim(0) <= v.dim(0),
+              "backward of {}: row-block gradient {} at row {} does not fit value {}", node.op, shape_str(g.shape()),
+              first_row, shape_str(v.shape()));
+  if (!node.grad.defined()) node.grad = zeros_like(v);
+  Tensor block = node.grad.slice_rows(first_row, first_row + g.dim(0));
+  COMET_DISPATCH_FLOAT(g.dtype(), "accumulate_grad_rows", [&] {
+    cpu::axpy<scalar_t>(g.numel(), scalar_t(1), g.data<scalar_t>(), block.data<scalar_t>());
   });
 }
 

@@ -61,8 +61,13 @@ inline Var constant(Tensor t) { return Var(std::move(t), false); }
 // the closure; otherwise it is a constant.
 Var record(const char* op, Tensor out, std::vector<Var> inputs, BackwardFn backward);
 
-// node.grad += g (allocating zeros on first use). g must have node.value's shape and dtype.
-void accumulate_grad(Node& node, const Tensor& g);
+// node.grad += g. g must have node.value's shape and dtype. The first gradient is adopted without a copy when the
+// caller hands over the only reference to its storage (a fresh temporary); otherwise it is copied.
+void accumulate_grad(Node& node, Tensor g);
+
+// node.grad[first_row : first_row + g.dim(0)] += g, for ops that read a block of rows of their input (the gradient
+// outside the block stays zero). g has node.value's shape except in dim 0.
+void accumulate_grad_rows(Node& node, int64_t first_row, const Tensor& g);
 
 // Runs the backward pass from `root`. With no seed the root must have one element and is seeded with 1.
 void backward(const Var& root, const Tensor& seed = Tensor());

@@ -25,6 +25,8 @@ class MlpExperts : public Experts {
  public:
   // Weights ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as nn.Linear, drawn from gen.
   MlpExperts(int64_t count, int64_t in, int64_t hidden, int64_t out, Generator& gen, DType dtype = DType::F32);
+  // Experts over given parameters: w1 [n, in, hidden], b1 [n, hidden], w2 [n, hidden, out], b2 [n, out].
+  MlpExperts(ag::Var w1, ag::Var b1, ag::Var w2, ag::Var b2);
   int64_t count() const override { return w1_.shape()[0]; }
   int64_t output_dim() const override { return w2_.shape()[2]; }
   ag::Var forward_grouped(const ag::Var& x, const std::vector<int64_t>& offsets) override;

@@ -72,15 +72,17 @@ void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr) {
   const double t = static_cast<double>(steps());
   const double bc1 = 1.0 - std::pow(opt_.beta1, t), bc2 = 1.0 - std::pow(opt_.beta2, t);
   COMET_DISPATCH_FLOAT(param.dtype(), "Adam::step", [&] {
-    scalar_t* p = param.data<scalar_t>();
-    const scalar_t* g = grad.data<scalar_t>();
-    scalar_t* m = m_state.data<scalar_t>();
-    scalar_t* v = v_state.data<scalar_t>();
+    scalar_t* __restrict p = param.data<scalar_t>();
+    const scalar_t* __restrict g = grad.data<scalar_t>();
+    scalar_t* __restrict m = m_state.data<scalar_t>();
+    scalar_t* __restrict v = v_state.data<scalar_t>();
     const scalar_t b1 = scalar_t(opt_.beta1), b2 = scalar_t(opt_.beta2), eps = scalar_t(opt_.eps);
     const scalar_t step = scalar_t(lr / bc1), inv_bc2 = scalar_t(1.0 / bc2);
     const scalar_t l2 = opt_.decoupled ? scalar_t(0) : scalar_t(opt_.weight_decay);
     const scalar_t decay = opt_.decoupled ? scalar_t(1.0 - lr * opt_.weight_decay) : scalar_t(1);
     cpu::parallel_for(param.numel(), 8, [&](int64_t b, int64_t e) {
+      // Four distinct buffers (restrict) and no branches: the loop vectorises (vsqrtps/vdivps).
+      _Pragma("omp simd")
       for (int64_t i = b; i < e; ++i) {
         const scalar_t gi = g[i] + l2 * p[i];
         m[i] = b1 * m[i] + (scalar_t(1) - b1) * gi;

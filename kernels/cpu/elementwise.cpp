@@ -26,7 +26,14 @@ void unary(Unary op, int64_t n, const T* x, T* y) {
 template <class T>
 void unary_backward(Unary op, int64_t n, const T* x, const T* y, const T* gy, T* gx) {
   parallel_for(n, 8, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * unary_derivative<T>(op, x[i], y[i]);
+    switch (op) {  // the switch sits outside the loop so each loop body vectorises
+      case Unary::Relu:
+#pragma omp simd
+        for (int64_t i = b; i < e; ++i) gx[i] = x[i] > T(0) ? gy[i] : T(0);
+        break;
+      default:
+        for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * unary_derivative<T>(op, x[i], y[i]);
+    }
   });
 }
 

@@ -125,5 +125,13 @@ COMET_OP_CASES("maxpool2x2", [](int64_t n, Generator& gen) {
   };
 });
 
+COMET_OP_CASES("select", [](int64_t n, Generator& gen) {
+  std::vector<OpCase> cases;
+  for (int64_t index : {int64_t(0), n / 2, n - 1})  // first, middle and last block of a stacked tensor
+    cases.push_back({fmt::format("[n,3,2] index {}", index), {random_tensor({n, 3, 2}, gen)},
+                     [index](const std::vector<ag::Var>& v) { return ag::select(v[0], index); }});
+  return cases;
+});
+
 }  // namespace
 }  // namespace comet::test

@@ -57,22 +57,7 @@ Var run(Setup& s, const std::vector<Var>& vars, MoePath path, bool training = tr
   auto gate_slots = s.gate->parameter_slots();
   for (Var* slot : gate_slots) *slot = vars[i++];
   GateOutput g = s.gate->forward({vars[0], s.keys}, nullptr, training);
-  struct Bound : Experts {  // the experts with the checked parameters
-    MlpExperts& base;
-    std::vector<Var> p;
-    Bound(MlpExperts& b, std::vector<Var> params) : base(b), p(std::move(params)) {}
-    int64_t count() const override { return base.count(); }
-    int64_t output_dim() const override { return base.output_dim(); }
-    Var forward_grouped(const Var& x, const std::vector<int64_t>& off) override {
-      return ag::grouped_linear(ag::relu(ag::grouped_linear(x, p[0], p[1], off)), p[2], p[3], off);
-    }
-    Var forward_one(int64_t e, const Var& x) override {
-      std::vector<int64_t> off(count() + 1, 0);
-      for (int64_t j = e + 1; j <= count(); ++j) off[j] = x.shape()[0];
-      return forward_grouped(x, off);
-    }
-    std::vector<Var> params() const override { return p; }
-  } bound(s.experts, {vars.begin() + static_cast<long>(i), vars.end()});
+  MlpExperts bound(vars[i], vars[i + 1], vars[i + 2], vars[i + 3]);  // the experts with the checked parameters
   Var y = moe_forward(bound, vars[0], g.weights, path);
   return g.regularization.defined() ? ag::add(y, g.regularization) : y;
 }
