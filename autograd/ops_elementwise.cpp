@@ -54,7 +54,7 @@ Var unary(Unary op, const Var& x) {
       COMET_KERNEL(unary_backward<scalar_t>)(op, X.numel(), X.data<scalar_t>(), Y.data<scalar_t>(),
                                              self.grad.data<scalar_t>(), GX.data<scalar_t>());
     });
-    accumulate_grad(*self.inputs[0], GX);
+    accumulate_grad(*self.inputs[0], std::move(GX));
   });
 }
 
@@ -79,8 +79,8 @@ Var binary(Binary op, const Var& a, const Var& b) {
                                               GA.defined() ? GA.data<scalar_t>() : nullptr,
                                               GB.defined() ? GB.data<scalar_t>() : nullptr);
     });
-    if (GA.defined()) accumulate_grad(*self.inputs[0], GA);
-    if (GB.defined()) accumulate_grad(*self.inputs[1], GB);
+    if (GA.defined()) accumulate_grad(*self.inputs[0], std::move(GA));
+    if (GB.defined()) accumulate_grad(*self.inputs[1], std::move(GB));
   });
 }
 
@@ -95,7 +95,7 @@ Var scale(const Var& x, double alpha) {
     COMET_DISPATCH_FLOAT(GX.dtype(), "scale backward", [&] {
       COMET_KERNEL(scale<scalar_t>)(GX.numel(), scalar_t(alpha), self.grad.data<scalar_t>(), GX.data<scalar_t>());
     });
-    accumulate_grad(*self.inputs[0], GX);
+    accumulate_grad(*self.inputs[0], std::move(GX));
   });
 }
 

@@ -22,7 +22,7 @@ Var smooth_step(const Var& x, double gamma) {
       COMET_KERNEL(smooth_step_backward<scalar_t>)(X.numel(), scalar_t(gamma), X.data<scalar_t>(),
                                                    self.grad.data<scalar_t>(), GX.data<scalar_t>());
     });
-    accumulate_grad(*self.inputs[0], GX);
+    accumulate_grad(*self.inputs[0], std::move(GX));
   });
 }
 
@@ -45,7 +45,7 @@ Var tree_probs(const Var& s, const RoutingTree& tree_in) {
       COMET_KERNEL(tree_probs_backward<scalar_t>)(*tree, S.rows(), S.data<scalar_t>(), self.grad.data<scalar_t>(),
                                                   GS.data<scalar_t>());
     });
-    accumulate_grad(*self.inputs[0], GS);
+    accumulate_grad(*self.inputs[0], std::move(GS));
   });
 }
 
@@ -68,8 +68,8 @@ Var prior_softmax(const Var& a, const Var& p) {
           A.rows(), A.cols(), A.data<scalar_t>(), P.data<scalar_t>(), W.data<scalar_t>(), self.grad.data<scalar_t>(),
           GA.defined() ? GA.data<scalar_t>() : nullptr, GP.defined() ? GP.data<scalar_t>() : nullptr);
     });
-    if (GA.defined()) accumulate_grad(*self.inputs[0], GA);
-    if (GP.defined()) accumulate_grad(*self.inputs[1], GP);
+    if (GA.defined()) accumulate_grad(*self.inputs[0], std::move(GA));
+    if (GP.defined()) accumulate_grad(*self.inputs[1], std::move(GP));
   });
 }
 

@@ -48,13 +48,13 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
         Tensor dA = empty_like(A);
         if (!ta) gemm_call<scalar_t>(false, !tb, m, k, n, G, B, dA);
         else gemm_call<scalar_t>(tb, true, k, m, n, B, G, dA);
-        accumulate_grad(*self.inputs[0], dA);
+        accumulate_grad(*self.inputs[0], std::move(dA));
       }
       if (self.needs(1)) {  // dB (k x n, or n x k when tb)
         Tensor dB = empty_like(B);
         if (!tb) gemm_call<scalar_t>(!ta, false, k, n, m, A, G, dB);
         else gemm_call<scalar_t>(true, ta, n, k, m, G, A, dB);
-        accumulate_grad(*self.inputs[1], dB);
+        accumulate_grad(*self.inputs[1], std::move(dB));
       }
     });
   });
@@ -78,13 +78,13 @@ Var bmm(const Var& a, const Var& b) {
         Tensor dA = empty_like(A);
         for (int64_t i = 0; i < g; ++i)
           gemm_call<scalar_t>(false, true, m, k, n, pg + i * m * n, n, pb + i * k * n, n, dA.data<scalar_t>() + i * m * k);
-        accumulate_grad(*self.inputs[0], dA);
+        accumulate_grad(*self.inputs[0], std::move(dA));
       }
       if (self.needs(1)) {  // dB_i = A_i^T G_i
         Tensor dB = empty_like(B);
         for (int64_t i = 0; i < g; ++i)
           gemm_call<scalar_t>(true, false, k, n, m, pa + i * m * k, k, pg + i * m * n, n, dB.data<scalar_t>() + i * k * n);
-        accumulate_grad(*self.inputs[1], dB);
+        accumulate_grad(*self.inputs[1], std::move(dB));
       }
     });
   });

@@ -52,8 +52,8 @@ Var squared_error_loss(const char* name, const Var& pred, const Var& target, con
           mask.defined() ? mask.data<scalar_t>() : nullptr, GP.defined() ? GP.data<scalar_t>() : nullptr,
           GT.defined() ? GT.data<scalar_t>() : nullptr);
     });
-    if (GP.defined()) accumulate_grad(*self.inputs[0], GP);
-    if (GT.defined()) accumulate_grad(*self.inputs[1], GT);
+    if (GP.defined()) accumulate_grad(*self.inputs[0], std::move(GP));
+    if (GT.defined()) accumulate_grad(*self.inputs[1], std::move(GT));
   });
 }
 
@@ -104,8 +104,8 @@ Var bce_with_logits(const Var& logits, const Var& target) {
           X.numel(), scalar_t(self.grad.item() * alpha), X.data<scalar_t>(), T.data<scalar_t>(),
           GX.defined() ? GX.data<scalar_t>() : nullptr, GT.defined() ? GT.data<scalar_t>() : nullptr);
     });
-    if (GX.defined()) accumulate_grad(*self.inputs[0], GX);
-    if (GT.defined()) accumulate_grad(*self.inputs[1], GT);
+    if (GX.defined()) accumulate_grad(*self.inputs[0], std::move(GX));
+    if (GT.defined()) accumulate_grad(*self.inputs[1], std::move(GT));
   });
 }
 
@@ -128,7 +128,7 @@ Var cross_entropy(const Var& logits, const Tensor& labels) {
       COMET_KERNEL(cross_entropy_backward<scalar_t>)(B, C, scalar_t(self.grad.item() * alpha), X.data<scalar_t>(),
                                                      L64.data<int64_t>(), GX.data<scalar_t>());
     });
-    accumulate_grad(*self.inputs[0], GX);
+    accumulate_grad(*self.inputs[0], std::move(GX));
   });
 }
 

@@ -33,9 +33,9 @@ Var grouped_linear(const Var& x, const Var& w, const Var& b, const std::vector<i
                                                       W.data<scalar_t>(), self.grad.data<scalar_t>(), ptr(GX),
                                                       ptr(GW), ptr(GB));
     });
-    if (GX.defined()) accumulate_grad(*self.inputs[0], GX);
-    if (GW.defined()) accumulate_grad(*self.inputs[1], GW);
-    if (GB.defined()) accumulate_grad(*self.inputs[2], GB);
+    if (GX.defined()) accumulate_grad(*self.inputs[0], std::move(GX));
+    if (GW.defined()) accumulate_grad(*self.inputs[1], std::move(GW));
+    if (GB.defined()) accumulate_grad(*self.inputs[2], std::move(GB));
   });
 }
 

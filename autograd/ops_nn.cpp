@@ -71,9 +71,9 @@ Var conv2d(const Var& x, const Var& weight, const std::optional<Var>& bias, int6
                                               self.grad.data<scalar_t>(), data_or_null<scalar_t>(GX),
                                               data_or_null<scalar_t>(GW), data_or_null<scalar_t>(GB));
     });
-    if (GX.defined()) accumulate_grad(*self.inputs[0], GX);
-    if (GW.defined()) accumulate_grad(*self.inputs[1], GW);
-    if (GB.defined()) accumulate_grad(*self.inputs[2], GB);
+    if (GX.defined()) accumulate_grad(*self.inputs[0], std::move(GX));
+    if (GW.defined()) accumulate_grad(*self.inputs[1], std::move(GW));
+    if (GB.defined()) accumulate_grad(*self.inputs[2], std::move(GB));
   });
 }
 
@@ -93,7 +93,7 @@ Var maxpool2x2(const Var& x) {
       COMET_KERNEL(maxpool2x2_backward<scalar_t>)(planes, h, w, X.data<scalar_t>(), self.grad.data<scalar_t>(),
                                                   GX.data<scalar_t>());
     });
-    accumulate_grad(*self.inputs[0], GX);
+    accumulate_grad(*self.inputs[0], std::move(GX));
   });
 }
 

@@ -48,7 +48,7 @@ Var reduce(const char* name, const Var& x, Over over, bool average) {
       COMET_KERNEL(expand<scalar_t>)(bc, X.rows(), X.cols(), scalar_t(alpha), self.grad.data<scalar_t>(),
                                      GX.data<scalar_t>());
     });
-    accumulate_grad(*self.inputs[0], GX);
+    accumulate_grad(*self.inputs[0], std::move(GX));
   });
 }
 

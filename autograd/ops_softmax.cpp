@@ -22,7 +22,7 @@ Var row_softmax(const char* name, bool log_space, const Var& x) {
       COMET_KERNEL(softmax_backward<scalar_t>)(log_space, Y.rows(), Y.cols(), Y.data<scalar_t>(),
                                                self.grad.data<scalar_t>(), GX.data<scalar_t>());
     });
-    accumulate_grad(*self.inputs[0], GX);
+    accumulate_grad(*self.inputs[0], std::move(GX));
   });
 }
 
