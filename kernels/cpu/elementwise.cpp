@@ -37,29 +37,39 @@ void unary_backward(Unary op, int64_t n, const T* x, const T* y, const T* gy, T*
   });
 }
 
+// c[j] = a[j] op b(j) over one row; the switch sits outside the loops so each loop vectorises.
+template <class T, class B>
+inline void row_binary(Binary op, int64_t n, const T* a, B b, T* c) {
+  switch (op) {
+    case Binary::Add:
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) c[j] = a[j] + b(j);
+      break;
+    case Binary::Sub:
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) c[j] = a[j] - b(j);
+      break;
+    case Binary::Mul:
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) c[j] = a[j] * b(j);
+      break;
+    case Binary::Div:
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) c[j] = a[j] / b(j);
+      break;
+  }
+}
+
 template <class T>
 void binary(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, T* c) {
   parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
-      const T* ai = a + i * cols;
-      T* ci = c + i * cols;
-      const T* bi = bc == Broadcast::Full ? b + i * cols : b;
       if (bc == Broadcast::Full || bc == Broadcast::Row) {
-        switch (op) {
-          case Binary::Add:
-#pragma omp simd
-            for (int64_t j = 0; j < cols; ++j) ci[j] = ai[j] + bi[j];
-            break;
-          case Binary::Mul:
-#pragma omp simd
-            for (int64_t j = 0; j < cols; ++j) ci[j] = ai[j] * bi[j];
-            break;
-          default:
-            for (int64_t j = 0; j < cols; ++j) ci[j] = binary_forward<T>(op, ai[j], bi[j]);
-        }
+        const T* bi = bc == Broadcast::Full ? b + i * cols : b;
+        row_binary(op, cols, a + i * cols, [bi](int64_t j) { return bi[j]; }, c + i * cols);
       } else {
         const T s = bc == Broadcast::Col ? b[i] : b[0];
-        for (int64_t j = 0; j < cols; ++j) ci[j] = binary_forward<T>(op, ai[j], s);
+        row_binary(op, cols, a + i * cols, [s](int64_t) { return s; }, c + i * cols);
       }
     }
   });
