@@ -4,6 +4,7 @@
 #include "kernels/elementwise.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "kernels/cpu/parallel.h"
 
@@ -78,13 +79,21 @@ void binary(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, con
 template <class T>
 void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, const T* gc,
                      T* ga, T* gb) {
-  if (ga) {
+  if (ga) {  // da is 1 for add and sub, so ga = gc (+ 0); for mul ga = gc * b, for div ga = gc / b
+    const Binary ga_op = op == Binary::Mul || op == Binary::Div ? op : Binary::Add;
     parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
-      for (int64_t i = r0; i < r1; ++i)
-        for (int64_t j = 0; j < cols; ++j) {
-          const int64_t e = i * cols + j;
-          ga[e] = gc[e] * binary_da<T>(op, a[e], b[broadcast_index(bc, i, j, cols)]);
+      for (int64_t i = r0; i < r1; ++i) {
+        const T* gci = gc + i * cols;
+        if (ga_op == Binary::Add) {
+          row_binary(ga_op, cols, gci, [](int64_t) { return T(0); }, ga + i * cols);
+        } else if (bc == Broadcast::Full || bc == Broadcast::Row) {
+          const T* bi = bc == Broadcast::Full ? b + i * cols : b;
+          row_binary(ga_op, cols, gci, [bi](int64_t j) { return bi[j]; }, ga + i * cols);
+        } else {
+          const T s = bc == Broadcast::Col ? b[i] : b[0];
+          row_binary(ga_op, cols, gci, [s](int64_t) { return s; }, ga + i * cols);
         }
+      }
     });
   }
   if (!gb) return;
@@ -99,13 +108,12 @@ void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const 
           for (int64_t j = 0; j < cols; ++j) gb[i * cols + j] = static_cast<T>(term(i, j));
       });
       break;
-    case Broadcast::Row:  // threads own columns; rows summed in order
+    case Broadcast::Row:  // threads own blocks of columns and walk the rows in order (row-major reads)
       parallel_for(cols, rows, [&](int64_t c0, int64_t c1) {
-        for (int64_t j = c0; j < c1; ++j) {
-          double s = 0;
-          for (int64_t i = 0; i < rows; ++i) s += term(i, j);
-          gb[j] = static_cast<T>(s);
-        }
+        std::vector<double> acc(c1 - c0, 0.0);
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t j = c0; j < c1; ++j) acc[j - c0] += term(i, j);
+        for (int64_t j = c0; j < c1; ++j) gb[j] = static_cast<T>(acc[j - c0]);
       });
       break;
     case Broadcast::Col:
