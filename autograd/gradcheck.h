@@ -3,7 +3,7 @@
 // differences, in double precision. Inputs must be F64; integer inputs (indices) are passed through as
 // constants. Large inputs are checked on a seeded random subset of coordinates.
 // A coordinate passes if |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|).
-// Test: tests/autograd/test_gradcheck_ops.cpp.
+// Test: tests/autograd/test_ops.cpp (every op), tests/moe/test_moe_layer.cpp (whole layers).
 #pragma once
 #include <functional>
 #include <string>

@@ -1,4 +1,4 @@
-// The list of every differentiable op. tests/autograd/test_op_registry.cpp fails if an op here lacks a
+// The list of every differentiable op. tests/autograd/test_ops.cpp fails if an op here lacks a
 // reference-vs-fast comparison or a gradient check (a missing backward cannot slip in unnoticed).
 #pragma once
 

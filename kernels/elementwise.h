@@ -2,7 +2,7 @@
 // scale and axpy. Broadcast modes for c[rows x cols] = a[rows x cols] op b:
 //   Full: b is rows x cols;  Row: b is 1 x cols (bias add);  Col: b is rows x 1;  Scalar: b is one value.
 // Backward writes gb reduced over the broadcast dimensions (overwrites gb). Null output pointers are skipped.
-// Tests: tests/kernels/test_kernels.cpp (reference vs fast), tests/autograd/test_gradcheck_ops.cpp.
+// Tests: tests/autograd/test_ops.cpp (reference vs fast, gradient checks).
 #pragma once
 #include <cstdint>
 

@@ -3,7 +3,7 @@
 //   tree_probs:     s [rows, tree.num_activations] -> p [rows, tree.num_leaves] (rows = batch x trees).
 //   prior_softmax:  a, p [rows, cols] -> w [rows, cols], w = p exp(a) / sum(p exp(a)) per row.
 // Backward functions overwrite their outputs; a null output pointer is skipped.
-// Tests: tests/kernels/test_gate_kernels.cpp, tests/autograd/cases_gate.cpp.
+// Tests: tests/autograd/cases_gate.cpp (via test_ops.cpp), tests/moe/test_gates.cpp.
 #pragma once
 #include <cstdint>
 

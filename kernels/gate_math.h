@@ -10,7 +10,7 @@
 // `left_takes_s` (COMET: going left multiplies by S) or the right child takes s (DSelect-k: bit 1 => S).
 // A child is an internal node (>= 0), a leaf (kLeaf - leaf index, i.e. <= -1) or absent (kNone: the mass is dropped,
 // as for DSelect-k's unreachable codes when n is not a power of two). A tree with no internal node is one leaf.
-// Test: tests/kernels/test_gate_kernels.cpp, tests/autograd/cases_gate.cpp.
+// Tests: tests/autograd/cases_gate.cpp (via test_ops.cpp), tests/moe/test_gates.cpp.
 #pragma once
 #include <cmath>
 #include <cstdint>

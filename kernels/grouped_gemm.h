@@ -5,7 +5,7 @@
 //   gx[r] = gy[r] W_e^T,  gW_e = x_e^T gy_e (inner size = the expert's row count; 0 for an empty segment),
 //   gb_e = sum of gy_e's rows.
 // The fast kernel splits the work into tiles (expert x block of rows, or of W's rows for gW), each computed by
-// one thread with a serial GEMM, so no float sum crosses threads. Tests: tests/kernels/test_grouped_gemm.cpp,
+// one thread with a serial GEMM, so no float sum crosses threads. Tests: tests/kernels/test_dispatch.cpp,
 // tests/autograd/cases_moe.cpp.
 #pragma once
 #include <cstdint>
