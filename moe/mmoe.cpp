@@ -45,13 +45,27 @@ MmoeOutput Mmoe::forward(const ag::Var& x, const Tensor& keys, bool training) {
 }
 
 std::vector<ag::Var> Mmoe::params() {
-  std::vector<ag::Var> p = experts_.params();
-  for (auto& g : gates_)
-    for (const ag::Var& v : g->params()) p.push_back(v);
-  for (const Mlp& t : towers_)
-    for (const ag::Var& v : t.params()) p.push_back(v);
-  for (const ag::Var& v : perm_->params()) p.push_back(v);
+  std::vector<ag::Var> p;
+  for (auto& [name, v] : named_params()) p.push_back(v);
   return p;
+}
+
+std::vector<std::pair<std::string, ag::Var>> Mmoe::named_params() {
+  std::vector<std::pair<std::string, ag::Var>> out;
+  const char* expert_names[] = {"experts.w1", "experts.b1", "experts.w2", "experts.b2"};
+  const auto experts = experts_.params();
+  for (size_t i = 0; i < experts.size(); ++i) out.emplace_back(expert_names[i], experts[i]);
+  for (int t = 0; t < cfg_.tasks; ++t) {
+    const auto gate = gates_[t]->params();
+    for (size_t i = 0; i < gate.size(); ++i) out.emplace_back(fmt::format("task{}.gate.{}", t, i), gate[i]);
+    const auto& layers = towers_[t].layers();
+    for (size_t l = 0; l < layers.size(); ++l) {
+      out.emplace_back(fmt::format("task{}.tower.{}.weight", t, l), layers[l].weight);
+      out.emplace_back(fmt::format("task{}.tower.{}.bias", t, l), layers[l].bias);
+    }
+  }
+  for (const ag::Var& v : perm_->params()) out.emplace_back("permutation.scores", v);
+  return out;
 }
 
 ag::Var multitask_loss(const MmoeOutput& out, const Tensor& targets, const std::vector<double>& w, bool with_reg) {

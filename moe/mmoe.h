@@ -41,6 +41,8 @@ class Mmoe {
   Mmoe(const MmoeConfig& cfg, Generator& gen);
   MmoeOutput forward(const ag::Var& x, const Tensor& keys, bool training);
   std::vector<ag::Var> params();
+  // Every parameter with a stable name ("experts.w1", "task0.gate.0", "task1.tower.1.bias", "permutation.scores").
+  std::vector<std::pair<std::string, ag::Var>> named_params();
   const MmoeConfig& config() const { return cfg_; }
   SlotPermutation& permutation() { return *perm_; }
 

@@ -44,6 +44,14 @@ LearnedPermutation::LearnedPermutation(int64_t n, int64_t window_steps, double z
   hard_ = round_permutation(last_soft_);
 }
 
+void LearnedPermutation::restore(const Permutation& hard, int64_t step) {
+  check_permutation("LearnedPermutation::restore", hard, scores_.shape()[0]);
+  COMET_CHECK(step >= 0, "LearnedPermutation::restore: negative step {}", step);
+  hard_ = hard;
+  step_ = step;
+  last_soft_ = permutation_matrix(hard, DType::F64);
+}
+
 ag::Var LearnedPermutation::sinkhorn(double tau, int iterations) const {
   // Rows then columns in log space, in double precision (1 / tau reaches 1e7).
   ag::Var x = ag::scale(ag::cast(scores_, DType::F64), 1.0 / tau);

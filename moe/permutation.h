@@ -26,6 +26,10 @@ class SlotPermutation {
   virtual std::vector<ag::Var> params() { return {}; }
   // The hard permutation (perm[slot] = expert) used in evaluation.
   virtual Permutation hard() const = 0;
+  // Training steps taken (a learned permutation's window position; 0 for a fixed one).
+  virtual int64_t step() const { return 0; }
+  // Restores the state saved in a checkpoint: the hard permutation and the step counter.
+  virtual void restore(const Permutation& hard, int64_t step) = 0;
 };
 
 // The slot -> expert 0/1 matrix of a hard permutation.
@@ -37,6 +41,7 @@ class FixedPermutation : public SlotPermutation {
   explicit FixedPermutation(Permutation perm);
   ag::Var matrix(bool training) override;
   Permutation hard() const override { return perm_; }
+  void restore(const Permutation& hard, int64_t) override { set(hard); }
   void set(Permutation perm);
 
  private:
@@ -52,7 +57,8 @@ class LearnedPermutation : public SlotPermutation {
   std::vector<ag::Var> params() override { return {scores_}; }
   Permutation hard() const override { return hard_; }
   bool frozen() const { return step_ >= window_; }
-  int64_t step() const { return step_; }
+  int64_t step() const override { return step_; }
+  void restore(const Permutation& hard, int64_t step) override;
   const Tensor& last_soft() const { return last_soft_; }  // P_last [n, n] f64
 
  private:

@@ -2,12 +2,14 @@
 // bundled synthetic multi-task data set (the MMoE generator, moe/synthetic_data.h) and prints, per epoch, the loss,
 // each gate's sparsity (experts per sample, share of samples within k) and expert usage.
 // Default: COMET+ (COMET gates with the learned permutation) on the sparse path. Any gate runs with --gate.
-// Deterministic: the same --seed and --threads give the same numbers.
+// --save / --load write and read safetensors checkpoints. Deterministic: the same --seed and --threads give the same
+// numbers.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
 #include "core/threading.h"
+#include "moe/checkpoint.h"
 #include "moe/train.h"
 
 using namespace comet;
@@ -30,6 +32,8 @@ struct Options {
   double relatedness = 0.5;
   uint64_t seed = 1;
   int threads = 0;  // 0: keep the engine default (all cores)
+  std::string load;  // checkpoint to start from (empty: none)
+  std::string save;  // checkpoint to write after training (empty: none)
 };
 
 std::string usage_line(const moe::RoutingStats& r) {
@@ -72,6 +76,9 @@ int main(int argc, char** argv) {
   app.add_option("--relatedness", o.relatedness, "task relatedness rho of the synthetic data")->check(CLI::Range(-1.0, 1.0));
   app.add_option("--seed", o.seed, "random seed (data, initialisation, shuffling)");
   app.add_option("--threads", o.threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--load", o.load, "start from this checkpoint (safetensors; same architecture options)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--save", o.save, "write the trained model to this checkpoint (safetensors)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (o.threads > 0) set_num_threads(o.threads);
@@ -107,7 +114,12 @@ int main(int argc, char** argv) {
                 o.gate.c_str(), o.local_search == "none" ? "" : (" + " + o.local_search + " permutation").c_str(),
                 (long long)o.experts, (long long)cfg.gate.k, o.path.c_str(), (long long)o.samples,
                 (long long)(data_cfg.samples - o.samples), o.relatedness, (long long)o.batch, o.lr, num_threads());
+    if (!o.load.empty()) moe::load_checkpoint(o.load, model);
     moe::train_mmoe(model, train, val, train_cfg, [&](const moe::EpochReport& r) { print_epoch(r, cfg.gate.k); });
+    if (!o.save.empty()) {
+      moe::save_checkpoint(o.save, model);
+      std::printf("saved %s\n", o.save.c_str());
+    }
   } catch (const Error& e) {
     std::fprintf(stderr, "comet_train: error: %s\n", e.what());
     return 1;
