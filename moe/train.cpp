@@ -2,6 +2,7 @@
 #include "moe/train.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "optim/optimizer.h"
 
@@ -22,6 +23,23 @@ EpochReport evaluate(Mmoe& model, const MultiTaskData& val, int epoch) {
   return r;
 }
 
+// Throws, naming the split, the tensor and the position, unless every value of t is finite.
+void check_finite(const char* split, const char* what, const Tensor& t) {
+  const float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    COMET_CHECK(std::isfinite(p[i]), "train_mmoe: {} {} has a non-finite value ({}) at row {}, column {}", split, what,
+                p[i], i / t.cols(), i % t.cols());
+}
+
+void check_data(const char* split, const MultiTaskData& d, const Mmoe& model) {
+  const MmoeConfig& c = model.config();
+  COMET_CHECK(d.x.ndim() == 2 && d.x.dim(1) == c.input_dim && d.targets.shape() == Shape({d.x.dim(0), c.tasks}),
+              "train_mmoe: {} data x {} and targets {} do not fit a model with {} inputs and {} tasks", split,
+              shape_str(d.x.shape()), shape_str(d.targets.shape()), c.input_dim, c.tasks);
+  check_finite(split, "x", d.x);
+  check_finite(split, "targets", d.targets);
+}
+
 }  // namespace
 
 std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, const MultiTaskData& val,
@@ -29,6 +47,10 @@ std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, con
   COMET_CHECK(cfg.epochs >= 0 && cfg.batch >= 1 && cfg.batch <= train.x.dim(0),
               "train_mmoe: need epochs >= 0 and 1 <= batch <= {} training samples (got {} and {})", train.x.dim(0),
               cfg.epochs, cfg.batch);
+  COMET_CHECK(cfg.task_weights.size() == static_cast<size_t>(model.config().tasks),
+              "train_mmoe: {} task weights for {} tasks", cfg.task_weights.size(), model.config().tasks);
+  check_data("training", train, model);
+  check_data("validation", val, model);
   optim::Adam opt(model.params(), optim::constant_lr(cfg.lr));
   Generator shuffle(cfg.seed);
   // The swap pass scores on a held-out slice of the training data: its last rows, kept out of the batches.

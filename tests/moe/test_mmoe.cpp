@@ -3,6 +3,8 @@
 // its objective; training is bit-for-bit repeatable.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "core/threading.h"
 #include "moe/train.h"
 
@@ -88,6 +90,29 @@ TEST_CASE("the discrete swap pass trains and never increases its objective") {
   for (size_t i = 1; i < history.size(); ++i) CHECK(history[i] < history[i - 1]);
   const Run r = train(GateKind::TopK, LocalSearch::Swap, 2);
   CHECK(r.reports.back().train_loss < r.reports[1].train_loss);
+}
+
+TEST_CASE("bad training data is refused with the split, tensor and position") {
+  SyntheticConfig data;
+  data.samples = 1024;
+  const MultiTaskData d = make_synthetic_multitask(data);
+  MmoeConfig cfg;
+  cfg.gate.experts = 4;
+  Generator gen(1);
+  Mmoe model(cfg, gen);
+  TrainConfig tc;
+  tc.epochs = 1;
+  tc.batch = 128;
+  MultiTaskData bad = gather(d, Tensor::from_vector<int64_t>({2}, {0, 1}));
+  bad.x.data<float>()[1 * 100 + 7] = std::nanf("");
+  CHECK_THROWS_WITH_AS(train_mmoe(model, d, bad, tc), doctest::Contains("validation x has a non-finite value (nan) at row 1, column 7"),
+                       Error);
+  MultiTaskData narrow = d;
+  narrow.targets = d.targets.reshape({-1, 1});
+  CHECK_THROWS_WITH_AS(train_mmoe(model, narrow, d, tc), doctest::Contains("do not fit a model with 100 inputs and 2 tasks"),
+                       Error);
+  tc.task_weights = {1.0};
+  CHECK_THROWS_WITH_AS(train_mmoe(model, d, d, tc), doctest::Contains("1 task weights for 2 tasks"), Error);
 }
 
 TEST_CASE("training is repeatable bit for bit at a fixed seed and thread count") {
