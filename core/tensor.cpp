@@ -39,6 +39,12 @@ Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
   return t;
 }
 
+int64_t Tensor::rows() const {
+  int64_t r = 1;  // the product of all but the last dimension (also right when the last one is 0)
+  for (int i = 0; i + 1 < ndim(); ++i) r *= shape_[i];
+  return r;
+}
+
 Shape Tensor::strides() const {
   Shape s(shape_.size());
   int64_t stride = 1;

@@ -38,7 +38,7 @@ class Tensor {
   Device device() const { return storage_ ? storage_->device : Device::CPU; }
   size_t nbytes() const { return static_cast<size_t>(numel_) * dtype_size(dtype_); }
   // Rows and columns of the tensor seen as a matrix [numel / last_dim, last_dim] (a 0-d tensor is 1 x 1).
-  int64_t rows() const { return ndim() == 0 ? 1 : numel_ / shape_.back(); }
+  int64_t rows() const;
   int64_t cols() const { return ndim() == 0 ? 1 : shape_.back(); }
 
   void* raw() { return static_cast<char*>(storage_->data) + offset_ * dtype_size(dtype_); }

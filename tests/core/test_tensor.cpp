@@ -33,6 +33,8 @@ TEST_CASE("tensor shapes, strides and views") {
   CHECK(scalar.numel() == 1);
   CHECK(scalar.item() == 2.5);
   CHECK(Tensor::zeros({0, 5}).numel() == 0);
+  CHECK(Tensor::zeros({3, 0}).rows() == 3);  // a zero-width matrix still has its rows
+  CHECK(Tensor::zeros({2, 3, 0}).cols() == 0);
 }
 
 TEST_CASE("dtype conversion and access checks") {
