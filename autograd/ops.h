@@ -17,6 +17,8 @@ namespace comet::ag {
 // ---- ops_linalg.cpp
 // op(a) @ op(b) for 2-D a, b.
 Var matmul(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);
+// x [B, in] @ w [in, out] + b [out] in one pass (the bias is the GEMM's starting value).
+Var linear(const Var& x, const Var& w, const Var& b);
 // Batched product: a [G, M, K] @ b [G, K, N] -> [G, M, N].
 Var bmm(const Var& a, const Var& b);
 // 2-D transpose (a copy).

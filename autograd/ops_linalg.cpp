@@ -1,9 +1,12 @@
-// matmul, bmm and transpose: forward and backward (dA = dC op(B)^T, dB = op(A)^T dC, with the transposes folded
+// matmul, linear, bmm and transpose: forward and backward (dA = dC op(B)^T, dB = op(A)^T dC, with the transposes folded
 // into GEMM flags).
+#include <algorithm>
+
 #include "autograd/ops.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/gemm.h"
+#include "kernels/reduce.h"
 
 namespace comet::ag {
 namespace {
@@ -55,6 +58,46 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
         if (!tb) gemm_call<scalar_t>(!ta, false, k, n, m, A, G, dB);
         else gemm_call<scalar_t>(true, ta, n, k, m, G, A, dB);
         accumulate_grad(*self.inputs[1], std::move(dB));
+      }
+    });
+  });
+}
+
+Var linear(const Var& x, const Var& w, const Var& b) {
+  const Tensor &X = x.value(), &W = w.value(), &B = b.value();
+  COMET_CHECK(X.ndim() == 2 && W.ndim() == 2 && X.dim(1) == W.dim(0) && B.shape() == Shape({W.dim(1)}) &&
+                  X.dtype() == W.dtype() && B.dtype() == W.dtype(),
+              "linear: x {} weight {} bias {} do not fit ([B, in], [in, out], [out], one dtype)", shape_str(X.shape()),
+              shape_str(W.shape()), shape_str(B.shape()));
+  const int64_t rows = X.dim(0), in = X.dim(1), out = W.dim(1);
+  Tensor Y = Tensor::empty({rows, out}, X.dtype());
+  COMET_DISPATCH_FLOAT(X.dtype(), "linear", [&] {
+    scalar_t* y = Y.data<scalar_t>();
+    const scalar_t* bias = B.data<scalar_t>();
+    for (int64_t r = 0; r < rows; ++r) std::copy(bias, bias + out, y + r * out);
+    GemmArgs<scalar_t> g;
+    g.m = rows; g.n = out; g.k = in;
+    g.a = X.data<scalar_t>(); g.lda = in; g.b = W.data<scalar_t>(); g.ldb = out;
+    g.beta = 1; g.c = y; g.ldc = out;
+    COMET_KERNEL(gemm<scalar_t>)(g);
+  });
+  return record("linear", Y, {x, w, b}, [rows, in, out](Node& self) {
+    const Tensor &X = self.inputs[0]->value, &W = self.inputs[1]->value, &G = self.grad;
+    COMET_DISPATCH_FLOAT(G.dtype(), "linear backward", [&] {
+      if (self.needs(0)) {  // dX = G W^T
+        Tensor dX = empty_like(X);
+        gemm_call<scalar_t>(false, true, rows, in, out, G, W, dX);
+        accumulate_grad(*self.inputs[0], std::move(dX));
+      }
+      if (self.needs(1)) {  // dW = X^T G
+        Tensor dW = empty_like(W);
+        gemm_call<scalar_t>(true, false, in, out, rows, X, G, dW);
+        accumulate_grad(*self.inputs[1], std::move(dW));
+      }
+      if (self.needs(2)) {  // db = column sums of G
+        Tensor db = Tensor::empty({out}, G.dtype());
+        COMET_KERNEL(sum_to<scalar_t>)(Broadcast::Row, rows, out, scalar_t(1), G.data<scalar_t>(), db.data<scalar_t>());
+        accumulate_grad(*self.inputs[2], std::move(db));
       }
     });
   });

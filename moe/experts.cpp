@@ -39,8 +39,8 @@ ag::Var MlpExperts::forward_one(int64_t e, const ag::Var& x) {
   // Plain matmuls on expert e's weights (independent of the grouped kernels the sparse path uses); select() puts the
   // gradient in expert e's block only, so the dense path costs O(n), not O(n^2).
   COMET_CHECK(e >= 0 && e < count(), "MlpExperts: expert {} out of range [0, {})", e, count());
-  const ag::Var h = ag::relu(ag::add(ag::matmul(x, ag::select(w1_, e)), ag::select(b1_, e)));
-  return ag::add(ag::matmul(h, ag::select(w2_, e)), ag::select(b2_, e));
+  const ag::Var h = ag::relu(ag::linear(x, ag::select(w1_, e), ag::select(b1_, e)));
+  return ag::linear(h, ag::select(w2_, e), ag::select(b2_, e));
 }
 
 }  // namespace comet::moe

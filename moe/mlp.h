@@ -14,7 +14,7 @@ struct Linear {
   Linear(int64_t in, int64_t out, Generator& gen, DType dtype = DType::F32);
   // Weight ~ U(-weight_bound, weight_bound), bias ~ U(-bias_bound, bias_bound) (0: zeros).
   Linear(int64_t in, int64_t out, Generator& gen, double weight_bound, double bias_bound, DType dtype = DType::F32);
-  ag::Var operator()(const ag::Var& x) const { return ag::add(ag::matmul(x, weight), bias); }
+  ag::Var operator()(const ag::Var& x) const { return ag::linear(x, weight, bias); }
 };
 
 // sizes = {in, hidden..., out}; ReLU between layers, none after the last; optional dropout after each ReLU.

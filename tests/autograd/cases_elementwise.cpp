@@ -1,4 +1,4 @@
-// Op cases: matmul (all transpose combinations), unary ops, broadcasting binary ops, scale, cast.
+// Op cases: matmul (all transpose combinations), linear, unary ops, broadcasting binary ops, scale, cast.
 #include "op_cases.h"
 
 namespace comet::test {
@@ -42,6 +42,15 @@ COMET_OP_CASES("matmul", [](int64_t n, Generator& gen) {
       cases.push_back({fmt::format("outer n, ta={} tb={}", ta, tb), {a2, b2}, f});
     }
   return cases;
+});
+
+COMET_OP_CASES("linear", [](int64_t n, Generator& gen) {
+  auto f = [](const std::vector<Var>& v) { return ag::linear(v[0], v[1], v[2]); };
+  return std::vector<OpCase>{
+      {"batch n", {random_tensor({n, 6}, gen), random_tensor({6, 5}, gen), random_tensor({5}, gen)}, f},
+      {"in n", {random_tensor({4, n}, gen), random_tensor({n, 3}, gen), random_tensor({3}, gen)}, f},
+      {"out n", {random_tensor({3, 5}, gen), random_tensor({5, n}, gen), random_tensor({n}, gen)}, f},
+  };
 });
 
 COMET_OP_CASES("relu", [](int64_t n, Generator& g) { return unary_cases(Unary::Relu, n, g); });
