@@ -81,35 +81,34 @@ TEST_CASE("COMET leaf tables of spec 3.2 (n = 3, 5, 6, 9, 8, 16)") {
 }
 
 TEST_CASE("DSelect-k worked example of spec 2.7 (static, n = 3, k = 2, gamma = 1)") {
-  GateConfig cfg;
-  cfg.kind = GateKind::DSelectK;
-  cfg.experts = 3;
-  cfg.k = 2;
-  cfg.gamma = 1.0;
-  cfg.per_sample = false;
   Generator gen(1);
-  DSelectGate gate(cfg, 4, gen);
-  set_params(gate, {f64({1, 4}, {0.2, -0.1, -0.3, 0.4}), f64({1, 2}, {0.1, -0.2})});
+  // The spec's static gate with the given regulariser weights: z = (0.2, -0.1 | -0.3, 0.4), alpha = (0.1, -0.2).
+  auto make = [&gen](double entropy, double zeta) {
+    GateConfig cfg;
+    cfg.kind = GateKind::DSelectK;
+    cfg.experts = 3;
+    cfg.k = 2;
+    cfg.gamma = 1.0;
+    cfg.per_sample = false;
+    cfg.entropy = entropy;
+    cfg.zeta = zeta;
+    auto gate = std::make_unique<DSelectGate>(cfg, 4, gen);
+    set_params(*gate, {f64({1, 4}, {0.2, -0.1, -0.3, 0.4}), f64({1, 2}, {0.1, -0.2})});
+    return gate;
+  };
   const Tensor s = ag::smooth_step(ag::constant(f64({2, 2}, {0.2, -0.1, -0.3, 0.4})), 1.0).value();
   const Tensor r = ag::tree_probs(ag::constant(s), dselect_trie(3)).value();
   check_values(r, {0.139968, 0.076032, 0.508032, 0.025088, 0.870912, 0.002912});
   GateInput in{ag::constant(Tensor::zeros({1, 4}, DType::F64)), {}};
-  check_values(gate.forward(in, nullptr, false).weights.value(), {0.091080, 0.414299, 0.293074});
+  check_values(make(0.0, 1.0)->forward(in, nullptr, false).weights.value(), {0.091080, 0.414299, 0.293074});
   // Regularisers (training only): entropy with lambda = 1, then the non-power-of-2 penalty with zeta = 1.
-  GateConfig with_entropy = cfg;
-  with_entropy.entropy = 1.0;
-  with_entropy.zeta = 0.0;
-  DSelectGate g1(with_entropy, 4, gen);
-  set_params(g1, {f64({1, 4}, {0.2, -0.1, -0.3, 0.4}), f64({1, 2}, {0.1, -0.2})});
-  check_values(g1.forward(in, nullptr, true).regularization.value(), {1.045002});
-  CHECK(!g1.forward(in, nullptr, false).regularization.defined());
-  GateConfig with_zeta = cfg;
-  with_zeta.zeta = 1.0;
-  DSelectGate g2(with_zeta, 4, gen);
-  set_params(g2, {f64({1, 4}, {0.2, -0.1, -0.3, 0.4}), f64({1, 2}, {0.1, -0.2})});
+  auto with_entropy = make(1.0, 0.0);
+  check_values(with_entropy->forward(in, nullptr, true).regularization.value(), {1.045002});
+  CHECK(!with_entropy->forward(in, nullptr, false).regularization.defined());
   // The spec's 2.493610 = 1/0.724032 + 1/0.898912 is the official formula without epsilon; like COMET's copy we add
   // 1e-6 to each selector's mass (so a selector stuck on unreachable codes gives a finite loss).
-  check_values(g2.forward(in, nullptr, true).regularization.value(), {1 / (0.724032 + 1e-6) + 1 / (0.898912 + 1e-6)});
+  check_values(make(0.0, 1.0)->forward(in, nullptr, true).regularization.value(),
+               {1 / (0.724032 + 1e-6) + 1 / (0.898912 + 1e-6)});
   CHECK(std::fabs(1 / 0.724032 + 1 / 0.898912 - 2.493610) <= kSpecTol);
 }
 
