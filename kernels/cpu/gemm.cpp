@@ -126,24 +126,67 @@ void pack_a(const GemmArgs<float>& g, int64_t i0, int64_t mc, int64_t p0, int64_
   }
 }
 
+// Transposes the 8 x 8 block rows[0..7] (8 floats each) in registers: out[c] holds column c.
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+// op(B) = B^T for panel d: d[p * kNR + j] = b[(jq + j) * ldb + p0 + p] for j < nr, zero past nr. Whole 8 x 8
+// blocks go through transpose8 (one pass over 16 contiguous rows of B, vector stores); the k tail is scalar.
+void pack_b_transposed(const GemmArgs<float>& g, int64_t p0, int64_t kc, int64_t jq, int64_t nr, float* d) {
+  const int64_t kc8 = kc / 8 * 8;
+  for (int64_t h = 0; h < kNR; h += 8) {
+    const float* rows[8];
+    for (int64_t r = 0; r < 8; ++r) rows[r] = h + r < nr ? g.b + (jq + h + r) * g.ldb + p0 : nullptr;
+    for (int64_t p = 0; p < kc8; p += 8) {
+      __m256 blk[8];
+      for (int r = 0; r < 8; ++r) blk[r] = rows[r] ? _mm256_loadu_ps(rows[r] + p) : _mm256_setzero_ps();
+      transpose8(blk);
+      for (int c = 0; c < 8; ++c) _mm256_store_ps(d + (p + c) * kNR + h, blk[c]);
+    }
+    for (int64_t p = kc8; p < kc; ++p)
+      for (int64_t r = 0; r < 8; ++r) d[p * kNR + h + r] = rows[r] ? rows[r][p] : 0.0f;
+  }
+}
+
 // kNR-wide panels [q0, q1) of op(B)[p0 : p0 + kc, j0 : j0 + nc], panel q at dst + (q - q0) * kNR * kc,
-// columns past nc zero.
+// columns past nc zero. Untransposed B is read row by row across all the panels, so the reads stream through
+// memory (panel by panel, they would stride by ldb and wait on every cache line).
 void pack_b(const GemmArgs<float>& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int64_t q0, int64_t q1,
             float* dst) {
-  for (int64_t q = q0; q < q1; ++q) {
-    float* d = dst + (q - q0) * kNR * kc;
-    const int64_t jq = j0 + q * kNR, nr = std::min(kNR, j0 + nc - jq);
-    if (g.trans_b) {  // op(B)(p, j) = b[j * ldb + p]: one contiguous stream per column
-      for (int64_t j = 0; j < kNR; ++j) {
-        const float* src = g.b + (jq + j) * g.ldb + p0;
-        for (int64_t p = 0; p < kc; ++p) d[p * kNR + j] = j < nr ? src[p] : 0.0f;
+  if (g.trans_b) {
+    for (int64_t q = q0; q < q1; ++q) {
+      const int64_t jq = j0 + q * kNR;
+      pack_b_transposed(g, p0, kc, jq, std::min(kNR, j0 + nc - jq), dst + (q - q0) * kNR * kc);
+    }
+    return;
+  }
+  for (int64_t p = 0; p < kc; ++p) {
+    const float* src = g.b + (p0 + p) * g.ldb + j0;
+    for (int64_t q = q0; q < q1; ++q) {
+      float* d = dst + (q - q0) * kNR * kc + p * kNR;
+      const int64_t nr = std::min(kNR, nc - q * kNR);
+      if (nr == kNR) {
+        _mm256_store_ps(d, _mm256_loadu_ps(src + q * kNR));
+        _mm256_store_ps(d + 8, _mm256_loadu_ps(src + q * kNR + 8));
+        continue;
       }
-    } else {  // op(B)(p, j) = b[p * ldb + j]: kNR contiguous values per p
-      const float* src = g.b + p0 * g.ldb + jq;
-      for (int64_t p = 0; p < kc; ++p, src += g.ldb) {
-        for (int64_t j = 0; j < nr; ++j) d[p * kNR + j] = src[j];
-        for (int64_t j = nr; j < kNR; ++j) d[p * kNR + j] = 0.0f;
-      }
+      for (int64_t j = 0; j < nr; ++j) d[j] = src[q * kNR + j];
+      for (int64_t j = nr; j < kNR; ++j) d[j] = 0.0f;
     }
   }
 }
