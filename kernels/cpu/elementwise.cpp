@@ -28,10 +28,15 @@ template <class T>
 void unary_backward(Unary op, int64_t n, const T* x, const T* y, const T* gy, T* gx) {
   parallel_for(n, 8, [&](int64_t b, int64_t e) {
     switch (op) {  // the switch sits outside the loop so each loop body vectorises
-      case Unary::Relu:
+      case Unary::Relu: {
+        // Local copies of the captured pointers: read through the closure, GCC reloads gy every iteration and
+        // leaves the loop scalar.
+        const T *xs = x, *gys = gy;
+        T* gxs = gx;
 #pragma omp simd
-        for (int64_t i = b; i < e; ++i) gx[i] = x[i] > T(0) ? gy[i] : T(0);
+        for (int64_t i = b; i < e; ++i) gxs[i] = xs[i] > T(0) ? gys[i] : T(0);
         break;
+      }
       default:
         for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * unary_derivative<T>(op, x[i], y[i]);
     }
