@@ -10,6 +10,7 @@
 // sparse path and B n on the dense path), peak_MiB (allocator high-water mark during the step above the bytes in
 // use before it; includes the parameter gradients, which are freed by zero_grad each step), grad_MiB (the
 // parameter gradient bytes, for reference). Select with --benchmark_filter, e.g. 'BM_MoeStep/comet/sparse/converged'.
+// BM_AdamStep/n:<n> times the Adam update alone over the experts' parameters (its memory-bound floor).
 // Run: build/bench/bench_moe (bench/run_moe_comparison.sh compares with PyTorch).
 #include <string>
 #include <vector>
@@ -113,6 +114,26 @@ void run_case(benchmark::State& state, const Case& c) {
   state.counters["peak_MiB"] = peak / kMiB;
   state.counters["grad_MiB"] = param_bytes(params) / kMiB;
 }
+
+// Adam alone over the parameters of MlpExperts(n, 256, 256, 256) with fixed gradients: the memory-bound part of
+// the step that grows with n (7 float streams per parameter), timed on its own as a floor for BM_MoeStep.
+// Counter GB/s = 7 x 4 bytes x parameters per step.
+void BM_AdamStep(benchmark::State& state) {
+  Generator gen(7);
+  moe::MlpExperts experts(state.range(0), kWidth, kWidth, kWidth, gen);
+  std::vector<ag::Var> params = experts.params();
+  double count = 0;
+  for (ag::Var& p : params) {
+    p.grad() = Tensor::empty(p.shape());
+    gen.normal(p.grad(), 0.0, 1.0);
+    count += static_cast<double>(p.value().numel());
+  }
+  optim::Adam adam(params, optim::constant_lr(1e-3));
+  adam.step();
+  for (auto _ : state) adam.step();
+  state.counters["GB/s"] = benchmark::Counter(7.0 * 4.0 * count / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_AdamStep)->ArgName("n")->Arg(8)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 std::vector<Case> grid() {
   using moe::GateKind;
