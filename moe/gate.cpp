@@ -56,6 +56,26 @@ ag::Var apply_permutation(const ag::Var& g, const ag::Var* perm) {
   return ag::matmul(g, *perm);
 }
 
+SampleRouting sample_routing(const Tensor& g) {
+  COMET_CHECK(g.ndim() == 2, "sample_routing: gate weights must be [B, n], got {}", shape_str(g.shape()));
+  const int64_t B = g.dim(0), n = g.dim(1);
+  SampleRouting r;
+  r.offsets.reserve(B + 1);
+  r.offsets.push_back(0);
+  COMET_DISPATCH_FLOAT(g.dtype(), "sample_routing", [&] {
+    const scalar_t* w = g.data<scalar_t>();
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t e = 0; e < n; ++e) {
+        if (w[b * n + e] == scalar_t(0)) continue;
+        r.expert.push_back(e);
+        r.weight.push_back(static_cast<double>(w[b * n + e]));
+      }
+      r.offsets.push_back(static_cast<int64_t>(r.expert.size()));
+    }
+  });
+  return r;
+}
+
 ag::Var normalize_rows(const ag::Var& g) { return ag::div(g, ag::sum(g, ag::Over::Cols)); }
 
 ag::Var entropy_penalty(const ag::Var& p, double lambda) {

@@ -1,6 +1,7 @@
 // The gate interface shared by every gate (Softmax, Top-k, Hash, DSelect-k, COMET; spec comet.md sections 2, 3, 5).
 // A gate maps the routing input of a batch to the dense weight matrix g [B, n] (exact zeros where a sample does not
-// use an expert; the MoE layer's sparse path extracts the non-zeros as its routing) and its regularisation loss.
+// use an expert; the MoE layer's sparse path extracts the non-zeros as its routing, and GateOutput::routing() lists
+// them per sample) and its regularisation loss.
 // An optional permutation matrix P [n, n] sits between the gate's output slots and the experts (the "+" of COMET+,
 // spec 4.1): slot i's weight goes to expert l in proportion to P[i, l]. Tests: tests/moe/test_gates.cpp.
 #pragma once
@@ -35,9 +36,25 @@ struct GateInput {
   Tensor keys;  // [B] i32/i64 keys for Hash routing (undefined for the other gates)
 };
 
+// Per-sample routing in compressed rows: sample b uses experts expert[offsets[b] .. offsets[b + 1]) (ascending) with
+// the matching weights, the non-zeros of its row of g.
+struct SampleRouting {
+  std::vector<int64_t> offsets;  // [B + 1]
+  std::vector<int64_t> expert;   // [pairs]
+  std::vector<double> weight;    // [pairs]
+
+  int64_t samples() const { return static_cast<int64_t>(offsets.size()) - 1; }
+  int64_t count(int64_t b) const { return offsets[b + 1] - offsets[b]; }
+};
+// The routing of g [B, n] (f32 or f64).
+SampleRouting sample_routing(const Tensor& g);
+
 struct GateOutput {
-  ag::Var weights;         // g [B, n]
+  ag::Var weights;         // g [B, n]: the dense matrix (what the dense path and the gradients run on)
   ag::Var regularization;  // 0-d; undefined when the gate adds nothing
+
+  // Which experts each sample uses and with what weights (at most k each once a tree gate has converged).
+  SampleRouting routing() const { return sample_routing(weights.value()); }
 };
 
 class Gate {

@@ -177,6 +177,32 @@ TEST_CASE("Top-k with k = n equals the Softmax gate; Top-k keeps the k largest b
   CHECK_THROWS_WITH_AS(TopKGate(two, 2, gen), doctest::Contains("k = 5 must be in [1, n = 4]"), Error);
 }
 
+TEST_CASE("GateOutput::routing lists each sample's experts and weights, the non-zeros of g") {
+  GateConfig cfg;
+  cfg.kind = GateKind::TopK;
+  cfg.experts = 4;
+  cfg.k = 2;
+  Generator gen(5);
+  TopKGate gate(cfg, 2, gen);
+  set_params(gate, {f64({2, 4}, {1, 0, 0, 0, 0, 0, 1, 0}), f64({4}, {0.5, 2.0, -1.0, 0.0})});
+  // x = (1, 0): logits (1.5, 2, -1, 0) -> experts 0, 1; x = (0, 3): (0.5, 2, 2, 0) -> experts 1, 2 (equal logits).
+  const SampleRouting r = gate.forward({ag::constant(f64({2, 2}, {1, 0, 0, 3})), {}}, nullptr, false).routing();
+  const double e0 = std::exp(1.5), e1 = std::exp(2.0);
+  CHECK(r.samples() == 2);
+  CHECK(r.offsets == std::vector<int64_t>{0, 2, 4});
+  CHECK(r.expert == std::vector<int64_t>{0, 1, 1, 2});
+  const std::vector<double> want = {e0 / (e0 + e1), e1 / (e0 + e1), 0.5, 0.5};
+  for (size_t i = 0; i < want.size(); ++i) CHECK(std::fabs(r.weight[i] - want[i]) <= 1e-15);
+
+  // A row with no non-zero and a float matrix.
+  const SampleRouting z = sample_routing(Tensor::from_vector<float>({3, 3}, {0, 0.25f, 0.75f, 0, 0, 0, 1, 0, 0}));
+  CHECK(z.offsets == std::vector<int64_t>{0, 2, 2, 3});
+  CHECK(z.expert == std::vector<int64_t>{1, 2, 0});
+  CHECK(z.weight == std::vector<double>{0.25, 0.75, 1.0});
+  CHECK(z.count(1) == 0);
+  CHECK_THROWS_WITH_AS(sample_routing(Tensor::zeros({4})), doctest::Contains("must be [B, n], got [4]"), Error);
+}
+
 TEST_CASE("Top-k options: Shazeer noise only in training, importance loss = weight * CV^2 of per-expert sums") {
   GateConfig cfg;
   cfg.kind = GateKind::TopK;
