@@ -5,7 +5,9 @@
 // --save / --load write and read safetensors checkpoints. Deterministic: the same --seed and --threads give the same
 // numbers.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "core/threading.h"
@@ -35,6 +37,33 @@ struct Options {
   std::string load;  // checkpoint to start from (empty: none)
   std::string save;  // checkpoint to write after training (empty: none)
 };
+
+// A finite number above `lo` (or at least `lo` when lo_inclusive) and at most `hi`. CLI11's own number checks let
+// NaN through (every comparison with it is false) and print DBL_MAX as the upper bound.
+CLI::Validator finite_number(double lo, double hi, bool lo_inclusive) {
+  const std::string range = fmt::format("{}{}, {}]", lo_inclusive ? "[" : "(", lo, hi);
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = NAN;
+        try {
+          size_t used = 0;
+          v = std::stod(text, &used);
+          if (used != text.size()) v = NAN;
+        } catch (const std::exception&) {
+        }
+        const bool ok = std::isfinite(v) && (lo_inclusive ? v >= lo : v > lo) && v <= hi;
+        return ok ? std::string() : fmt::format("{} is not a finite number in {}", text, range);
+      },
+      "NUMBER in " + range);
+}
+
+// Fails before training when --save could not be written: its directory must exist and be a directory.
+void check_save_path(const std::string& path) {
+  if (path.empty()) return;
+  const std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
+  COMET_CHECK(std::filesystem::is_directory(dir), "--save {}: directory '{}' does not exist", path, dir.string());
+  COMET_CHECK(!std::filesystem::is_directory(path), "--save {}: is a directory", path);
+}
 
 std::string usage_line(const moe::RoutingStats& r) {
   std::string s;
@@ -66,21 +95,24 @@ int main(int argc, char** argv) {
   app.add_option("--path", o.path, "sparse (grouped experts) or dense (reference)")->check(CLI::IsMember({"sparse", "dense"}));
   app.add_option("--experts", o.experts, "number of experts n")->check(CLI::Range(1, 1024));
   app.add_option("--k", o.k, "experts per sample (trees / selectors); hash uses 1")->check(CLI::Range(1, 1024));
-  app.add_option("--gamma", o.gamma, "smooth-step width (dselect, comet)")->check(CLI::PositiveNumber);
-  app.add_option("--entropy", o.entropy, "entropy regulariser weight (dselect, comet)")->check(CLI::NonNegativeNumber);
+  app.add_option("--gamma", o.gamma, "smooth-step width (dselect, comet)")->check(finite_number(0, 1e6, false));
+  app.add_option("--entropy", o.entropy, "entropy regulariser weight (dselect, comet)")->check(finite_number(0, 1e6, true));
   app.add_option("--perm-epochs", o.perm_epochs, "learned permutation: epochs of the Sinkhorn window (E_p)")->check(CLI::Range(1, 1000));
   app.add_option("--epochs", o.epochs, "training epochs")->check(CLI::Range(0, 100000));
-  app.add_option("--batch", o.batch, "mini-batch size")->check(CLI::PositiveNumber);
-  app.add_option("--lr", o.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--batch", o.batch, "mini-batch size")->check(CLI::Range(1, 10000000));
+  app.add_option("--lr", o.lr, "Adam learning rate")->check(finite_number(0, 1e3, false));
   app.add_option("--samples", o.samples, "training samples (validation: a quarter of it)")->check(CLI::Range(64, 10000000));
-  app.add_option("--relatedness", o.relatedness, "task relatedness rho of the synthetic data")->check(CLI::Range(-1.0, 1.0));
+  app.add_option("--relatedness", o.relatedness, "task relatedness rho of the synthetic data")->check(finite_number(-1, 1, true));
   app.add_option("--seed", o.seed, "random seed (data, initialisation, shuffling)");
-  app.add_option("--threads", o.threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", o.threads, "threads (default 0: all cores)")->check(CLI::Range(0, 1024));
   app.add_option("--load", o.load, "start from this checkpoint (safetensors; same architecture options)")
       ->check(CLI::ExistingFile);
   app.add_option("--save", o.save, "write the trained model to this checkpoint (safetensors)");
   CLI11_PARSE(app, argc, argv);
   try {
+    COMET_CHECK(o.gate != "hash" || app.count("--k") == 0 || o.k == 1,
+                "--k {}: hash routing sends each sample to one expert (k = 1)", o.k);
+    check_save_path(o.save);
     if (o.threads > 0) set_num_threads(o.threads);
     COMET_CHECK(o.batch <= o.samples, "--batch {} exceeds --samples {}", o.batch, o.samples);
     moe::SyntheticConfig data_cfg;
