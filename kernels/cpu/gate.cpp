@@ -10,14 +10,22 @@ namespace comet::cpu {
 template <class T>
 void smooth_step(int64_t n, T gamma, const T* x, T* y) {
   parallel_for(n, 4, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = comet::smooth_step<T>(x[i], gamma);
+    const T* xs = x;  // local copies of the captured values, so that the loop vectorises
+    T* ys = y;
+    const T g = gamma;
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) ys[i] = comet::smooth_step<T>(xs[i], g);
   });
 }
 
 template <class T>
 void smooth_step_backward(int64_t n, T gamma, const T* x, const T* gy, T* gx) {
   parallel_for(n, 4, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * smooth_step_derivative<T>(x[i], gamma);
+    const T *xs = x, *gys = gy;
+    T* gxs = gx;
+    const T g = gamma;
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) gxs[i] = gys[i] * smooth_step_derivative<T>(xs[i], g);
   });
 }
 
