@@ -17,11 +17,11 @@ namespace comet::cpu::gemm_detail {
 constexpr int64_t kMR = 6;
 constexpr int64_t kNR = 16;
 
-// acc[r * kNR + j] = sum_p a[p * kMR + r] * b[p * kNR + j] (acc 32-byte aligned). Kept out of line and
-// free of float arguments so that the compiler gives the twelve accumulators registers of their own
-// (inlined next to alpha and beta, GCC 12 spills one and the loop waits on a store-to-load round trip).
+// out[r * ldo + j] = sum_p a[p * kMR + r] * b[p * kNR + j], or out[r * ldo + j] += that sum when `accumulate`.
+// Kept out of line and free of float arguments so that the compiler gives the twelve accumulators registers of
+// their own (inlined next to alpha and beta, GCC 12 spills one and the loop waits on a store-to-load round trip).
 __attribute__((noinline)) inline void microkernel(int64_t kc, const float* __restrict a, const float* __restrict b,
-                                                  float* __restrict acc) {
+                                                  float* __restrict out, int64_t ldo, bool accumulate) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
@@ -50,8 +50,9 @@ __attribute__((noinline)) inline void microkernel(int64_t kc, const float* __res
   }
   const __m256 rows[kMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   for (int r = 0; r < kMR; ++r) {
-    _mm256_store_ps(acc + r * kNR, rows[r][0]);
-    _mm256_store_ps(acc + r * kNR + 8, rows[r][1]);
+    float* o = out + r * ldo;
+    _mm256_storeu_ps(o, accumulate ? _mm256_add_ps(_mm256_loadu_ps(o), rows[r][0]) : rows[r][0]);
+    _mm256_storeu_ps(o + 8, accumulate ? _mm256_add_ps(_mm256_loadu_ps(o + 8), rows[r][1]) : rows[r][1]);
   }
 }
 
@@ -80,15 +81,20 @@ inline void update(const float* acc, float alpha, float beta, float* c, int64_t 
   }
 }
 
-// Any tile of mr <= kMR rows and nr <= kNR columns at c (row stride ldc).
+// Any tile of mr <= kMR rows and nr <= kNR columns at c (row stride ldc). A full tile with alpha = 1 and
+// beta = 0 or 1 is written by the micro-kernel itself (c = sum, or c + sum: the same roundings as update's
+// 1 * x and fma(1, x, c)), which saves the round trip through acc that costs as much as the arithmetic when
+// k is short (an expert's weight gradient over its few rows).
 inline void tile(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc,
                  int64_t mr, int64_t nr) {
   for (int64_t r = 0; r < mr; ++r) {  // C arrives while the k loop runs
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + nr - 1), _MM_HINT_T0);
   }
+  if (mr == kMR && nr == kNR && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
+    return microkernel(kc, a, b, c, ldc, beta == 1.0f);
   alignas(32) float acc[kMR * kNR];
-  microkernel(kc, a, b, acc);
+  microkernel(kc, a, b, acc, kNR, false);
   update(acc, alpha, beta, c, ldc, mr, nr);
 }
 
