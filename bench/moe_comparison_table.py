@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Tables of bench/run_moe_comparison.sh from its JSON results (one set per round).
+
+Usage: moe_comparison_table.py DIR ROUNDS   (DIR holds ours_R.json, floor_R.json, torch_R.json for R = 1..ROUNDS)
+
+Each round's figure is Google Benchmark's median aggregate (or the median of the single runs); a row's figure is the
+median over the rounds, so a load spike during one round moves it less.
+Table 1: ms/step of ours (Top-k gate and converged COMET) and PyTorch per row, speed-up = PyTorch ms / our ms.
+Table 2: each row's floor = 2 layers x (BM_OneGemm forward + backward, scaled to the row's rows) + BM_AdamStep at n,
+and PyTorch / floor, the largest speed-up an implementation with this GEMM and this Adam could show on this machine.
+"""
+import json
+import os
+import re
+import statistics
+import sys
+
+MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+STEP = r"BM_MoeStep/(topk|comet)/(sparse|dense)(?:/converged)?/n:(\d+)/k:(\d+)/"
+
+
+def round_figures(path, pattern, key_of):
+    """key -> (ms, counters) for one round's Google Benchmark JSON: medians win over single runs."""
+    runs, medians = {}, {}
+    if not os.path.exists(path):
+        return {}
+    for b in json.load(open(path))["benchmarks"]:
+        aggregate = b.get("run_type") == "aggregate"
+        if aggregate and b.get("aggregate_name") != "median":
+            continue
+        m = re.match(pattern, b["name"])
+        if m:
+            (medians if aggregate else runs).setdefault(key_of(m), []).append((b["real_time"] * MS[b["time_unit"]], b))
+    runs.update(medians)
+    return {k: (statistics.median(t for t, _ in v), v[0][1]) for k, v in runs.items()}
+
+
+def across_rounds(per_round):
+    """key -> (median ms over the rounds that have it, counters of the first)."""
+    keys = {k for r in per_round for k in r}
+    return {k: (statistics.median(r[k][0] for r in per_round if k in r),
+                next(r[k][1] for r in per_round if k in r)) for k in keys}
+
+
+def main():
+    out, rounds = sys.argv[1], int(sys.argv[2])
+    files = lambda name: [os.path.join(out, f"{name}_{r}.json") for r in range(1, rounds + 1)]
+    ours = across_rounds([round_figures(p, STEP, lambda m: (m[1], m[2], int(m[3]), int(m[4])))
+                          for p in files("ours")])
+    adam = across_rounds([round_figures(p, r"BM_AdamStep/n:(\d+)", lambda m: int(m[1])) for p in files("ours")])
+    gemm = across_rounds([round_figures(p, r"BM_OneGemm/(fwd|bwd)", lambda m: m[1]) for p in files("floor")])
+    torch_rounds = []
+    for p in files("torch"):
+        if os.path.exists(p):
+            torch_rounds.append({(r["mode"], r["n"], r["k"]): (r["ms_median"], {}) for r in json.load(open(p))["results"]})
+    theirs = {k: v[0] for k, v in across_rounds(torch_rounds).items()}
+
+    def ms(key):
+        return ours[key][0] if key in ours else None
+
+    def counter(key, name):
+        return ours[key][1].get(name) if key in ours else None
+
+    def fmt(v, spec):
+        return format(v, spec) if v is not None else "-"
+
+    def ratio(a, b):
+        return a / b if a and b else None
+
+    gemm_1024 = gemm["fwd"][0] + gemm["bwd"][0] if "fwd" in gemm and "bwd" in gemm else None
+
+    def floor_ms(path, n, k):
+        rows = 512 * (k if path == "sparse" else n)
+        return 2 * gemm_1024 * rows / 1024 + adam[n][0] if gemm_1024 and n in adam else None
+
+    rows = [(path, n, k) for path in ("sparse", "dense") for n in (8, 16, 64) for k in (1, 2, 4)]
+    print(f"\nms/step, median over {rounds} round(s); speed-up = PyTorch ms / our ms (> 1: we are faster); "
+          "comet = converged routing;")
+    print("torch 'sparse' = per-expert index_select/index_add dispatch, torch 'dense' = masked dense over all experts;")
+    print("e/s = our measured experts per sample; MiB = our peak step memory above the bytes in use before the step;")
+    print("act = topk MiB minus the parameter gradients (activations and temporaries: should grow with k, not with n)")
+    head = (f"{'path':>6} {'n':>3} {'k':>2} | {'topk ms':>8} {'comet ms':>8} {'torch ms':>8} | "
+            f"{'torch/topk':>10} {'torch/comet':>11} | {'comet e/s':>9} {'topk MiB':>8} {'comet MiB':>9} {'topk act':>8}")
+    print(head + "\n" + "-" * len(head))
+    for path, n, k in rows:
+        t, c, p = ms(("topk", path, n, k)), ms(("comet", path, n, k)), theirs.get((path, n, k))
+        if t is None and c is None and p is None:
+            continue
+        topk_key, comet_key = ("topk", path, n, k), ("comet", path, n, k)
+        peak, grads = counter(topk_key, "peak_MiB"), counter(topk_key, "grad_MiB")
+        print(f"{path:>6} {n:>3} {k:>2} | {fmt(t, '8.2f')} {fmt(c, '8.2f')} {fmt(p, '8.2f')} | "
+              f"{fmt(ratio(p, t), '10.2f')} {fmt(ratio(p, c), '11.2f')} | "
+              f"{fmt(counter(comet_key, 'experts_per_sample'), '9.2f')} {fmt(peak, '8.1f')} "
+              f"{fmt(counter(comet_key, 'peak_MiB'), '9.1f')} {fmt(peak - grads if peak is not None and grads is not None else None, '8.1f')}")
+
+    print("\nfloor = 2 layers x (BM_OneGemm forward + backward) scaled to the row's rows + BM_AdamStep at n (ms);")
+    print("torch/floor = the largest speed-up this machine allows; topk/floor = how far our step is from it")
+    head = f"{'path':>6} {'n':>3} {'k':>2} | {'floor ms':>8} {'torch/floor':>11} {'topk/floor':>10}"
+    print(head + "\n" + "-" * len(head))
+    for path, n, k in rows:
+        f = floor_ms(path, n, k)
+        if f is not None:
+            print(f"{path:>6} {n:>3} {k:>2} | {f:8.2f} {fmt(ratio(theirs.get((path, n, k)), f), '11.2f')} "
+                  f"{fmt(ratio(ms(('topk', path, n, k)), f), '10.2f')}")
+
+
+if __name__ == "__main__":
+    main()
