@@ -18,6 +18,8 @@ class Generator {
   explicit Generator(uint64_t seed) : seed_(seed) {}
   uint64_t seed() const { return seed_; }
   uint64_t offset() const { return offset_; }
+  // Continues the sequence from position `offset` (a checkpointed offset() resumes the same draws).
+  void seek(uint64_t offset) { offset_ = offset; }
 
   // Each draw consumes numel positions of the sequence.
   void uniform(Tensor& t, double lo, double hi);   // [lo, hi)

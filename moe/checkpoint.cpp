@@ -2,13 +2,15 @@
 #include "moe/checkpoint.h"
 
 #include <map>
-#include <set>
 
 #include "core/io/safetensors.h"
 #include "moe/assignment.h"
 
 namespace comet::moe {
 namespace {
+
+constexpr const char* kModelFormat = "comet-moe mmoe v1";
+constexpr const char* kTrainingFormat = "comet-moe mmoe training v1";
 
 std::string architecture(const Mmoe& model) {
   const MmoeConfig& c = model.config();
@@ -17,46 +19,124 @@ std::string architecture(const Mmoe& model) {
                      local_search_name(c.local_search));
 }
 
+Tensor i64(int64_t v) { return Tensor::from_vector<int64_t>({1}, {v}); }
+
+// The model's tensors, aliasing its parameters.
+io::NamedTensors model_tensors(Mmoe& model) {
+  io::NamedTensors t;
+  for (auto& [name, v] : model.named_params()) t.emplace_back(name, v.value());
+  const Permutation hard = model.permutation().hard();
+  t.emplace_back("permutation.hard", Tensor::from_vector<int64_t>({static_cast<int64_t>(hard.size())}, hard));
+  t.emplace_back("permutation.step", i64(model.permutation().step()));
+  return t;
+}
+
+// What a training checkpoint adds; the optimizer buffers alias the optimizer's state.
+io::NamedTensors training_tensors(Mmoe& model, optim::Optimizer& opt, const TrainProgress& progress) {
+  const auto named = model.named_params();
+  COMET_CHECK(opt.params().size() == named.size(), "training checkpoint: the optimizer has {} parameters, the model {}",
+              opt.params().size(), named.size());
+  io::NamedTensors t;
+  t.emplace_back("optimizer.step", i64(opt.steps()));
+  for (size_t i = 0; i < named.size(); ++i) {
+    COMET_CHECK(opt.params()[i].node() == named[i].second.node(),
+                "training checkpoint: the optimizer's parameter {} is not the model's '{}'", i, named[i].first);
+    for (int slot = 0; slot < opt.state_slots(); ++slot)
+      t.emplace_back(fmt::format("optimizer.{}.{}", named[i].first, slot), opt.state(i, slot));
+  }
+  t.emplace_back("train.epoch", i64(progress.epoch));
+  t.emplace_back("train.shuffle_offset", i64(static_cast<int64_t>(progress.shuffle_offset)));
+  for (int task = 0; task < model.config().tasks; ++task)
+    if (const Generator* g = model.gate(task).noise_generator())
+      t.emplace_back(fmt::format("task{}.gate.noise_offset", task), i64(static_cast<int64_t>(g->offset())));
+  return t;
+}
+
+// The file's tensors after checking them against `expected` (names, shapes, dtypes; nothing missing; nothing else
+// unless `extra_allowed` says so) and the metadata field `key` against `want`.
+std::map<std::string, Tensor> read_checked(const std::string& path, const io::NamedTensors& expected,
+                                           const std::map<std::string, std::string>& want,
+                                           bool (*extra_allowed)(const std::string&)) {
+  const auto meta = io::load_safetensors_metadata(path);
+  for (const auto& [key, value] : want) {
+    const auto it = meta.find(key);
+    COMET_CHECK(it != meta.end() && it->second == value, "checkpoint '{}': written for {} '{}', this one is '{}'",
+                path, key, it == meta.end() ? std::string("(none)") : it->second, value);
+  }
+  std::map<std::string, Tensor> file;
+  for (auto& [name, t] : io::load_safetensors(path)) file.emplace(name, t);
+  std::map<std::string, const Tensor*> wanted;
+  for (const auto& [name, t] : expected) {
+    wanted.emplace(name, &t);
+    const auto it = file.find(name);
+    COMET_CHECK(it != file.end(), "checkpoint '{}': tensor '{}' is missing", path, name);
+    const bool counter = t.dtype() == DType::I64 && name != "permutation.hard";  // one-value counters
+    COMET_CHECK(it->second.dtype() == t.dtype() && (counter ? it->second.numel() == 1 : it->second.shape() == t.shape()),
+                "checkpoint '{}': tensor '{}' is {} {}, this model needs {} {}", path, name,
+                shape_str(it->second.shape()), dtype_name(it->second.dtype()), shape_str(t.shape()), dtype_name(t.dtype()));
+  }
+  for (const auto& [name, t] : file)
+    COMET_CHECK(wanted.count(name) || extra_allowed(name), "checkpoint '{}': unexpected tensor '{}'", path, name);
+  return file;
+}
+
+bool training_only(const std::string& name) {
+  return name.rfind("optimizer.", 0) == 0 || name.rfind("train.", 0) == 0 ||
+         name.find(".gate.noise_offset") != std::string::npos;
+}
+bool nothing_else(const std::string&) { return false; }
+
+int64_t counter(const std::map<std::string, Tensor>& file, const std::string& name) {
+  return file.at(name).data<int64_t>()[0];
+}
+
+// Checks the permutation fields of `file`, then copies the model's tensors in.
+void apply_model(const std::string& path, const std::map<std::string, Tensor>& file, Mmoe& model) {
+  const Permutation hard = file.at("permutation.hard").to_vector<int64_t>();
+  check_permutation(fmt::format("checkpoint '{}': permutation.hard", path).c_str(), hard, model.config().gate.experts);
+  for (auto& [name, v] : model.named_params()) v.value().copy_from(file.at(name));
+  model.permutation().restore(hard, counter(file, "permutation.step"));
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, Mmoe& model) {
-  io::NamedTensors tensors;
-  for (auto& [name, v] : model.named_params()) tensors.emplace_back(name, v.value());
-  const Permutation hard = model.permutation().hard();
-  tensors.emplace_back("permutation.hard", Tensor::from_vector<int64_t>({static_cast<int64_t>(hard.size())}, hard));
-  tensors.emplace_back("permutation.step", Tensor::from_vector<int64_t>({1}, {model.permutation().step()}));
-  io::save_safetensors(path, tensors, {{"format", "comet-moe mmoe v1"}, {"architecture", architecture(model)}});
+  io::save_safetensors(path, model_tensors(model), {{"format", kModelFormat}, {"architecture", architecture(model)}});
 }
 
 void load_checkpoint(const std::string& path, Mmoe& model) {
-  const auto meta = io::load_safetensors_metadata(path);
-  const auto arch = meta.find("architecture");
-  COMET_CHECK(arch != meta.end() && arch->second == architecture(model),
-              "checkpoint '{}': written for '{}', this model is '{}'", path,
-              arch == meta.end() ? std::string("(no architecture field)") : arch->second, architecture(model));
-  std::map<std::string, Tensor> file;
-  for (auto& [name, t] : io::load_safetensors(path)) file.emplace(name, t);
-  std::set<std::string> expected{"permutation.hard", "permutation.step"};
-  auto params = model.named_params();
-  for (auto& [name, v] : params) {  // check everything before changing anything
-    expected.insert(name);
-    const auto it = file.find(name);
-    COMET_CHECK(it != file.end(), "checkpoint '{}': tensor '{}' is missing", path, name);
-    COMET_CHECK(it->second.shape() == v.shape() && it->second.dtype() == v.dtype(),
-                "checkpoint '{}': tensor '{}' is {} {}, the model needs {} {}", path, name,
-                shape_str(it->second.shape()), dtype_name(it->second.dtype()), shape_str(v.shape()),
-                dtype_name(v.dtype()));
-  }
-  for (const auto& [name, t] : file)
-    COMET_CHECK(expected.count(name), "checkpoint '{}': unexpected tensor '{}'", path, name);
-  for (const char* name : {"permutation.hard", "permutation.step"})
-    COMET_CHECK(file.count(name) && file.at(name).dtype() == DType::I64, "checkpoint '{}': '{}' missing or not i64",
-                path, name);
-  const Permutation hard = file.at("permutation.hard").to_vector<int64_t>();
-  check_permutation(fmt::format("checkpoint '{}': permutation.hard", path).c_str(), hard, model.config().gate.experts);
-  COMET_CHECK(file.at("permutation.step").numel() == 1, "checkpoint '{}': permutation.step must hold one value", path);
-  for (auto& [name, v] : params) v.value().copy_from(file.at(name));
-  model.permutation().restore(hard, file.at("permutation.step").data<int64_t>()[0]);
+  const auto file = read_checked(path, model_tensors(model), {{"architecture", architecture(model)}}, training_only);
+  apply_model(path, file, model);
+}
+
+void save_training_checkpoint(const std::string& path, Mmoe& model, optim::Optimizer& opt,
+                              const TrainProgress& progress, const std::string& run) {
+  io::NamedTensors tensors = model_tensors(model);
+  for (auto& t : training_tensors(model, opt, progress)) tensors.push_back(std::move(t));
+  io::save_safetensors(path, tensors,
+                       {{"format", kTrainingFormat}, {"architecture", architecture(model)}, {"run", run}});
+}
+
+TrainProgress load_training_checkpoint(const std::string& path, Mmoe& model, optim::Optimizer& opt,
+                                       const std::string& run) {
+  io::NamedTensors expected = model_tensors(model);
+  io::NamedTensors training = training_tensors(model, opt, {});
+  expected.insert(expected.end(), training.begin(), training.end());
+  const auto file = read_checked(
+      path, expected, {{"format", kTrainingFormat}, {"architecture", architecture(model)}, {"run", run}}, nothing_else);
+  TrainProgress progress;
+  progress.epoch = counter(file, "train.epoch");
+  progress.shuffle_offset = static_cast<uint64_t>(counter(file, "train.shuffle_offset"));
+  COMET_CHECK(progress.epoch >= 0 && counter(file, "optimizer.step") >= 0,
+              "checkpoint '{}': negative train.epoch or optimizer.step", path);
+  apply_model(path, file, model);
+  opt.set_steps(counter(file, "optimizer.step"));
+  for (auto& [name, t] : training)
+    if (name.rfind("optimizer.", 0) == 0 && name != "optimizer.step") t.copy_from(file.at(name));
+  for (int task = 0; task < model.config().tasks; ++task)
+    if (Generator* g = model.gate(task).noise_generator())
+      g->seek(static_cast<uint64_t>(counter(file, fmt::format("task{}.gate.noise_offset", task))));
+  return progress;
 }
 
 }  // namespace comet::moe

@@ -64,6 +64,8 @@ class Gate {
   virtual GateOutput forward(const GateInput& in, const ag::Var* perm, bool training) = 0;
   // The gate's trainable parameters, as slots that can be read or replaced (e.g. by a gradient check).
   virtual std::vector<ag::Var*> parameter_slots() = 0;
+  // The generator of the gate's training noise (noisy Top-k), or null: its position is part of a training checkpoint.
+  virtual Generator* noise_generator() { return nullptr; }
   std::vector<ag::Var> params();
   const GateConfig& config() const { return cfg_; }
 

@@ -25,6 +25,7 @@ class TopKGate : public Gate {
   TopKGate(const GateConfig& cfg, int64_t d, Generator& gen);
   GateOutput forward(const GateInput& in, const ag::Var* perm, bool training) override;
   std::vector<ag::Var*> parameter_slots() override;
+  Generator* noise_generator() override { return noise_ ? &noise_gen_ : nullptr; }
 
  private:
   Linear logits_;

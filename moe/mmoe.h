@@ -45,6 +45,7 @@ class Mmoe {
   std::vector<std::pair<std::string, ag::Var>> named_params();
   const MmoeConfig& config() const { return cfg_; }
   SlotPermutation& permutation() { return *perm_; }
+  Gate& gate(int task) { return *gates_.at(static_cast<size_t>(task)); }
 
   // The discrete local-search pass (spec 10.2): from the current hard permutation, expert outputs and the gates'
   // slot weights are computed once on (x, targets), then every swap of two experts is scored by re-mixing the cached

@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 
+#include "moe/checkpoint.h"
 #include "optim/optimizer.h"
 
 namespace comet::moe {
@@ -40,6 +42,16 @@ void check_data(const char* split, const MultiTaskData& d, const Mmoe& model) {
   check_finite(split, "targets", d.targets);
 }
 
+// The settings a resumed run must share with the run that wrote the checkpoint.
+std::string run_description(const TrainConfig& cfg, const MultiTaskData& train, const MultiTaskData& val) {
+  std::string weights;
+  for (double w : cfg.task_weights) weights += fmt::format("{}{}", weights.empty() ? "" : ",", w);
+  return fmt::format("batch={} lr={} seed={} task_weights={} swap_samples={} swap_max_moves={} train_rows={} "
+                     "val_rows={} {}",
+                     cfg.batch, cfg.lr, cfg.seed, weights, cfg.swap_samples, cfg.swap_max_moves, train.x.dim(0),
+                     val.x.dim(0), cfg.run_tag);
+}
+
 }  // namespace
 
 std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, const MultiTaskData& val,
@@ -53,14 +65,22 @@ std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, con
   check_data("validation", val, model);
   optim::Adam opt(model.params(), optim::constant_lr(cfg.lr));
   Generator shuffle(cfg.seed);
+  const std::string run = run_description(cfg, train, val);
+  int done = 0;  // epochs completed before this call
+  if (!cfg.checkpoint.empty() && std::filesystem::exists(cfg.checkpoint)) {
+    const TrainProgress progress = load_training_checkpoint(cfg.checkpoint, model, opt, run);
+    done = static_cast<int>(progress.epoch);
+    shuffle.seek(progress.shuffle_offset);
+  }
   // The swap pass scores on a held-out slice of the training data: its last rows, kept out of the batches.
   const bool swap = model.config().local_search == LocalSearch::Swap;
   const int64_t held_out = swap ? std::min<int64_t>(cfg.swap_samples, train.x.dim(0) - cfg.batch) : 0;
   const int64_t n = train.x.dim(0) - held_out;
   const MultiTaskData probe = slice(train, n, train.x.dim(0));
-  std::vector<EpochReport> reports{evaluate(model, val, 0)};
+  std::vector<EpochReport> reports{evaluate(model, val, done)};
+  reports.back().before_training = true;
   if (on_epoch) on_epoch(reports.back());
-  for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+  for (int epoch = done + 1; epoch <= cfg.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto order = shuffle.permutation(n);
     double total = 0;
@@ -85,6 +105,8 @@ std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, con
     r.train_loss = total / static_cast<double>(batches);
     r.swap_moves = moves;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!cfg.checkpoint.empty())
+      save_training_checkpoint(cfg.checkpoint, model, opt, {epoch, shuffle.offset()}, run);
     reports.push_back(r);
     if (on_epoch) on_epoch(r);
   }

@@ -19,10 +19,17 @@ struct TrainConfig {
   std::vector<double> task_weights{0.5, 0.5};
   int64_t swap_samples = 1024;  // swap pass: rows held out at the end of the training split to score on
   int swap_max_moves = 8;
+  // A training checkpoint (moe/checkpoint.h) written after every epoch. When the file exists at the start, training
+  // resumes from it and continues up to `epochs`, with the same numbers as an uninterrupted run; it must have been
+  // written for the same model architecture and the same run (the fields above except epochs, the data's row
+  // counts, and run_tag).
+  std::string checkpoint;
+  std::string run_tag;  // anything else a resume must match (the data's origin, settings outside this struct)
 };
 
 struct EpochReport {
-  int epoch = 0;
+  int epoch = 0;                          // epochs completed
+  bool before_training = false;           // the evaluation before this call trained (epoch 0, or a resumed epoch)
   double train_loss = 0;                  // mean task loss over the epoch's batches (without regularisers)
   std::vector<double> val_loss;           // per task
   std::vector<RoutingStats> routing;      // per gate, on the validation split, evaluation mode
@@ -32,7 +39,7 @@ struct EpochReport {
 
 using EpochCallback = std::function<void(const EpochReport&)>;
 
-// Trains in place; returns one report per epoch (epoch 0: before training).
+// Trains in place; returns one report per epoch, the first before training (epoch 0, or the epoch resumed from).
 std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, const MultiTaskData& val,
                                     const TrainConfig& cfg, const EpochCallback& on_epoch = {});
 

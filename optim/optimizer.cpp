@@ -35,8 +35,16 @@ void Optimizer::zero_grad() {
   for (ag::Var& p : params_) p.zero_grad();
 }
 
+void Optimizer::set_steps(int64_t steps) {
+  COMET_CHECK(steps >= 0, "Optimizer::set_steps: the step count must be >= 0, got {}", steps);
+  step_ = steps;
+}
+
 Tensor& Optimizer::state(size_t index, int slot) {
-  COMET_CHECK(slot >= 0 && slot < kStateSlots, "Optimizer::state: slot {} out of range", slot);
+  COMET_CHECK(index < params_.size() && slot >= 0 && slot < state_slots(),
+              "Optimizer::state: parameter {} slot {} out of range ({} parameters, {} slots)", index, slot,
+              params_.size(), state_slots());
+  if (state_.size() < params_.size()) state_.resize(params_.size());
   Tensor& s = state_[index][slot];
   if (!s.defined()) s = zeros_like(params_[index].value());
   return s;

@@ -29,11 +29,16 @@ class Optimizer {
   void set_schedule(Schedule lr) { lr_ = std::move(lr); }
   const std::vector<ag::Var>& params() const { return params_; }
 
+  // For checkpoints (an exact resume needs them): the state buffers each parameter keeps (Adam: m and v; SGD: the
+  // velocity when momentum is on), buffer `slot` of params()[index] (zeros until its first update), and the step
+  // count to continue from.
+  virtual int state_slots() const = 0;
+  Tensor& state(size_t index, int slot);
+  void set_steps(int64_t steps);
+
  protected:
   virtual void update(size_t index, Tensor& param, const Tensor& grad, double lr) = 0;
-  // Per-parameter state buffer `slot` < kStateSlots (zero-initialised on first use).
-  static constexpr int kStateSlots = 2;
-  Tensor& state(size_t index, int slot);
+  static constexpr int kStateSlots = 2;  // the most any optimizer keeps
 
  private:
   std::vector<ag::Var> params_;
@@ -52,6 +57,7 @@ struct SgdOptions {
 class Sgd : public Optimizer {
  public:
   Sgd(std::vector<ag::Var> params, Schedule lr, SgdOptions opt = {});
+  int state_slots() const override { return opt_.momentum != 0.0 ? 1 : 0; }
 
  private:
   void update(size_t index, Tensor& param, const Tensor& grad, double lr) override;
@@ -70,6 +76,7 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   Adam(std::vector<ag::Var> params, Schedule lr, AdamOptions opt = {});
+  int state_slots() const override { return 2; }
 
  private:
   void update(size_t index, Tensor& param, const Tensor& grad, double lr) override;

@@ -36,6 +36,7 @@ struct Options {
   int threads = 0;  // 0: keep the engine default (all cores)
   std::string load;  // checkpoint to start from (empty: none)
   std::string save;  // checkpoint to write after training (empty: none)
+  std::string checkpoint;  // training checkpoint: written every epoch, resumed from when it exists (empty: none)
 };
 
 // A finite number above `lo` (or at least `lo` when lo_inclusive) and at most `hi`. CLI11's own number checks let
@@ -57,12 +58,13 @@ CLI::Validator finite_number(double lo, double hi, bool lo_inclusive) {
       "NUMBER in " + range);
 }
 
-// Fails before training when --save could not be written: its directory must exist and be a directory.
-void check_save_path(const std::string& path) {
+// Fails before training when the file of `option` could not be written: its directory must exist, and it must not
+// be a directory itself.
+void check_output_path(const char* option, const std::string& path) {
   if (path.empty()) return;
   const std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
-  COMET_CHECK(std::filesystem::is_directory(dir), "--save {}: directory '{}' does not exist", path, dir.string());
-  COMET_CHECK(!std::filesystem::is_directory(path), "--save {}: is a directory", path);
+  COMET_CHECK(std::filesystem::is_directory(dir), "{} {}: directory '{}' does not exist", option, path, dir.string());
+  COMET_CHECK(!std::filesystem::is_directory(path), "{} {}: is a directory", option, path);
 }
 
 std::string usage_line(const moe::RoutingStats& r) {
@@ -72,14 +74,15 @@ std::string usage_line(const moe::RoutingStats& r) {
 }
 
 void print_epoch(const moe::EpochReport& r, int64_t k) {
-  std::string line = r.epoch == 0 ? "epoch  0 (init)" : fmt::format("epoch {:2d} train {:.4f}", r.epoch, r.train_loss);
+  std::string line = r.before_training ? fmt::format("epoch {:2d} ({})", r.epoch, r.epoch == 0 ? "init" : "resumed")
+                                       : fmt::format("epoch {:2d} train {:.4f}", r.epoch, r.train_loss);
   line += " | val";
   for (double v : r.val_loss) line += fmt::format(" {:.4f}", v);
   for (size_t t = 0; t < r.routing.size(); ++t)
     line += fmt::format(" | gate{} {:.2f} exp/sample, {:5.1f}% <= {}", t + 1, r.routing[t].experts_per_sample,
                         100 * r.routing[t].within_k, k);
   if (r.swap_moves) line += fmt::format(" | {} swaps", r.swap_moves);
-  if (r.epoch) line += fmt::format(" | {:.1f} s", r.seconds);
+  if (!r.before_training) line += fmt::format(" | {:.1f} s", r.seconds);
   std::printf("%s\n", line.c_str());
   for (size_t t = 0; t < r.routing.size(); ++t) std::printf("         gate%zu usage %%:%s\n", t + 1, usage_line(r.routing[t]).c_str());
 }
@@ -108,11 +111,17 @@ int main(int argc, char** argv) {
   app.add_option("--load", o.load, "start from this checkpoint (safetensors; same architecture options)")
       ->check(CLI::ExistingFile);
   app.add_option("--save", o.save, "write the trained model to this checkpoint (safetensors)");
+  app.add_option("--checkpoint", o.checkpoint,
+                 "training checkpoint (model, Adam state, progress) written after every epoch; if the file exists, "
+                 "training resumes from it exactly (same options required) up to --epochs");
   CLI11_PARSE(app, argc, argv);
   try {
     COMET_CHECK(o.gate != "hash" || app.count("--k") == 0 || o.k == 1,
                 "--k {}: hash routing sends each sample to one expert (k = 1)", o.k);
-    check_save_path(o.save);
+    check_output_path("--save", o.save);
+    check_output_path("--checkpoint", o.checkpoint);
+    COMET_CHECK(o.checkpoint.empty() || o.load.empty(), "--load and --checkpoint exclude each other: a training "
+                "checkpoint already holds the model to start from");
     if (o.threads > 0) set_num_threads(o.threads);
     COMET_CHECK(o.batch <= o.samples, "--batch {} exceeds --samples {}", o.batch, o.samples);
     moe::SyntheticConfig data_cfg;
@@ -141,6 +150,9 @@ int main(int argc, char** argv) {
     train_cfg.batch = o.batch;
     train_cfg.lr = o.lr;
     train_cfg.seed = o.seed + 2;
+    train_cfg.checkpoint = o.checkpoint;
+    train_cfg.run_tag = fmt::format("synthetic seed={} rho={} local_search={} perm_epochs={}", o.seed, o.relatedness,
+                                     o.local_search, o.perm_epochs);
     std::printf("comet_train: %s gate%s, n = %lld experts, k = %lld, %s path; %lld train / %lld val samples "
                 "(synthetic, rho = %g), batch %lld, Adam lr %g, %d threads\n",
                 o.gate.c_str(), o.local_search == "none" ? "" : (" + " + o.local_search + " permutation").c_str(),

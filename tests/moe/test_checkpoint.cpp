@@ -1,5 +1,7 @@
 // MMoE checkpoints: a saved and reloaded model predicts bit for bit the same, with the same hard permutation;
 // wrong architecture, missing, extra or misshapen tensors are refused with the name, and leave the model unchanged.
+// Training checkpoints: training interrupted and resumed ends with exactly the parameters and reports of an
+// uninterrupted run (COMET+ with the learned permutation; noisy Top-k with the swap pass); another run is refused.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -33,7 +35,98 @@ std::string temp_path(const char* name) {
   return (std::filesystem::temp_directory_path() / (std::string("comet_ckpt_") + name + ".safetensors")).string();
 }
 
+struct RunResult {
+  std::vector<EpochReport> reports;
+  std::vector<std::vector<float>> params;
+};
+
+// Trains a model built from seed 1 up to `epochs` (resuming from `checkpoint` when it exists).
+RunResult train_run(const MmoeConfig& mc, TrainConfig tc, int epochs, const std::string& checkpoint,
+                    const MultiTaskData& data) {
+  Generator gen(1);
+  Mmoe model(mc, gen);
+  tc.epochs = epochs;
+  tc.checkpoint = checkpoint;
+  RunResult r;
+  r.reports = train_mmoe(model, slice(data, 0, 1536), slice(data, 1536, 2048), tc);
+  for (auto& [name, v] : model.named_params()) r.params.push_back(v.value().to_vector<float>());
+  return r;
+}
+
+void check_resume_is_exact(const MmoeConfig& mc, const TrainConfig& tc, const char* name) {
+  SyntheticConfig dc;
+  dc.samples = 2048;
+  const MultiTaskData data = make_synthetic_multitask(dc);
+  const std::string path = temp_path(name);
+  std::filesystem::remove(path);
+  const RunResult straight = train_run(mc, tc, 4, "", data);
+  const RunResult first = train_run(mc, tc, 2, path, data);
+  const RunResult resumed = train_run(mc, tc, 4, path, data);
+  REQUIRE(first.reports.size() == 3);
+  REQUIRE(resumed.reports.size() == 3);  // the evaluation at epoch 2, then epochs 3 and 4
+  CHECK(resumed.reports[0].before_training);
+  CHECK(resumed.reports[0].epoch == 2);
+  CHECK(resumed.reports[0].val_loss == straight.reports[2].val_loss);
+  for (int e = 1; e <= 2; ++e) {
+    INFO("epoch " << 2 + e);
+    CHECK(resumed.reports[e].epoch == 2 + e);
+    CHECK(resumed.reports[e].train_loss == straight.reports[2 + e].train_loss);
+    CHECK(resumed.reports[e].val_loss == straight.reports[2 + e].val_loss);
+    CHECK(resumed.reports[e].swap_moves == straight.reports[2 + e].swap_moves);
+  }
+  CHECK(resumed.params == straight.params);
+  CHECK(first.params != straight.params);  // the comparison can fail: two more epochs change the parameters
+  std::filesystem::remove(path);
+}
+
 }  // namespace
+
+TEST_CASE("training checkpoint: COMET+ interrupted after 2 of 4 epochs and resumed equals the straight run") {
+  MmoeConfig mc = small_config(GateKind::Comet);
+  mc.permutation_window_steps = 9;  // 6 steps per epoch: the Sinkhorn window ends inside epoch 2
+  TrainConfig tc;
+  tc.batch = 256;
+  tc.lr = 3e-3;
+  check_resume_is_exact(mc, tc, "resume_comet");
+}
+
+TEST_CASE("training checkpoint: noisy Top-k with the swap pass resumes exactly (noise and swaps continue)") {
+  MmoeConfig mc = small_config(GateKind::TopK);
+  mc.gate.noisy_topk = true;
+  mc.local_search = LocalSearch::Swap;
+  TrainConfig tc;
+  tc.batch = 256;
+  tc.swap_samples = 256;
+  check_resume_is_exact(mc, tc, "resume_topk");
+}
+
+TEST_CASE("training checkpoint: another run or a model-only file is refused before anything changes") {
+  SyntheticConfig dc;
+  dc.samples = 2048;
+  const MultiTaskData data = make_synthetic_multitask(dc);
+  const MmoeConfig mc = small_config(GateKind::Comet);
+  const std::string path = temp_path("run_mismatch");
+  std::filesystem::remove(path);
+  TrainConfig tc;
+  tc.batch = 256;
+  train_run(mc, tc, 1, path, data);
+  TrainConfig other = tc;
+  other.lr = 2e-3;
+  CHECK_THROWS_WITH_AS(train_run(mc, other, 2, path, data), doctest::Contains("written for run 'batch=256 lr=0.001"),
+                       Error);
+  other = tc;
+  other.run_tag = "another data set";
+  CHECK_THROWS_WITH_AS(train_run(mc, other, 2, path, data), doctest::Contains("this one is 'batch=256 lr=0.001"),
+                       Error);
+  // The model part of a training checkpoint loads as a model checkpoint; a model checkpoint is no training one.
+  Generator gen(5);
+  Mmoe model(mc, gen);
+  load_checkpoint(path, model);
+  save_checkpoint(path, model);
+  CHECK_THROWS_WITH_AS(train_run(mc, tc, 2, path, data), doctest::Contains("written for format 'comet-moe mmoe v1'"),
+                       Error);
+  std::filesystem::remove(path);
+}
 
 TEST_CASE("checkpoint round trip: same predictions and permutation after reload") {
   SyntheticConfig dc;
@@ -65,7 +158,7 @@ TEST_CASE("checkpoint errors name the problem and leave the model unchanged") {
   save_checkpoint(path, a);
 
   Mmoe other(small_config(GateKind::TopK), g2);
-  CHECK_THROWS_WITH_AS(load_checkpoint(path, other), doctest::Contains("written for 'gate=comet"), Error);
+  CHECK_THROWS_WITH_AS(load_checkpoint(path, other), doctest::Contains("written for architecture 'gate=comet"), Error);
 
   Mmoe b(small_config(GateKind::Comet), g2);
   const auto before = predict(b, data).to_vector<float>();

@@ -48,6 +48,32 @@ TEST_CASE("Adam and AdamW with bias correction, by hand") {
   CHECK(w[1] == doctest::Approx(0.8544662986878462).epsilon(1e-12));
 }
 
+TEST_CASE("optimizer state for checkpoints: slots by hand, and a copy continues like the original") {
+  ag::Var p = ag::param(Tensor::full({1}, 1.0, DType::F64));
+  Adam adam({p}, constant_lr(0.1));
+  CHECK(adam.state_slots() == 2);
+  CHECK(Sgd({p}, constant_lr(0.1)).state_slots() == 0);
+  CHECK(Sgd({p}, constant_lr(0.1), SgdOptions{0.9, 0.0, false}).state_slots() == 1);
+  p.grad() = Tensor::full({1}, 0.5, DType::F64);
+  adam.step();
+  CHECK(adam.state(0, 0).item() == doctest::Approx(0.05).epsilon(1e-15));   // m = 0.1 * 0.5
+  CHECK(adam.state(0, 1).item() == doctest::Approx(2.5e-4).epsilon(1e-15));  // v = 0.001 * 0.25
+  CHECK_THROWS_WITH_AS(adam.state(0, 2), doctest::Contains("parameter 0 slot 2 out of range"), Error);
+  CHECK_THROWS_WITH_AS(adam.state(1, 0), doctest::Contains("parameter 1 slot 0 out of range"), Error);
+
+  // A second optimizer given the first one's state and step count takes the same second step.
+  ag::Var q = ag::param(p.value().clone());
+  Adam copy({q}, constant_lr(0.1));
+  copy.set_steps(adam.steps());
+  for (int slot = 0; slot < 2; ++slot) copy.state(0, slot).copy_from(adam.state(0, slot));
+  p.grad() = q.grad() = Tensor::full({1}, -0.25, DType::F64);
+  adam.step();
+  copy.step();
+  CHECK(q.value().item() == p.value().item());
+  CHECK(p.value().item() == doctest::Approx(0.8733662987078462).epsilon(1e-12));
+  CHECK_THROWS_WITH_AS(copy.set_steps(-1), doctest::Contains("must be >= 0"), Error);
+}
+
 TEST_CASE("parameters without a gradient are left alone") {
   ag::Var p = ag::param(Tensor::full({2}, 3.0));
   Adam opt({p}, constant_lr(0.1));
