@@ -66,6 +66,22 @@ inline void row_binary(Binary op, int64_t n, const T* a, B b, T* c) {
   }
 }
 
+// Sum over one row of gc[j] * d(a[j] op b)/db for a b that is constant along the row (the Col broadcast). That
+// derivative is 1, -1, a[j] or -a[j] / b^2, so the row needs only sum(gc) or sum(gc * a): two vectorised sums in
+// double (the MoE layer's gate-weight gradient is one of these per (sample, expert) pair).
+template <class T>
+double row_grad_b(Binary op, int64_t n, const T* gc, const T* a, T b) {
+  double s = 0;
+  if (op == Binary::Add || op == Binary::Sub) {
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < n; ++j) s += double(gc[j]);
+    return op == Binary::Add ? s : -s;
+  }
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < n; ++j) s += double(gc[j]) * double(a[j]);
+  return op == Binary::Mul ? s : -s / (double(b) * double(b));
+}
+
 template <class T>
 void binary(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, T* c) {
   parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
@@ -123,11 +139,8 @@ void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const 
       break;
     case Broadcast::Col:
       parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
-        for (int64_t i = r0; i < r1; ++i) {
-          double s = 0;
-          for (int64_t j = 0; j < cols; ++j) s += term(i, j);
-          gb[i] = static_cast<T>(s);
-        }
+        for (int64_t i = r0; i < r1; ++i)
+          gb[i] = static_cast<T>(row_grad_b(op, cols, gc + i * cols, a + i * cols, b[i]));
       });
       break;
     case Broadcast::Scalar:
