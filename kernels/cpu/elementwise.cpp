@@ -123,10 +123,27 @@ void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const 
     return double(gc[e]) * binary_db<double>(op, a[e], b[broadcast_index(bc, i, j, cols)]);
   };
   switch (bc) {
-    case Broadcast::Full:
+    case Broadcast::Full:  // gb = gc * d(a op b)/db element by element: gc, -gc or gc * a, exact in T
       parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
-        for (int64_t i = r0; i < r1; ++i)
-          for (int64_t j = 0; j < cols; ++j) gb[i * cols + j] = static_cast<T>(term(i, j));
+        const int64_t e0 = r0 * cols, e1 = r1 * cols;
+        const T *g = gc, *av = a;
+        T* out = gb;
+        switch (op) {
+          case Binary::Add:
+            std::copy(g + e0, g + e1, out + e0);
+            break;
+          case Binary::Sub:
+#pragma omp simd
+            for (int64_t e = e0; e < e1; ++e) out[e] = -g[e];
+            break;
+          case Binary::Mul:
+#pragma omp simd
+            for (int64_t e = e0; e < e1; ++e) out[e] = g[e] * av[e];
+            break;
+          case Binary::Div:
+            for (int64_t e = e0; e < e1; ++e) out[e] = static_cast<T>(term(e / cols, e % cols));
+            break;
+        }
       });
       break;
     case Broadcast::Row:  // threads own blocks of columns and walk the rows in order (row-major reads)
