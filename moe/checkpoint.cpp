@@ -52,8 +52,8 @@ io::NamedTensors training_tensors(Mmoe& model, optim::Optimizer& opt, const Trai
   return t;
 }
 
-// The file's tensors after checking them against `expected` (names, shapes, dtypes; nothing missing; nothing else
-// unless `extra_allowed` says so) and the metadata field `key` against `want`.
+// The file's tensors after checking its metadata against `want` (field by field) and its tensors against
+// `expected` (names, shapes, dtypes; nothing missing; nothing else unless `extra_allowed` says so).
 std::map<std::string, Tensor> read_checked(const std::string& path, const io::NamedTensors& expected,
                                            const std::map<std::string, std::string>& want,
                                            bool (*extra_allowed)(const std::string&)) {
@@ -70,8 +70,7 @@ std::map<std::string, Tensor> read_checked(const std::string& path, const io::Na
     wanted.emplace(name, &t);
     const auto it = file.find(name);
     COMET_CHECK(it != file.end(), "checkpoint '{}': tensor '{}' is missing", path, name);
-    const bool counter = t.dtype() == DType::I64 && name != "permutation.hard";  // one-value counters
-    COMET_CHECK(it->second.dtype() == t.dtype() && (counter ? it->second.numel() == 1 : it->second.shape() == t.shape()),
+    COMET_CHECK(it->second.dtype() == t.dtype() && it->second.shape() == t.shape(),
                 "checkpoint '{}': tensor '{}' is {} {}, this model needs {} {}", path, name,
                 shape_str(it->second.shape()), dtype_name(it->second.dtype()), shape_str(t.shape()), dtype_name(t.dtype()));
   }
