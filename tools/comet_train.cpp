@@ -2,8 +2,9 @@
 // bundled synthetic multi-task data set (the MMoE generator, moe/synthetic_data.h) and prints, per epoch, the loss,
 // each gate's sparsity (experts per sample, share of samples within k) and expert usage.
 // Default: COMET+ (COMET gates with the learned permutation) on the sparse path. Any gate runs with --gate.
-// --save / --load write and read safetensors checkpoints. Deterministic: the same --seed and --threads give the same
-// numbers.
+// --save / --load write and read model checkpoints (safetensors); --checkpoint writes a training checkpoint after
+// every epoch and, when the file exists, resumes from it exactly. Deterministic: the same --seed and --threads give
+// the same numbers. Command-line tests: tests/tools/cli_tests.cmake.
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
