@@ -2,6 +2,7 @@
 // (nested parallelism is off, core/threading.cpp), so every output element has one writer and a fixed k order.
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/threading.h"
@@ -11,20 +12,31 @@
 namespace comet::cpu {
 namespace {
 
-constexpr int64_t kRowBlock = 96;  // rows of a tile: a multiple of the micro-kernel's 6 rows
+constexpr int64_t kMinTileRows = 96;    // a multiple of the micro-kernel's 6 rows
+constexpr int64_t kTilesPerThread = 4;  // enough tiles for the dynamic schedule to even out uneven experts
 
 struct Tile {
   int64_t expert, begin, end;
 };
 
+// Rows per tile: kMinTileRows, or more when there are rows enough for kTilesPerThread tiles per thread anyway. Each
+// tile packs its expert's weights (or, for weight gradients, its rows of the output gradient) once, so fewer,
+// taller tiles pack less: at full density (every sample on every expert) 96-row tiles packed each weight matrix
+// 5 times. No element's value depends on the tiling (a tile boundary never splits a sum).
+int64_t tile_rows(int64_t total_rows) {
+  const int64_t rows = std::max(kMinTileRows, total_rows / (kTilesPerThread * num_threads()));
+  return (rows + 5) / 6 * 6;
+}
+
 // Tiles over [offsets[e], offsets[e+1]) (rows of x) or, when `per_expert` is set, over [0, per_expert) for every
-// non-empty expert (rows of W).
+// expert (rows of W; an expert without rows gets a zero gradient).
 std::vector<Tile> make_tiles(int64_t experts, const int64_t* offsets, int64_t per_expert) {
+  const int64_t block = tile_rows(per_expert ? per_expert * experts : offsets[experts]);
   std::vector<Tile> tiles;
   for (int64_t e = 0; e < experts; ++e) {
     if (offsets[e + 1] == offsets[e] && per_expert == 0) continue;
     const int64_t b = per_expert ? 0 : offsets[e], end = per_expert ? per_expert : offsets[e + 1];
-    for (int64_t r = b; r < end; r += kRowBlock) tiles.push_back({e, r, std::min(end, r + kRowBlock)});
+    for (int64_t r = b; r < end; r += block) tiles.push_back({e, r, std::min(end, r + block)});
   }
   return tiles;
 }
