@@ -164,7 +164,8 @@ Var select(const Var& x, int64_t index) {
   const Shape inner(X.shape().begin() + 1, X.shape().end());
   Shape block = X.shape();
   block[0] = 1;
-  return record("select", X.slice_rows(index, index + 1).reshape(inner).clone(), {x}, [index, block](Node& self) {
+  // A view, like reshape: no copy of the block (the dense MoE path selects every expert's weights every step).
+  return record("select", X.slice_rows(index, index + 1).reshape(inner), {x}, [index, block](Node& self) {
     accumulate_grad_rows(*self.inputs[0], index, self.grad.reshape(block));
   });
 }
