@@ -2,6 +2,7 @@
 #include "moe/checkpoint.h"
 
 #include <map>
+#include <set>
 
 #include "core/io/safetensors.h"
 #include "moe/assignment.h"
@@ -19,7 +20,18 @@ std::string architecture(const Mmoe& model) {
                      local_search_name(c.local_search));
 }
 
+std::map<std::string, std::string> training_metadata(const Mmoe& model, const std::string& run) {
+  return {{"format", kTrainingFormat}, {"architecture", architecture(model)}, {"run", run}};
+}
+
 Tensor i64(int64_t v) { return Tensor::from_vector<int64_t>({1}, {v}); }
+
+// Every tensor only a training checkpoint holds is named "train.<...>", so a model checkpoint reader can skip them.
+constexpr const char* kTrainingPrefix = "train.";
+std::string optimizer_buffer(const std::string& param, int slot) {
+  return fmt::format("train.optimizer.{}.{}", param, slot);
+}
+std::string noise_offset(int task) { return fmt::format("train.task{}.gate.noise_offset", task); }
 
 // The model's tensors, aliasing its parameters.
 io::NamedTensors model_tensors(Mmoe& model) {
@@ -31,32 +43,34 @@ io::NamedTensors model_tensors(Mmoe& model) {
   return t;
 }
 
-// What a training checkpoint adds; the optimizer buffers alias the optimizer's state.
+// Everything a training checkpoint holds: the model's tensors, then the "train.<...>" ones (the optimizer buffers
+// alias the optimizer's state).
 io::NamedTensors training_tensors(Mmoe& model, optim::Optimizer& opt, const TrainProgress& progress) {
   const auto named = model.named_params();
   COMET_CHECK(opt.params().size() == named.size(), "training checkpoint: the optimizer has {} parameters, the model {}",
               opt.params().size(), named.size());
-  io::NamedTensors t;
-  t.emplace_back("optimizer.step", i64(opt.steps()));
+  io::NamedTensors t = model_tensors(model);
+  t.emplace_back("train.optimizer.step", i64(opt.steps()));
   for (size_t i = 0; i < named.size(); ++i) {
     COMET_CHECK(opt.params()[i].node() == named[i].second.node(),
                 "training checkpoint: the optimizer's parameter {} is not the model's '{}'", i, named[i].first);
     for (int slot = 0; slot < opt.state_slots(); ++slot)
-      t.emplace_back(fmt::format("optimizer.{}.{}", named[i].first, slot), opt.state(i, slot));
+      t.emplace_back(optimizer_buffer(named[i].first, slot), opt.state(i, slot));
   }
   t.emplace_back("train.epoch", i64(progress.epoch));
   t.emplace_back("train.shuffle_offset", i64(static_cast<int64_t>(progress.shuffle_offset)));
   for (int task = 0; task < model.config().tasks; ++task)
     if (const Generator* g = model.gate(task).noise_generator())
-      t.emplace_back(fmt::format("task{}.gate.noise_offset", task), i64(static_cast<int64_t>(g->offset())));
+      t.emplace_back(noise_offset(task), i64(static_cast<int64_t>(g->offset())));
   return t;
 }
 
 // The file's tensors after checking its metadata against `want` (field by field) and its tensors against
-// `expected` (names, shapes, dtypes; nothing missing; nothing else unless `extra_allowed` says so).
+// `expected` (names, shapes, dtypes; nothing missing; nothing else, except "train.<...>" tensors when
+// `training_allowed`, which a model checkpoint reader skips).
 std::map<std::string, Tensor> read_checked(const std::string& path, const io::NamedTensors& expected,
                                            const std::map<std::string, std::string>& want,
-                                           bool (*extra_allowed)(const std::string&)) {
+                                           bool training_allowed) {
   const auto meta = io::load_safetensors_metadata(path);
   for (const auto& [key, value] : want) {
     const auto it = meta.find(key);
@@ -65,9 +79,9 @@ std::map<std::string, Tensor> read_checked(const std::string& path, const io::Na
   }
   std::map<std::string, Tensor> file;
   for (auto& [name, t] : io::load_safetensors(path)) file.emplace(name, t);
-  std::map<std::string, const Tensor*> wanted;
+  std::set<std::string> wanted;
   for (const auto& [name, t] : expected) {
-    wanted.emplace(name, &t);
+    wanted.insert(name);
     const auto it = file.find(name);
     COMET_CHECK(it != file.end(), "checkpoint '{}': tensor '{}' is missing", path, name);
     COMET_CHECK(it->second.dtype() == t.dtype() && it->second.shape() == t.shape(),
@@ -75,15 +89,10 @@ std::map<std::string, Tensor> read_checked(const std::string& path, const io::Na
                 shape_str(it->second.shape()), dtype_name(it->second.dtype()), shape_str(t.shape()), dtype_name(t.dtype()));
   }
   for (const auto& [name, t] : file)
-    COMET_CHECK(wanted.count(name) || extra_allowed(name), "checkpoint '{}': unexpected tensor '{}'", path, name);
+    COMET_CHECK(wanted.count(name) || (training_allowed && name.rfind(kTrainingPrefix, 0) == 0),
+                "checkpoint '{}': unexpected tensor '{}'", path, name);
   return file;
 }
-
-bool training_only(const std::string& name) {
-  return name.rfind("optimizer.", 0) == 0 || name.rfind("train.", 0) == 0 ||
-         name.find(".gate.noise_offset") != std::string::npos;
-}
-bool nothing_else(const std::string&) { return false; }
 
 int64_t counter(const std::map<std::string, Tensor>& file, const std::string& name) {
   return file.at(name).data<int64_t>()[0];
@@ -104,37 +113,32 @@ void save_checkpoint(const std::string& path, Mmoe& model) {
 }
 
 void load_checkpoint(const std::string& path, Mmoe& model) {
-  const auto file = read_checked(path, model_tensors(model), {{"architecture", architecture(model)}}, training_only);
+  const auto file = read_checked(path, model_tensors(model), {{"architecture", architecture(model)}}, true);
   apply_model(path, file, model);
 }
 
 void save_training_checkpoint(const std::string& path, Mmoe& model, optim::Optimizer& opt,
                               const TrainProgress& progress, const std::string& run) {
-  io::NamedTensors tensors = model_tensors(model);
-  for (auto& t : training_tensors(model, opt, progress)) tensors.push_back(std::move(t));
-  io::save_safetensors(path, tensors,
-                       {{"format", kTrainingFormat}, {"architecture", architecture(model)}, {"run", run}});
+  io::save_safetensors(path, training_tensors(model, opt, progress), training_metadata(model, run));
 }
 
 TrainProgress load_training_checkpoint(const std::string& path, Mmoe& model, optim::Optimizer& opt,
                                        const std::string& run) {
-  io::NamedTensors expected = model_tensors(model);
-  io::NamedTensors training = training_tensors(model, opt, {});
-  expected.insert(expected.end(), training.begin(), training.end());
-  const auto file = read_checked(
-      path, expected, {{"format", kTrainingFormat}, {"architecture", architecture(model)}, {"run", run}}, nothing_else);
+  const auto file = read_checked(path, training_tensors(model, opt, {}), training_metadata(model, run), false);
   TrainProgress progress;
   progress.epoch = counter(file, "train.epoch");
   progress.shuffle_offset = static_cast<uint64_t>(counter(file, "train.shuffle_offset"));
-  COMET_CHECK(progress.epoch >= 0 && counter(file, "optimizer.step") >= 0,
-              "checkpoint '{}': negative train.epoch or optimizer.step", path);
+  COMET_CHECK(progress.epoch >= 0 && counter(file, "train.optimizer.step") >= 0,
+              "checkpoint '{}': negative train.epoch or train.optimizer.step", path);
   apply_model(path, file, model);
-  opt.set_steps(counter(file, "optimizer.step"));
-  for (auto& [name, t] : training)
-    if (name.rfind("optimizer.", 0) == 0 && name != "optimizer.step") t.copy_from(file.at(name));
+  opt.set_steps(counter(file, "train.optimizer.step"));
+  const auto named = model.named_params();
+  for (size_t i = 0; i < named.size(); ++i)
+    for (int slot = 0; slot < opt.state_slots(); ++slot)
+      opt.state(i, slot).copy_from(file.at(optimizer_buffer(named[i].first, slot)));
   for (int task = 0; task < model.config().tasks; ++task)
     if (Generator* g = model.gate(task).noise_generator())
-      g->seek(static_cast<uint64_t>(counter(file, fmt::format("task{}.gate.noise_offset", task))));
+      g->seek(static_cast<uint64_t>(counter(file, noise_offset(task))));
   return progress;
 }
 

@@ -1,11 +1,12 @@
 // Checkpoints of a multi-task MoE as safetensors files (readable by PyTorch users' tools).
 // Model checkpoints: every named parameter (Mmoe::named_params), the slot permutation ("permutation.hard" i64 [n],
 // "permutation.step" i64 [1]) and the model configuration in the metadata ("architecture").
-// Training checkpoints add what an exact resume needs: the optimizer's step count and state buffers
-// ("optimizer.step", "optimizer.<parameter name>.<slot>", e.g. Adam's m and v), the epochs done and the position of
-// the batch-shuffling generator ("train.epoch", "train.shuffle_offset"), the noise generators of noisy Top-k gates
-// ("task<t>.gate.noise_offset") and a description of the run in the metadata ("run": seed, batch, learning rate,
-// data) that a resume must match. load_checkpoint reads the model part of either kind.
+// Training checkpoints add what an exact resume needs, every such tensor named "train.<...>": the optimizer's step
+// count and state buffers ("train.optimizer.step", "train.optimizer.<parameter name>.<slot>", e.g. Adam's m and v),
+// the epochs done and the position of the batch-shuffling generator ("train.epoch", "train.shuffle_offset"), the
+// noise generators of noisy Top-k gates ("train.task<t>.gate.noise_offset"); and a description of the run in the
+// metadata ("run": seed, batch, learning rate, data) that a resume must match. load_checkpoint reads the model part
+// of either kind.
 // Loading checks everything before changing anything: another architecture or run, a missing, extra or misshapen
 // tensor is an error naming it, and the model and optimizer are left unchanged.
 // Writes are atomic (temporary file + rename). Test: tests/moe/test_checkpoint.cpp.

@@ -2,6 +2,7 @@
 #include "moe/moe_layer.h"
 
 #include "kernels/dispatch.h"
+#include "moe/gate.h"
 
 namespace comet::moe {
 namespace {
@@ -40,20 +41,13 @@ ag::Var moe_forward(Experts& experts, const ag::Var& x, const ag::Var& g, MoePat
 }
 
 RoutingStats routing_stats(const Tensor& g, int64_t k) {
-  const int64_t B = g.dim(0), n = g.dim(1);
+  const SampleRouting r = sample_routing(g);
+  const int64_t B = r.samples(), pairs = static_cast<int64_t>(r.expert.size());
   RoutingStats s;
-  s.usage.assign(n, 0.0);
-  int64_t pairs = 0, within = 0;
-  for (int64_t b = 0; b < B; ++b) {
-    int64_t used = 0;
-    for (int64_t e = 0; e < n; ++e)
-      if (g.item(b * n + e) != 0.0) {
-        ++used;
-        s.usage[e] += 1;
-      }
-    pairs += used;
-    within += used <= k;
-  }
+  s.usage.assign(g.dim(1), 0.0);
+  for (int64_t e : r.expert) s.usage[e] += 1;
+  int64_t within = 0;
+  for (int64_t b = 0; b < B; ++b) within += r.count(b) <= k;
   for (double& u : s.usage) u = pairs ? u / pairs : 0.0;
   s.experts_per_sample = B ? static_cast<double>(pairs) / B : 0.0;
   s.within_k = B ? static_cast<double>(within) / B : 0.0;

@@ -26,6 +26,12 @@ MmoeConfig small_config(GateKind kind) {
   return cfg;
 }
 
+MultiTaskData synthetic(int64_t samples) {
+  SyntheticConfig dc;
+  dc.samples = samples;
+  return make_synthetic_multitask(dc);
+}
+
 Tensor predict(Mmoe& m, const MultiTaskData& d) {
   ag::NoGradGuard no_grad;
   return m.forward(ag::constant(d.x), d.keys, false).predictions[0].value();
@@ -54,9 +60,7 @@ RunResult train_run(const MmoeConfig& mc, TrainConfig tc, int epochs, const std:
 }
 
 void check_resume_is_exact(const MmoeConfig& mc, const TrainConfig& tc, const char* name) {
-  SyntheticConfig dc;
-  dc.samples = 2048;
-  const MultiTaskData data = make_synthetic_multitask(dc);
+  const MultiTaskData data = synthetic(2048);
   const std::string path = temp_path(name);
   std::filesystem::remove(path);
   const RunResult straight = train_run(mc, tc, 4, "", data);
@@ -104,9 +108,7 @@ TEST_CASE("training checkpoint: noisy Top-k with the swap pass resumes exactly (
 }
 
 TEST_CASE("training checkpoint: another run or a model-only file is refused before anything changes") {
-  SyntheticConfig dc;
-  dc.samples = 2048;
-  const MultiTaskData data = make_synthetic_multitask(dc);
+  const MultiTaskData data = synthetic(2048);
   const MmoeConfig mc = small_config(GateKind::Comet);
   const std::string path = temp_path("run_mismatch");
   std::filesystem::remove(path);
@@ -132,9 +134,7 @@ TEST_CASE("training checkpoint: another run or a model-only file is refused befo
 }
 
 TEST_CASE("checkpoint round trip: same predictions and permutation after reload") {
-  SyntheticConfig dc;
-  dc.samples = 2048;
-  const MultiTaskData data = make_synthetic_multitask(dc);
+  const MultiTaskData data = synthetic(2048);
   Generator g1(1), g2(2);
   Mmoe trained(small_config(GateKind::Comet), g1), fresh(small_config(GateKind::Comet), g2);
   TrainConfig tc;
@@ -152,9 +152,7 @@ TEST_CASE("checkpoint round trip: same predictions and permutation after reload"
 }
 
 TEST_CASE("checkpoint errors name the problem and leave the model unchanged") {
-  SyntheticConfig dc;
-  dc.samples = 64;
-  const MultiTaskData data = make_synthetic_multitask(dc);
+  const MultiTaskData data = synthetic(64);
   Generator g1(1), g2(2);
   Mmoe a(small_config(GateKind::Comet), g1);
   const std::string path = temp_path("errors");
