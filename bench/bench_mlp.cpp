@@ -1,10 +1,10 @@
-// One dense MLP training step: batch 512, moe::Mlp({256, 256, 256}) (Linear-ReLU-Linear), MSE against a fixed
+// One dense MLP training step: batch 512, nn::Mlp({256, 256, 256}) (Linear-ReLU-Linear), MSE against a fixed
 // random target, backward, Adam step, at comet::num_threads() threads (COMET_NUM_THREADS, default all cores).
 // Counters: ms/step (real time) and GFLOP/s over 3 x the forward GEMM flops (forward + two backward GEMMs).
 // Run: build/bench/bench_mlp
 #include "bench_context.h"
 #include "kernels/gemm.h"
-#include "moe/mlp.h"
+#include "nn/mlp.h"
 #include "optim/optimizer.h"
 
 namespace comet::bench {
@@ -14,7 +14,7 @@ constexpr int64_t kBatch = 512, kWidth = 256;
 
 void BM_MlpStep(benchmark::State& state) {
   Generator gen(1);
-  moe::Mlp mlp({kWidth, kWidth, kWidth}, gen);
+  nn::Mlp mlp({kWidth, kWidth, kWidth}, gen);
   Tensor x = Tensor::empty({kBatch, kWidth}), target = Tensor::empty({kBatch, kWidth});
   gen.normal(x, 0.0, 1.0);
   gen.normal(target, 0.0, 1.0);

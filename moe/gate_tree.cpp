@@ -15,9 +15,9 @@ Tensor stacked_identities(int64_t copies, int64_t n, DType dtype) {
   return t;
 }
 
-std::optional<Linear> comet_nodes(const GateConfig& cfg, int64_t d, Generator& gen) {
+std::optional<nn::Linear> comet_nodes(const GateConfig& cfg, int64_t d, Generator& gen) {
   if (cfg.experts == 1) return std::nullopt;  // a single leaf: no internal node
-  return Linear(d, cfg.k * (cfg.experts - 1), gen, cfg.gamma / 100, cfg.gamma / 100);
+  return nn::Linear(d, cfg.k * (cfg.experts - 1), gen, cfg.gamma / 100, cfg.gamma / 100);
 }
 
 ag::Var uniform_param(const Shape& shape, double bound, Generator& gen) {

@@ -2,7 +2,7 @@
 // (tests and checkpoints set parameters through it). Tests: tests/moe/test_gates.cpp.
 #pragma once
 #include "moe/gate.h"
-#include "moe/mlp.h"
+#include "nn/mlp.h"
 
 namespace comet::moe {
 
@@ -14,7 +14,7 @@ class SoftmaxGate : public Gate {
   std::vector<ag::Var*> parameter_slots() override { return {&logits_.weight, &logits_.bias}; }
 
  private:
-  Linear logits_;
+  nn::Linear logits_;
 };
 
 // Top-k (spec 5.2): keep the k largest logits of x W + b (ties: lower expert index), softmax over them, mask by
@@ -28,8 +28,8 @@ class TopKGate : public Gate {
   Generator* noise_generator() override { return noise_ ? &noise_gen_ : nullptr; }
 
  private:
-  Linear logits_;
-  std::optional<Linear> noise_;
+  nn::Linear logits_;
+  std::optional<nn::Linear> noise_;
   Generator noise_gen_;
 };
 
@@ -57,7 +57,7 @@ class DSelectGate : public Gate {
 
  private:
   RoutingTree tree_;
-  std::optional<Linear> z_, alpha_;     // per-sample
+  std::optional<nn::Linear> z_, alpha_;     // per-sample
   ag::Var static_z_, static_alpha_;     // static
 };
 
@@ -74,8 +74,8 @@ class CometGate : public Gate {
 
  private:
   RoutingTree tree_;
-  std::optional<Linear> nodes_;
-  Linear leaves_;
+  std::optional<nn::Linear> nodes_;
+  nn::Linear leaves_;
   Tensor tree_sum_;  // [k n, n]: sums the k trees' slots (vertical stack of k identities)
 };
 

@@ -1,5 +1,5 @@
 // comet_train: the main job. Trains a two-task multi-gate MoE (shared experts, one gate per task, task towers) on the
-// bundled synthetic multi-task data set (the MMoE generator, moe/synthetic_data.h) and prints, per epoch, the loss,
+// bundled synthetic multi-task data set (the MMoE generator, data/synthetic.h) and prints, per epoch, the loss,
 // each gate's sparsity (experts per sample, share of samples within k) and expert usage.
 // Default: COMET+ (COMET gates with the learned permutation) on the sparse path. Any gate runs with --gate.
 // --save / --load write and read model checkpoints (safetensors); --checkpoint writes a training checkpoint after
@@ -12,8 +12,8 @@
 #include <string>
 
 #include "core/threading.h"
-#include "moe/checkpoint.h"
-#include "moe/train.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
 
 using namespace comet;
 
@@ -74,7 +74,7 @@ std::string usage_line(const moe::RoutingStats& r) {
   return s;
 }
 
-void print_epoch(const moe::EpochReport& r, int64_t k) {
+void print_epoch(const train::EpochReport& r, int64_t k) {
   std::string line = r.before_training ? fmt::format("epoch {:2d} ({})", r.epoch, r.epoch == 0 ? "init" : "resumed")
                                        : fmt::format("epoch {:2d} train {:.4f}", r.epoch, r.train_loss);
   line += " | val";
@@ -125,15 +125,15 @@ int main(int argc, char** argv) {
                 "checkpoint already holds the model to start from");
     if (o.threads > 0) set_num_threads(o.threads);
     COMET_CHECK(o.batch <= o.samples, "--batch {} exceeds --samples {}", o.batch, o.samples);
-    moe::SyntheticConfig data_cfg;
+    data::SyntheticConfig data_cfg;
     data_cfg.samples = o.samples + o.samples / 4;
     data_cfg.relatedness = o.relatedness;
     data_cfg.seed = o.seed;
-    const moe::MultiTaskData all = moe::make_synthetic_multitask(data_cfg);
-    const moe::MultiTaskData train = moe::slice(all, 0, o.samples);
-    const moe::MultiTaskData val = moe::slice(all, o.samples, data_cfg.samples);
+    const data::MultiTaskData all = data::make_synthetic_multitask(data_cfg);
+    const data::MultiTaskData train = data::slice(all, 0, o.samples);
+    const data::MultiTaskData val = data::slice(all, o.samples, data_cfg.samples);
 
-    moe::MmoeConfig cfg;
+    models::MmoeConfig cfg;
     cfg.input_dim = data_cfg.dim;
     cfg.gate.kind = moe::parse_gate_kind(o.gate);
     cfg.gate.experts = o.experts;
@@ -141,12 +141,12 @@ int main(int argc, char** argv) {
     cfg.gate.gamma = o.gamma;
     cfg.gate.entropy = o.entropy;
     cfg.gate.hash_keys = data_cfg.num_keys;
-    cfg.local_search = moe::parse_local_search(o.local_search);
+    cfg.local_search = models::parse_local_search(o.local_search);
     cfg.permutation_window_steps = static_cast<int64_t>(o.perm_epochs) * (o.samples / o.batch);
     cfg.path = o.path == "dense" ? moe::MoePath::Dense : moe::MoePath::Sparse;
     Generator gen(o.seed + 1);
-    moe::Mmoe model(cfg, gen);
-    moe::TrainConfig train_cfg;
+    models::Mmoe model(cfg, gen);
+    train::TrainConfig train_cfg;
     train_cfg.epochs = o.epochs;
     train_cfg.batch = o.batch;
     train_cfg.lr = o.lr;
@@ -159,10 +159,10 @@ int main(int argc, char** argv) {
                 o.gate.c_str(), o.local_search == "none" ? "" : (" + " + o.local_search + " permutation").c_str(),
                 (long long)o.experts, (long long)cfg.gate.k, o.path.c_str(), (long long)o.samples,
                 (long long)(data_cfg.samples - o.samples), o.relatedness, (long long)o.batch, o.lr, num_threads());
-    if (!o.load.empty()) moe::load_checkpoint(o.load, model);
-    moe::train_mmoe(model, train, val, train_cfg, [&](const moe::EpochReport& r) { print_epoch(r, cfg.gate.k); });
+    if (!o.load.empty()) train::load_checkpoint(o.load, model);
+    train::train_mmoe(model, train, val, train_cfg, [&](const train::EpochReport& r) { print_epoch(r, cfg.gate.k); });
     if (!o.save.empty()) {
-      moe::save_checkpoint(o.save, model);
+      train::save_checkpoint(o.save, model);
       std::printf("saved %s\n", o.save.c_str());
     }
   } catch (const Error& e) {

@@ -1,5 +1,5 @@
 // Checkpoints of a multi-task MoE as safetensors files (readable by PyTorch users' tools).
-// Model checkpoints: every named parameter (Mmoe::named_params), the slot permutation ("permutation.hard" i64 [n],
+// Model checkpoints: every named parameter (models::Mmoe::named_params), the slot permutation ("permutation.hard" i64 [n],
 // "permutation.step" i64 [1]) and the model configuration in the metadata ("architecture").
 // Training checkpoints add what an exact resume needs, every such tensor named "train.<...>": the optimizer's step
 // count and state buffers ("train.optimizer.step", "train.optimizer.<parameter name>.<slot>", e.g. Adam's m and v),
@@ -9,17 +9,17 @@
 // of either kind.
 // Loading checks everything before changing anything: another architecture or run, a missing, extra or misshapen
 // tensor is an error naming it, and the model and optimizer are left unchanged.
-// Writes are atomic (temporary file + rename). Test: tests/moe/test_checkpoint.cpp.
+// Writes are atomic (temporary file + rename). Test: tests/train/test_checkpoint.cpp.
 #pragma once
 #include <string>
 
-#include "moe/mmoe.h"
+#include "models/mmoe.h"
 #include "optim/optimizer.h"
 
-namespace comet::moe {
+namespace comet::train {
 
-void save_checkpoint(const std::string& path, Mmoe& model);
-void load_checkpoint(const std::string& path, Mmoe& model);
+void save_checkpoint(const std::string& path, models::Mmoe& model);
+void load_checkpoint(const std::string& path, models::Mmoe& model);
 
 struct TrainProgress {
   int64_t epoch = 0;            // epochs completed
@@ -27,9 +27,9 @@ struct TrainProgress {
 };
 
 // `opt` must be the optimizer over model.params() (in that order).
-void save_training_checkpoint(const std::string& path, Mmoe& model, optim::Optimizer& opt,
+void save_training_checkpoint(const std::string& path, models::Mmoe& model, optim::Optimizer& opt,
                               const TrainProgress& progress, const std::string& run);
-TrainProgress load_training_checkpoint(const std::string& path, Mmoe& model, optim::Optimizer& opt,
+TrainProgress load_training_checkpoint(const std::string& path, models::Mmoe& model, optim::Optimizer& opt,
                                        const std::string& run);
 
-}  // namespace comet::moe
+}  // namespace comet::train

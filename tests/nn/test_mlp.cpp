@@ -1,5 +1,4 @@
-// MLP: gradient check of a whole network (F64), bit-identical training at a fixed seed and thread count,
-// and the synthetic data generator's properties.
+// MLP: gradient check of a whole network (F64), bit-identical training at a fixed seed and thread count.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -7,13 +6,16 @@
 
 #include "autograd/gradcheck.h"
 #include "core/threading.h"
-#include "moe/mlp.h"
-#include "moe/synthetic_data.h"
+#include "nn/mlp.h"
+#include "data/synthetic.h"
 #include "optim/optimizer.h"
 #include "test_util.h"
 
-namespace comet::moe {
+namespace comet::nn {
 namespace {
+
+using data::MultiTaskData;
+using data::SyntheticConfig;
 
 // Trains a 100-64-64-2 MLP (dropout 0.1) for `steps` Adam steps on synthetic data; returns all weights concatenated.
 std::vector<float> train_weights(int threads, int steps = 20) {
@@ -21,13 +23,13 @@ std::vector<float> train_weights(int threads, int steps = 20) {
   SyntheticConfig cfg;
   cfg.samples = 512;
   cfg.seed = 9;
-  const MultiTaskData data = make_synthetic_multitask(cfg);
+  const MultiTaskData data = data::make_synthetic_multitask(cfg);
   Generator gen(5);
   Mlp net({cfg.dim, 64, 64, 2}, gen, 0.1);
   optim::Adam opt(net.params(), optim::constant_lr(1e-3));
   for (int step = 0; step < steps; ++step) {
     const int64_t b = (step * 128) % cfg.samples;
-    const MultiTaskData batch = slice(data, b, b + 128);
+    const MultiTaskData batch = data::slice(data, b, b + 128);
     ag::Var loss = ag::mse(net(ag::constant(batch.x), &gen, true), ag::constant(batch.targets));
     opt.zero_grad();
     ag::backward(loss);
@@ -73,25 +75,4 @@ TEST_CASE("training twice with the same seed gives bit-identical weights, at 1 a
   CHECK(!bit_identical(one_a, train_weights(1, 0)));  // training moved the weights
 }
 
-TEST_CASE("synthetic multi-task data: seeded, task weights with the requested relatedness") {
-  SyntheticConfig cfg;
-  cfg.samples = 100;
-  cfg.relatedness = 0.3;
-  cfg.scale = 2.0;
-  const MultiTaskData a = make_synthetic_multitask(cfg), b = make_synthetic_multitask(cfg);
-  CHECK(std::memcmp(a.targets.raw(), b.targets.raw(), a.targets.nbytes()) == 0);
-  const double* w = a.w.data<double>();
-  double n1 = 0, n2 = 0, d12 = 0;
-  for (int64_t i = 0; i < cfg.dim; ++i) {
-    n1 += w[i] * w[i];
-    n2 += w[cfg.dim + i] * w[cfg.dim + i];
-    d12 += w[i] * w[cfg.dim + i];
-  }
-  CHECK(n1 == doctest::Approx(4.0).epsilon(1e-12));            // |w1| = c
-  CHECK(n2 == doctest::Approx(4.0).epsilon(1e-12));            // |w2| = c
-  CHECK(d12 / 4.0 == doctest::Approx(0.3).epsilon(1e-12));     // cos(w1, w2) = rho
-  cfg.relatedness = 1.5;
-  CHECK_THROWS_WITH_AS(make_synthetic_multitask(cfg), doctest::Contains("relatedness 1.5"), Error);
-}
-
-}  // namespace comet::moe
+}  // namespace comet::nn

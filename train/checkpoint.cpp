@@ -1,5 +1,5 @@
 // MMoE checkpoints over core/io/safetensors.
-#include "moe/checkpoint.h"
+#include "train/checkpoint.h"
 
 #include <map>
 #include <set>
@@ -7,20 +7,20 @@
 #include "core/io/safetensors.h"
 #include "moe/assignment.h"
 
-namespace comet::moe {
+namespace comet::train {
 namespace {
 
 constexpr const char* kModelFormat = "comet-moe mmoe v1";
 constexpr const char* kTrainingFormat = "comet-moe mmoe training v1";
 
-std::string architecture(const Mmoe& model) {
-  const MmoeConfig& c = model.config();
-  return fmt::format("gate={} n={} k={} in={} hidden={} out={} tower={} tasks={} local_search={}", gate_name(c.gate.kind),
+std::string architecture(const models::Mmoe& model) {
+  const models::MmoeConfig& c = model.config();
+  return fmt::format("gate={} n={} k={} in={} hidden={} out={} tower={} tasks={} local_search={}", moe::gate_name(c.gate.kind),
                      c.gate.experts, c.gate.k, c.input_dim, c.expert_hidden, c.expert_out, c.tower_hidden, c.tasks,
-                     local_search_name(c.local_search));
+                     models::local_search_name(c.local_search));
 }
 
-std::map<std::string, std::string> training_metadata(const Mmoe& model, const std::string& run) {
+std::map<std::string, std::string> training_metadata(const models::Mmoe& model, const std::string& run) {
   return {{"format", kTrainingFormat}, {"architecture", architecture(model)}, {"run", run}};
 }
 
@@ -34,10 +34,10 @@ std::string optimizer_buffer(const std::string& param, int slot) {
 std::string noise_offset(int task) { return fmt::format("train.task{}.gate.noise_offset", task); }
 
 // The model's tensors, aliasing its parameters.
-io::NamedTensors model_tensors(Mmoe& model) {
+io::NamedTensors model_tensors(models::Mmoe& model) {
   io::NamedTensors t;
   for (auto& [name, v] : model.named_params()) t.emplace_back(name, v.value());
-  const Permutation hard = model.permutation().hard();
+  const moe::Permutation hard = model.permutation().hard();
   t.emplace_back("permutation.hard", Tensor::from_vector<int64_t>({static_cast<int64_t>(hard.size())}, hard));
   t.emplace_back("permutation.step", i64(model.permutation().step()));
   return t;
@@ -45,7 +45,7 @@ io::NamedTensors model_tensors(Mmoe& model) {
 
 // Everything a training checkpoint holds: the model's tensors, then the "train.<...>" ones (the optimizer buffers
 // alias the optimizer's state).
-io::NamedTensors training_tensors(Mmoe& model, optim::Optimizer& opt, const TrainProgress& progress) {
+io::NamedTensors training_tensors(models::Mmoe& model, optim::Optimizer& opt, const TrainProgress& progress) {
   const auto named = model.named_params();
   COMET_CHECK(opt.params().size() == named.size(), "training checkpoint: the optimizer has {} parameters, the model {}",
               opt.params().size(), named.size());
@@ -99,30 +99,30 @@ int64_t counter(const std::map<std::string, Tensor>& file, const std::string& na
 }
 
 // Checks the permutation fields of `file`, then copies the model's tensors in.
-void apply_model(const std::string& path, const std::map<std::string, Tensor>& file, Mmoe& model) {
-  const Permutation hard = file.at("permutation.hard").to_vector<int64_t>();
-  check_permutation(fmt::format("checkpoint '{}': permutation.hard", path).c_str(), hard, model.config().gate.experts);
+void apply_model(const std::string& path, const std::map<std::string, Tensor>& file, models::Mmoe& model) {
+  const moe::Permutation hard = file.at("permutation.hard").to_vector<int64_t>();
+  moe::check_permutation(fmt::format("checkpoint '{}': permutation.hard", path).c_str(), hard, model.config().gate.experts);
   for (auto& [name, v] : model.named_params()) v.value().copy_from(file.at(name));
   model.permutation().restore(hard, counter(file, "permutation.step"));
 }
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, Mmoe& model) {
+void save_checkpoint(const std::string& path, models::Mmoe& model) {
   io::save_safetensors(path, model_tensors(model), {{"format", kModelFormat}, {"architecture", architecture(model)}});
 }
 
-void load_checkpoint(const std::string& path, Mmoe& model) {
+void load_checkpoint(const std::string& path, models::Mmoe& model) {
   const auto file = read_checked(path, model_tensors(model), {{"architecture", architecture(model)}}, true);
   apply_model(path, file, model);
 }
 
-void save_training_checkpoint(const std::string& path, Mmoe& model, optim::Optimizer& opt,
+void save_training_checkpoint(const std::string& path, models::Mmoe& model, optim::Optimizer& opt,
                               const TrainProgress& progress, const std::string& run) {
   io::save_safetensors(path, training_tensors(model, opt, progress), training_metadata(model, run));
 }
 
-TrainProgress load_training_checkpoint(const std::string& path, Mmoe& model, optim::Optimizer& opt,
+TrainProgress load_training_checkpoint(const std::string& path, models::Mmoe& model, optim::Optimizer& opt,
                                        const std::string& run) {
   const auto file = read_checked(path, training_tensors(model, opt, {}), training_metadata(model, run), false);
   TrainProgress progress;
@@ -142,4 +142,4 @@ TrainProgress load_training_checkpoint(const std::string& path, Mmoe& model, opt
   return progress;
 }
 
-}  // namespace comet::moe
+}  // namespace comet::train

@@ -1,12 +1,12 @@
 // Dense layers: Linear (x W + b) and a ReLU MLP, the building blocks of experts, towers and the bundled
 // main job. Weights [in, out] so a batch [B, in] maps to [B, out]; initialised U(-1/sqrt(in), 1/sqrt(in))
-// (PyTorch's nn.Linear default). Test: tests/moe/test_mlp.cpp.
+// (PyTorch's nn.Linear default). Test: tests/nn/test_mlp.cpp.
 #pragma once
 #include <vector>
 
 #include "autograd/ops.h"
 
-namespace comet::moe {
+namespace comet::nn {
 
 struct Linear {
   ag::Var weight;  // [in, out]
@@ -30,4 +30,4 @@ class Mlp {
   double dropout_;
 };
 
-}  // namespace comet::moe
+}  // namespace comet::nn

@@ -1,26 +1,26 @@
 // MMoE training loop.
-#include "moe/train.h"
+#include "train/train.h"
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 
-#include "moe/checkpoint.h"
+#include "train/checkpoint.h"
 #include "optim/optimizer.h"
 
-namespace comet::moe {
+namespace comet::train {
 namespace {
 
-EpochReport evaluate(Mmoe& model, const MultiTaskData& val, int epoch) {
+EpochReport evaluate(models::Mmoe& model, const data::MultiTaskData& val, int epoch) {
   ag::NoGradGuard no_grad;
   EpochReport r;
   r.epoch = epoch;
-  const MmoeOutput out = model.forward(ag::constant(val.x), val.keys, false);
+  const models::MmoeOutput out = model.forward(ag::constant(val.x), val.keys, false);
   for (size_t t = 0; t < out.predictions.size(); ++t) {
     std::vector<double> one(out.predictions.size(), 0.0);
     one[t] = 1.0;
-    r.val_loss.push_back(multitask_loss(out, val.targets, one, false).value().item());
-    r.routing.push_back(routing_stats(out.gate_weights[t], model.config().gate.k));
+    r.val_loss.push_back(models::multitask_loss(out, val.targets, one, false).value().item());
+    r.routing.push_back(moe::routing_stats(out.gate_weights[t], model.config().gate.k));
   }
   return r;
 }
@@ -33,8 +33,8 @@ void check_finite(const char* split, const char* what, const Tensor& t) {
                 p[i], i / t.cols(), i % t.cols());
 }
 
-void check_data(const char* split, const MultiTaskData& d, const Mmoe& model) {
-  const MmoeConfig& c = model.config();
+void check_data(const char* split, const data::MultiTaskData& d, const models::Mmoe& model) {
+  const models::MmoeConfig& c = model.config();
   COMET_CHECK(d.x.ndim() == 2 && d.x.dim(1) == c.input_dim && d.targets.shape() == Shape({d.x.dim(0), c.tasks}),
               "train_mmoe: {} data x {} and targets {} do not fit a model with {} inputs and {} tasks", split,
               shape_str(d.x.shape()), shape_str(d.targets.shape()), c.input_dim, c.tasks);
@@ -43,7 +43,7 @@ void check_data(const char* split, const MultiTaskData& d, const Mmoe& model) {
 }
 
 // The settings a resumed run must share with the run that wrote the checkpoint.
-std::string run_description(const TrainConfig& cfg, const MultiTaskData& train, const MultiTaskData& val) {
+std::string run_description(const TrainConfig& cfg, const data::MultiTaskData& train, const data::MultiTaskData& val) {
   std::string weights;
   for (double w : cfg.task_weights) weights += fmt::format("{}{}", weights.empty() ? "" : ",", w);
   return fmt::format("batch={} lr={} seed={} task_weights={} swap_samples={} swap_max_moves={} train_rows={} "
@@ -54,7 +54,7 @@ std::string run_description(const TrainConfig& cfg, const MultiTaskData& train, 
 
 }  // namespace
 
-std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, const MultiTaskData& val,
+std::vector<EpochReport> train_mmoe(models::Mmoe& model, const data::MultiTaskData& train, const data::MultiTaskData& val,
                                     const TrainConfig& cfg, const EpochCallback& on_epoch) {
   COMET_CHECK(cfg.epochs >= 0 && cfg.batch >= 1 && cfg.batch <= train.x.dim(0),
               "train_mmoe: need epochs >= 0 and 1 <= batch <= {} training samples (got {} and {})", train.x.dim(0),
@@ -72,11 +72,11 @@ std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, con
     done = static_cast<int>(progress.epoch);
     shuffle.seek(progress.shuffle_offset);
   }
-  // The swap pass scores on a held-out slice of the training data: its last rows, kept out of the batches.
-  const bool swap = model.config().local_search == LocalSearch::Swap;
+  // The swap pass scores on a held-out data::slice of the training data: its last rows, kept out of the batches.
+  const bool swap = model.config().local_search == models::LocalSearch::Swap;
   const int64_t held_out = swap ? std::min<int64_t>(cfg.swap_samples, train.x.dim(0) - cfg.batch) : 0;
   const int64_t n = train.x.dim(0) - held_out;
-  const MultiTaskData probe = slice(train, n, train.x.dim(0));
+  const data::MultiTaskData probe = data::slice(train, n, train.x.dim(0));
   std::vector<EpochReport> reports{evaluate(model, val, done)};
   reports.back().before_training = true;
   if (on_epoch) on_epoch(reports.back());
@@ -87,10 +87,10 @@ std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, con
     int64_t batches = 0;
     for (int64_t b = 0; b + cfg.batch <= n; b += cfg.batch, ++batches) {
       const Tensor idx = Tensor::from_vector<int64_t>({cfg.batch}, {order.begin() + b, order.begin() + b + cfg.batch});
-      MultiTaskData batch = gather(train, idx);
-      const MmoeOutput out = model.forward(ag::constant(batch.x), batch.keys, true);
-      const ag::Var task_loss = multitask_loss(out, batch.targets, cfg.task_weights, false);
-      const ag::Var loss = add_defined(task_loss, out.regularization);
+      data::MultiTaskData batch = data::gather(train, idx);
+      const models::MmoeOutput out = model.forward(ag::constant(batch.x), batch.keys, true);
+      const ag::Var task_loss = models::multitask_loss(out, batch.targets, cfg.task_weights, false);
+      const ag::Var loss = moe::add_defined(task_loss, out.regularization);
       opt.zero_grad();
       ag::backward(loss);
       opt.step();
@@ -113,4 +113,4 @@ std::vector<EpochReport> train_mmoe(Mmoe& model, const MultiTaskData& train, con
   return reports;
 }
 
-}  // namespace comet::moe
+}  // namespace comet::train

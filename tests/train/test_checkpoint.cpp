@@ -7,11 +7,15 @@
 #include <filesystem>
 
 #include "core/io/safetensors.h"
-#include "moe/checkpoint.h"
-#include "moe/train.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
 
-namespace comet::moe {
+namespace comet::train {
 namespace {
+
+using namespace comet::moe;
+using namespace comet::models;
+using namespace comet::data;
 
 MmoeConfig small_config(GateKind kind) {
   MmoeConfig cfg;
@@ -182,4 +186,4 @@ TEST_CASE("checkpoint errors name the problem and leave the model unchanged") {
   std::filesystem::remove(path);
 }
 
-}  // namespace comet::moe
+}  // namespace comet::train

@@ -1,9 +1,9 @@
 // Linear and MLP.
-#include "moe/mlp.h"
+#include "nn/mlp.h"
 
 #include <cmath>
 
-namespace comet::moe {
+namespace comet::nn {
 
 Linear::Linear(int64_t in, int64_t out, Generator& gen, DType dtype)
     : Linear(in, out, gen, 1.0 / std::sqrt(static_cast<double>(in > 0 ? in : 1)),
@@ -46,4 +46,4 @@ std::vector<ag::Var> Mlp::params() const {
   return out;
 }
 
-}  // namespace comet::moe
+}  // namespace comet::nn

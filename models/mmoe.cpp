@@ -1,7 +1,7 @@
 // MMoE model, multi-task loss and the discrete swap pass.
-#include "moe/mmoe.h"
+#include "models/mmoe.h"
 
-namespace comet::moe {
+namespace comet::models {
 
 const char* local_search_name(LocalSearch s) {
   switch (s) {
@@ -22,25 +22,25 @@ Mmoe::Mmoe(const MmoeConfig& cfg, Generator& gen)
     : cfg_(cfg), experts_(cfg.gate.experts, cfg.input_dim, cfg.expert_hidden, cfg.expert_out, gen) {
   COMET_CHECK(cfg.tasks >= 1, "Mmoe: need at least one task, got {}", cfg.tasks);
   for (int t = 0; t < cfg.tasks; ++t) {
-    gates_.push_back(make_gate(cfg.gate, cfg.input_dim, gen));
+    gates_.push_back(moe::make_gate(cfg.gate, cfg.input_dim, gen));
     towers_.emplace_back(std::vector<int64_t>{cfg.expert_out, cfg.tower_hidden, 1}, gen);
   }
   if (cfg.local_search == LocalSearch::Learned)
-    perm_ = std::make_unique<LearnedPermutation>(cfg.gate.experts, cfg.permutation_window_steps, cfg.permutation_zeta, gen);
+    perm_ = std::make_unique<moe::LearnedPermutation>(cfg.gate.experts, cfg.permutation_window_steps, cfg.permutation_zeta, gen);
   else
-    perm_ = std::make_unique<FixedPermutation>(cfg.gate.experts);
+    perm_ = std::make_unique<moe::FixedPermutation>(cfg.gate.experts);
 }
 
 MmoeOutput Mmoe::forward(const ag::Var& x, const Tensor& keys, bool training) {
   const ag::Var p = perm_->matrix(training);
   MmoeOutput out;
   for (int t = 0; t < cfg_.tasks; ++t) {
-    GateOutput g = gates_[t]->forward({x, keys}, p.defined() ? &p : nullptr, training);
-    out.predictions.push_back(towers_[t](moe_forward(experts_, x, g.weights, cfg_.path)));
+    moe::GateOutput g = gates_[t]->forward({x, keys}, p.defined() ? &p : nullptr, training);
+    out.predictions.push_back(towers_[t](moe::moe_forward(experts_, x, g.weights, cfg_.path)));
     out.gate_weights.push_back(g.weights.value());
-    out.regularization = add_defined(out.regularization, g.regularization);
+    out.regularization = moe::add_defined(out.regularization, g.regularization);
   }
-  if (training) out.regularization = add_defined(out.regularization, perm_->regularization());
+  if (training) out.regularization = moe::add_defined(out.regularization, perm_->regularization());
   return out;
 }
 
@@ -77,8 +77,8 @@ ag::Var multitask_loss(const MmoeOutput& out, const Tensor& targets, const std::
       ag::split_cols(ag::constant(targets), std::vector<int64_t>(out.predictions.size(), 1));
   ag::Var loss;
   for (size_t t = 0; t < out.predictions.size(); ++t)
-    loss = add_defined(loss, ag::scale(ag::mse(out.predictions[t], columns[t]), w[t]));
-  return with_reg ? add_defined(loss, out.regularization) : loss;
+    loss = moe::add_defined(loss, ag::scale(ag::mse(out.predictions[t], columns[t]), w[t]));
+  return with_reg ? moe::add_defined(loss, out.regularization) : loss;
 }
 
 std::vector<double> Mmoe::swap_pass(const Tensor& x, const Tensor& keys, const Tensor& targets,
@@ -92,22 +92,22 @@ std::vector<double> Mmoe::swap_pass(const Tensor& x, const Tensor& keys, const T
   for (int64_t e = 0; e < n; ++e) expert_out.push_back(experts_.forward_one(e, xv));
   std::vector<ag::Var> slots;  // the gates' slot weights, before any permutation
   for (auto& g : gates_) slots.push_back(g->forward({xv, keys}, nullptr, false).weights);
-  SwapObjective objective;
-  objective.value = [&](const Permutation& perm) {
-    const ag::Var p = ag::constant(permutation_matrix(perm));
+  moe::SwapObjective objective;
+  objective.value = [&](const moe::Permutation& perm) {
+    const ag::Var p = ag::constant(moe::permutation_matrix(perm));
     MmoeOutput out;
     for (int t = 0; t < cfg_.tasks; ++t) {
       const std::vector<ag::Var> g = ag::split_cols(ag::matmul(slots[t], p), std::vector<int64_t>(n, 1));
       ag::Var mix;
-      for (int64_t e = 0; e < n; ++e) mix = add_defined(mix, ag::mul(expert_out[e], g[e]));
+      for (int64_t e = 0; e < n; ++e) mix = moe::add_defined(mix, ag::mul(expert_out[e], g[e]));
       out.predictions.push_back(towers_[t](mix));
     }
     return multitask_loss(out, targets, task_weights, false).value().item();
   };
-  auto& fixed = static_cast<FixedPermutation&>(*perm_);
-  SwapSearchResult r = swap_search(fixed.hard(), objective, max_moves);
+  auto& fixed = static_cast<moe::FixedPermutation&>(*perm_);
+  moe::SwapSearchResult r = moe::swap_search(fixed.hard(), objective, max_moves);
   fixed.set(r.perm);
   return r.history;
 }
 
-}  // namespace comet::moe
+}  // namespace comet::models

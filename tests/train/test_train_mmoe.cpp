@@ -6,10 +6,14 @@
 #include <cmath>
 
 #include "core/threading.h"
-#include "moe/train.h"
+#include "train/train.h"
 
-namespace comet::moe {
+namespace comet::train {
 namespace {
+
+using namespace comet::moe;
+using namespace comet::models;
+using namespace comet::data;
 
 struct Run {
   std::vector<EpochReport> reports;
@@ -121,4 +125,4 @@ TEST_CASE("training is repeatable bit for bit at a fixed seed and thread count")
   CHECK(a.weights == b.weights);
 }
 
-}  // namespace comet::moe
+}  // namespace comet::train

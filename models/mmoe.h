@@ -1,17 +1,17 @@
 // The multi-gate MoE (MMoE, Ma et al. 2018; spec comet.md 5.5): n shared experts, one gate per task (own
 // parameters, same kind), per-task mixtures of the expert outputs, one tower per task. One slot permutation is
 // shared by all gates: none (identity), learned (the released COMET+ method) or a fixed one set by the discrete
-// swap pass (swap_pass below). Test: tests/moe/test_mmoe.cpp.
+// swap pass (swap_pass below). Test: tests/train/test_train_mmoe.cpp.
 #pragma once
 #include <memory>
 #include <vector>
 
 #include "moe/gate.h"
-#include "moe/mlp.h"
+#include "nn/mlp.h"
 #include "moe/moe_layer.h"
 #include "moe/permutation.h"
 
-namespace comet::moe {
+namespace comet::models {
 
 enum class LocalSearch { None, Learned, Swap };
 const char* local_search_name(LocalSearch s);
@@ -23,11 +23,11 @@ struct MmoeConfig {
   int64_t expert_out = 32;
   int64_t tower_hidden = 32;
   int tasks = 2;
-  GateConfig gate;  // gate.experts is the number of experts
+  moe::GateConfig gate;  // gate.experts is the number of experts
   LocalSearch local_search = LocalSearch::Learned;
   int64_t permutation_window_steps = 1;  // learned: the window I_p in training steps
   double permutation_zeta = 1e-4;
-  MoePath path = MoePath::Sparse;
+  moe::MoePath path = moe::MoePath::Sparse;
 };
 
 struct MmoeOutput {
@@ -44,8 +44,8 @@ class Mmoe {
   // Every parameter with a stable name ("experts.w1", "task0.gate.0", "task1.tower.1.bias", "permutation.scores").
   std::vector<std::pair<std::string, ag::Var>> named_params();
   const MmoeConfig& config() const { return cfg_; }
-  SlotPermutation& permutation() { return *perm_; }
-  Gate& gate(int task) { return *gates_.at(static_cast<size_t>(task)); }
+  moe::SlotPermutation& permutation() { return *perm_; }
+  moe::Gate& gate(int task) { return *gates_.at(static_cast<size_t>(task)); }
 
   // The discrete local-search pass (spec 10.2): from the current hard permutation, expert outputs and the gates'
   // slot weights are computed once on (x, targets), then every swap of two experts is scored by re-mixing the cached
@@ -56,14 +56,14 @@ class Mmoe {
 
  private:
   MmoeConfig cfg_;
-  MlpExperts experts_;
-  std::vector<std::unique_ptr<Gate>> gates_;
-  std::vector<Mlp> towers_;
-  std::unique_ptr<SlotPermutation> perm_;
+  moe::MlpExperts experts_;
+  std::vector<std::unique_ptr<moe::Gate>> gates_;
+  std::vector<nn::Mlp> towers_;
+  std::unique_ptr<moe::SlotPermutation> perm_;
 };
 
 // sum_t w_t mse(prediction_t, targets[:, t]) (+ regularisation when given).
 ag::Var multitask_loss(const MmoeOutput& out, const Tensor& targets, const std::vector<double>& task_weights,
                        bool with_regularization);
 
-}  // namespace comet::moe
+}  // namespace comet::models

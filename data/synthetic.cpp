@@ -1,12 +1,12 @@
 // MMoE synthetic data generator.
-#include "moe/synthetic_data.h"
+#include "data/synthetic.h"
 
 #include <cmath>
 
 #include "autograd/ops.h"
 #include "core/rng.h"
 
-namespace comet::moe {
+namespace comet::data {
 namespace {
 
 double dot(const double* a, const double* b, int64_t n) {
@@ -79,4 +79,4 @@ MultiTaskData gather(const MultiTaskData& d, const Tensor& index) {
           keys, d.w};
 }
 
-}  // namespace comet::moe
+}  // namespace comet::data

@@ -1,13 +1,13 @@
 // The synthetic multi-task data set of Ma et al. (KDD 2018, MMoE), spec comet.md section 10.4: x ~ N(0, I_d);
 // two orthonormal directions u1, u2; w1 = c u1, w2 = c (rho u1 + sqrt(1 - rho^2) u2), rho = task relatedness;
 // y_t = w_t.x + sum_{i=1..10} sin(alpha_i w_t.x + beta_i) + eps, alpha_i = i, beta_i = i^2, eps ~ N(0, 0.01).
-// Seeded: the same config regenerates the same data bit for bit. Test: tests/moe/test_mlp.cpp.
+// Seeded: the same config regenerates the same data bit for bit. Test: tests/nn/test_mlp.cpp.
 #pragma once
 #include <cstdint>
 
 #include "core/tensor.h"
 
-namespace comet::moe {
+namespace comet::data {
 
 struct SyntheticConfig {
   int64_t samples = 8192;
@@ -33,4 +33,4 @@ MultiTaskData slice(const MultiTaskData& d, int64_t begin, int64_t end);
 // The rows listed in index (i64 [m]), copied.
 MultiTaskData gather(const MultiTaskData& d, const Tensor& index);
 
-}  // namespace comet::moe
+}  // namespace comet::data
