@@ -4,13 +4,31 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "core/rng.h"
 #include "core/tensor.h"
 
+// Ends the current test case as skipped, with the reason: ctest reports it as skipped, not passed (its
+// SKIP_REGULAR_EXPRESSION in tests/CMakeLists.txt matches the message). Use it only before any assertion.
+#define COMET_SKIP_TEST(REASON)                                               \
+  do {                                                                        \
+    const std::string comet_skip_message_ = std::string("skipped: ") + (REASON); \
+    MESSAGE(comet_skip_message_);                                             \
+    return;                                                                   \
+  } while (0)
+
 namespace comet::test {
+
+// The first interpreter among python3 (PATH) and /usr/bin/python3 that imports `modules` (e.g. "numpy, sklearn"),
+// or "" (optional interop checks skip then).
+inline std::string find_python(const std::string& modules) {
+  for (const char* py : {"python3", "/usr/bin/python3"})
+    if (std::system(fmt::format("{} -c 'import {}' >/dev/null 2>&1", py, modules).c_str()) == 0) return py;
+  return "";
+}
 
 // Sizes every op is checked on (odd sizes catch remainder loops).
 inline const std::vector<int64_t> kOddSizes = {1, 7, 33, 257};

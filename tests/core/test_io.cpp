@@ -15,6 +15,7 @@
 
 #include "core/io/npy.h"
 #include "core/io/safetensors.h"
+#include "test_util.h"
 
 namespace comet {
 namespace {
@@ -123,12 +124,6 @@ std::string st_bytes(const std::string& json, const std::string& data) {
   return raw<uint64_t>(json.size()) + json + data;
 }
 
-// The first interpreter among python3 (PATH) and /usr/bin/python3 that imports `modules`, or "".
-std::string find_python(const std::string& modules) {
-  for (const char* py : {"python3", "/usr/bin/python3"})
-    if (std::system(fmt::format("{} -c 'import {}' >/dev/null 2>&1", py, modules).c_str()) == 0) return py;
-  return "";
-}
 // Runs io_interop.py; returns its exit status.
 int interop(const std::string& python, const std::string& args) {
   const std::string cmd = fmt::format("{} '{}/tests/core/io_interop.py' {}", python, COMET_SOURCE_DIR, args);
@@ -428,11 +423,8 @@ TEST_CASE("writes are atomic: a failed write leaves the target as it was and no 
 }
 
 TEST_CASE("npy interop with numpy in both directions") {
-  const std::string py = find_python("numpy");
-  if (py.empty()) {
-    MESSAGE("skipped: neither python3 nor /usr/bin/python3 can import numpy");
-    return;
-  }
+  const std::string py = test::find_python("numpy");
+  if (py.empty()) COMET_SKIP_TEST("neither python3 nor /usr/bin/python3 can import numpy");
   TempDir from_engine, from_numpy;
   std::string specs;
   for (DType dtype : kDTypes)
@@ -456,13 +448,10 @@ TEST_CASE("npy interop with numpy in both directions") {
 }
 
 TEST_CASE("safetensors interop with safetensors.numpy in both directions") {
-  const std::string py = find_python("numpy, safetensors.numpy");
-  if (py.empty()) {
-    MESSAGE(
-        "skipped: neither python3 nor /usr/bin/python3 can import numpy and safetensors.numpy "
-        "(pip install numpy safetensors)");
-    return;
-  }
+  const std::string py = test::find_python("numpy, safetensors.numpy");
+  if (py.empty())
+    COMET_SKIP_TEST("neither python3 nor /usr/bin/python3 can import numpy and safetensors.numpy "
+                    "(pip install numpy safetensors)");
   TempDir tmp;
   const std::string path = tmp / "x.safetensors";
   std::string specs;

@@ -23,11 +23,8 @@
 namespace comet {
 namespace {
 
-#define COMET_SKIP_WITHOUT_CUDA()                                    \
-  if (!cuda_available()) {                                           \
-    MESSAGE(("skipped: no CUDA device: " + cuda_status()));          \
-    return;                                                          \
-  }
+#define COMET_SKIP_WITHOUT_CUDA() \
+  if (!cuda_available()) COMET_SKIP_TEST("no CUDA device: " + cuda_status())
 
 // Bit-for-bit equality through the project's comparison (an atol of 0 would divide 0 by 0).
 #define COMET_CHECK_EXACT(GOT, WANT) COMET_CHECK_CLOSE(GOT, WANT, 0.0, std::numeric_limits<double>::min())
