@@ -1,9 +1,10 @@
 # Finds the engine's dependencies (Debian packages: libeigen3-dev, libomp/gcc OpenMP, libfmt-dev,
-# doctest-dev, libbenchmark-dev, nlohmann-json3-dev, libcli11-dev) and decides on CUDA.
+# doctest-dev, libbenchmark-dev, nlohmann-json3-dev, libcli11-dev, zlib1g-dev) and decides on CUDA.
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+find_package(ZLIB REQUIRED)  # gzip-compressed IDX files (MNIST, Fashion-MNIST): data/idx.cpp
 
 set(COMET_WITH_CUDA OFF)
 if(NOT COMET_CUDA STREQUAL "OFF")
