@@ -4,9 +4,11 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -20,6 +22,8 @@ constexpr uint32_t kImagesMagic = 0x00000803, kLabelsMagic = 0x00000801;
 constexpr uint8_t kUnsignedByte = 0x08;
 
 std::vector<uint8_t> read_file(const std::string& path) {
+  COMET_CHECK(std::filesystem::exists(path), "{}: cannot open (no such file)", path);
+  COMET_CHECK(!std::filesystem::is_directory(path), "{}: cannot open (a directory, not a file)", path);
   std::ifstream in(path, std::ios::binary);
   COMET_CHECK(in.good(), "{}: cannot open ({})", path, std::strerror(errno));
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -59,7 +63,12 @@ std::vector<uint8_t> gunzip(const std::string& path, const std::vector<uint8_t>&
   InflateGuard guard{&zs};
   zs.next_in = const_cast<Bytef*>(in.data());
   zs.avail_in = static_cast<uInt>(in.size());
-  std::vector<uint8_t> out(std::max<size_t>(4 * in.size(), 1 << 16));
+  // The gzip trailer's last 4 bytes hold the (last member's) size mod 2^32, little-endian: the usual exact size. A
+  // corrupt trailer could claim gigabytes, so the first buffer trusts it only up to 16x the compressed size.
+  const uint8_t* t = in.data() + in.size() - std::min<size_t>(in.size(), 4);
+  const size_t hint = in.size() >= 18 ? (uint32_t{t[0]} | uint32_t{t[1]} << 8 | uint32_t{t[2]} << 16 |
+                                         uint32_t{t[3]} << 24) : 0;
+  std::vector<uint8_t> out(std::max<size_t>(std::min(hint, 16 * in.size()), 1 << 16));
   size_t produced = 0;
   for (;;) {
     if (produced == out.size()) out.resize(2 * out.size());
@@ -80,6 +89,7 @@ std::vector<uint8_t> gunzip(const std::string& path, const std::vector<uint8_t>&
                 zs.msg ? zs.msg : "zlib error " + std::to_string(rc));
   }
   out.resize(produced);
+  out.shrink_to_fit();
   return out;
 }
 
@@ -93,8 +103,8 @@ std::string dims_str(const std::vector<int64_t>& dims) { return fmt::format("{}"
 IdxArray parse_idx(const std::string& what, std::vector<uint8_t> bytes) {
   const size_t size = bytes.size();
   COMET_CHECK(size >= 4 && bytes[0] == 0 && bytes[1] == 0,
-              "{}: neither gzip nor IDX (first bytes {:02x}; gzip starts 1f 8b, IDX with two zero bytes)", what,
-              fmt::join(bytes.begin(), bytes.begin() + std::min<size_t>(size, 4), " "));
+              "{}: neither gzip nor IDX ({} bytes, first bytes {:02x}; gzip starts 1f 8b, IDX with two zero bytes)",
+              what, size, fmt::join(bytes.begin(), bytes.begin() + std::min<size_t>(size, 4), " "));
   IdxArray a;
   a.magic = big_endian_u32(bytes.data());
   const uint8_t type = bytes[2], ndims = bytes[3];

@@ -112,9 +112,10 @@ TEST_CASE("IDX: malformed files are refused, naming the file and the field") {
     CHECK_THROWS_WITH_AS(read_idx(p), doctest::Contains(message.c_str()), Error);
   };
   CHECK_THROWS_WITH_AS(read_idx(dir / "missing.gz"),
-                       doctest::Contains((dir / "missing.gz" + ": cannot open (No such file").c_str()), Error);
-  refuse({'P', 'K', 3, 4, 5}, false, p + ": neither gzip nor IDX (first bytes 50 4b 03 04;");
-  refuse({0, 0}, false, p + ": neither gzip nor IDX (first bytes 00 00;");
+                       doctest::Contains((dir / "missing.gz" + ": cannot open (no such file)").c_str()), Error);
+  CHECK_THROWS_WITH_AS(read_idx(dir.path.string()), doctest::Contains(": cannot open (a directory, not a file)"), Error);
+  refuse({'P', 'K', 3, 4, 5}, false, p + ": neither gzip nor IDX (5 bytes, first bytes 50 4b 03 04;");
+  refuse({0, 0}, false, p + ": neither gzip nor IDX (2 bytes, first bytes 00 00;");
   refuse(idx_bytes(0x00000D03, {1, 1, 1}, {0, 0, 0, 0}), false,
          p + ": unsupported IDX data type 0x0D at byte 2 (magic 0x00000D03)");
   refuse(idx_bytes(0x00000800, {}, {}), false, p + ": IDX magic 0x00000800 declares 0 dimensions");
