@@ -44,7 +44,8 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
 
 }  // namespace
 
-// Splits one line (without its line end) into fields, unescaping quoted fields in place.
+// One pass over a file: lines split at \n (a \r before it dropped), fields at the separator, quoted fields
+// unescaped in place; checks the header and the column count, then hands each data row to the callback.
 class TableReader {
  public:
   TableReader(const std::string& path, const TableOptions& options) : path_(path), options_(options) {}
@@ -69,15 +70,15 @@ class TableReader {
       if (stop > begin && data[stop - 1] == '\r') --stop;
       ++line;
       split(data.data() + begin, data.data() + stop, line, fields);
+      if (!columns) columns = static_cast<int64_t>(fields.size());  // the header's or the first row's
       if (line == 1 && options_.has_header) {
         header.assign(fields.begin(), fields.end());
         check_header(header);
         if (options_.column_names.empty()) row.names_ = &header;
-        if (!columns) columns = static_cast<int64_t>(header.size());
-      } else {
-        if (!columns) columns = static_cast<int64_t>(fields.size());
-        COMET_CHECK(static_cast<int64_t>(fields.size()) == *columns, "{}:{}: expected {} columns, got {}", path_,
-                    line, *columns, fields.size());
+      }
+      COMET_CHECK(static_cast<int64_t>(fields.size()) == *columns, "{}:{}: expected {} columns, got {}", path_, line,
+                  *columns, fields.size());
+      if (line > 1 || !options_.has_header) {
         row.line_ = line;
         on_row(row);
         ++rows;

@@ -103,6 +103,10 @@ TEST_CASE("table: bad files refused") {
   header.has_header = true;
   CHECK_THROWS_WITH_AS(read_all(dir.write("h.csv", "a,b\n"), header),
                        doctest::Contains("h.csv: no data rows after the header"), Error);
+  TableOptions three = header;
+  three.columns = 3;
+  CHECK_THROWS_WITH_AS(read_all(dir.write("h3.csv", "a,b\n1,2\n"), three),
+                       doctest::Contains("h3.csv:1: expected 3 columns, got 2"), Error);
   header.expected_header = {"a", "c"};
   CHECK_THROWS_WITH_AS(read_all(dir.write("h2.csv", "a,b\n1,2\n"), header),
                        doctest::Contains("h2.csv:1: header is 'a,b', expected 'a,c'"), Error);
