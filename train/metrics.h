@@ -12,8 +12,8 @@ namespace comet::train {
 
 // Exact area under the ROC curve: the Mann–Whitney U statistic over (#positives × #negatives), where a positive
 // scored above a negative counts 1 and a tie counts 1/2 (the rank-sum with tied scores given their average rank).
-// O(N log N); the count is kept in integers, so the result is the correctly rounded ratio. Throws when sizes differ,
-// when a class is absent (naming both counts), on a non-finite score or a label other than 0/1.
+// O(N log N); the count is kept in integers (exact), so the only rounding is the final division. Throws when sizes
+// differ, when a class is absent (naming both counts), on a non-finite score or a label other than 0/1.
 double roc_auc(const std::vector<double>& scores, const std::vector<double>& labels);
 
 // Share of samples whose prediction (logit > 0 predicts 1) equals the 0/1 label. NaN when there are no samples.

@@ -175,7 +175,8 @@ TEST_CASE("multiclass_accuracy: argmax with ties to the lowest class, f32 and f6
                      "multiclass_accuracy: label 2 of 4 is 3; must be in [0, C = 3)");
   CHECK_METRIC_ERROR(multiclass_accuracy(Tensor::zeros({4, 3}), {0, 1}),
                      "multiclass_accuracy: logits has 4 entries but labels has 2");
-  CHECK_METRIC_ERROR(multiclass_accuracy(Tensor::zeros({12}), {0}), "multiclass_accuracy: expected logits [N, C], got [12]");
+  CHECK_METRIC_ERROR(multiclass_accuracy(Tensor::zeros({12}), {0}),
+                     "multiclass_accuracy: expected logits [N, C], got [12]");
   CHECK_METRIC_ERROR(multiclass_accuracy(Tensor::zeros({1, 2}, DType::I64), {0}),
                      "multiclass_accuracy: expected an f32 or f64 tensor, got i64 [1, 2]");
   CHECK_METRIC_ERROR(multiclass_accuracy(Tensor::from_vector<double>({1, 2}, {0, NAN}), {0}),
