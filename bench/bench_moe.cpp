@@ -72,7 +72,7 @@ void run_case(benchmark::State& state, const Case& c) {
   if (c.gate == moe::GateKind::Hash) cfg.hash_keys = kHashKeys;
   std::unique_ptr<moe::Gate> gate = moe::make_gate(cfg, kWidth, gen);
   if (c.regime == Regime::Converged) saturate_smooth_steps(*gate);
-  moe::MlpExperts experts(c.n, kWidth, kWidth, kWidth, gen);
+  moe::MlpExperts experts(c.n, {kWidth, kWidth, kWidth}, gen);
 
   Tensor x = Tensor::empty({kBatch, kWidth}), target = Tensor::empty({kBatch, kWidth});
   gen.normal(x, 0.0, 1.0);
@@ -120,7 +120,7 @@ void run_case(benchmark::State& state, const Case& c) {
 // Counter GB/s = 7 x 4 bytes x parameters per step.
 void BM_AdamStep(benchmark::State& state) {
   Generator gen(7);
-  moe::MlpExperts experts(state.range(0), kWidth, kWidth, kWidth, gen);
+  moe::MlpExperts experts(state.range(0), {kWidth, kWidth, kWidth}, gen);
   std::vector<ag::Var> params = experts.params();
   double count = 0;
   for (ag::Var& p : params) {

@@ -105,4 +105,10 @@ std::vector<int64_t> Generator::permutation(int64_t n) {
 
 double Generator::next_uniform() { return philox_uniform(seed_, take(1)); }
 
+Generator Generator::split() {
+  // A Philox block under this seed at a counter outside the value draws' range (high word all ones) gives the key.
+  const auto w = philox4x32(seed_, ~uint64_t{0}, take(1));
+  return Generator((static_cast<uint64_t>(w[0]) << 32) | w[1]);
+}
+
 }  // namespace comet

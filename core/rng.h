@@ -28,6 +28,9 @@ class Generator {
   void randint(Tensor& t, int64_t lo, int64_t hi);  // integers in [lo, hi) (i32/i64)
   std::vector<int64_t> permutation(int64_t n);     // a uniformly random permutation of 0..n-1
   double next_uniform();                           // one value in [0, 1)
+  // A generator of its own stream, keyed by this generator's seed and current position (which advances by one):
+  // e.g. each gate's noise or a model's dropout, distinct per draw position and reproducible from the parent seed.
+  Generator split();
 
  private:
   uint64_t take(int64_t n) { const uint64_t o = offset_; offset_ += static_cast<uint64_t>(n); return o; }

@@ -5,7 +5,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "data/dataset.h"
 
 namespace comet::data {
 
@@ -19,18 +19,10 @@ struct SyntheticConfig {
   uint64_t seed = 1;
 };
 
-struct MultiTaskData {
-  Tensor x;        // [samples, dim] f32
-  Tensor targets;  // [samples, 2] f32, column t is task t
-  Tensor keys;     // [samples] i64 in [0, num_keys): the routing key of Hash gates (the data has no natural one)
-  Tensor w;        // [2, dim] f64, the task weight vectors (for tests)
-};
-
-MultiTaskData make_synthetic_multitask(const SyntheticConfig& cfg);
-
-// Rows [begin, end) of a data set (views, no copy).
-MultiTaskData slice(const MultiTaskData& d, int64_t begin, int64_t end);
-// The rows listed in index (i64 [m]), copied.
-MultiTaskData gather(const MultiTaskData& d, const Tensor& index);
+// The data set: dense x [samples, dim], tasks t1 and t2 (regression, all observed), and one id column "key" in
+// [0, num_keys) drawn uniformly, unrelated to x: the routing key of Hash gates (the data has no natural one).
+Dataset make_synthetic_multitask(const SyntheticConfig& cfg);
+// The task weight vectors w [2, dim] (f64) behind make_synthetic_multitask(cfg) (for tests).
+Tensor synthetic_task_weights(const SyntheticConfig& cfg);
 
 }  // namespace comet::data

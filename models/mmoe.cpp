@@ -1,4 +1,4 @@
-// MMoE model, multi-task loss and the discrete swap pass.
+// MMoE model and the discrete swap pass.
 #include "models/mmoe.h"
 
 namespace comet::models {
@@ -18,27 +18,107 @@ LocalSearch parse_local_search(const std::string& name) {
   throw Error(fmt::format("unknown local search '{}' (expected none, learned or swap)", name));
 }
 
-Mmoe::Mmoe(const MmoeConfig& cfg, Generator& gen)
-    : cfg_(cfg), experts_(cfg.gate.experts, cfg.input_dim, cfg.expert_hidden, cfg.expert_out, gen) {
-  COMET_CHECK(cfg.tasks >= 1, "Mmoe: need at least one task, got {}", cfg.tasks);
-  for (int t = 0; t < cfg.tasks; ++t) {
-    gates_.push_back(moe::make_gate(cfg.gate, cfg.input_dim, gen));
-    towers_.emplace_back(std::vector<int64_t>{cfg.expert_out, cfg.tower_hidden, 1}, gen);
-  }
-  if (cfg.local_search == LocalSearch::Learned)
-    perm_ = std::make_unique<moe::LearnedPermutation>(cfg.gate.experts, cfg.permutation_window_steps, cfg.permutation_zeta, gen);
-  else
-    perm_ = std::make_unique<moe::FixedPermutation>(cfg.gate.experts);
+int64_t MmoeConfig::input_dim() const {
+  return (embedding_dim > 0 ? embedding_dim * static_cast<int64_t>(id_vocab.size()) : 0) + dense_dim;
 }
 
-MmoeOutput Mmoe::forward(const ag::Var& x, const Tensor& keys, bool training) {
+namespace {
+std::string list(const std::vector<int64_t>& v) { return fmt::format("{}", fmt::join(v, ",")); }
+}  // namespace
+
+std::string MmoeConfig::describe() const {
+  const moe::GateConfig& g = gate;
+  return fmt::format(
+      "ids={} embedding={} dense={} experts={} sizes={} relu_last={} dropout={} cnn={}x{}x{}:{}:{}:{} towers={} "
+      "outputs={} shared_gate={} gate={} n={} k={} gamma={} entropy={} zeta={} per_sample={} noisy={} "
+      "load_balance={} hash_keys={} local_search={} window={} perm_zeta={} path={}",
+      list(id_vocab), embedding_dim, dense_dim, expert_kind == ExpertKind::Mlp ? "mlp" : "cnn",
+      list(expert_sizes), expert_options.relu_last, expert_options.dropout, cnn.channels,
+      cnn.height, cnn.width, list(cnn.filters), cnn.kernel, list(cnn.dense), list(tower_hidden),
+      list(task_outputs), shared_gate, moe::gate_name(g.kind), g.experts, g.k, g.gamma, g.entropy, g.zeta,
+      g.per_sample, g.noisy_topk, g.load_balance, g.hash_keys ? *g.hash_keys : -1, local_search_name(local_search),
+      permutation_window_steps, permutation_zeta, path == moe::MoePath::Dense ? "dense" : "sparse");
+}
+
+ModelInput model_input(const data::Dataset& batch) { return {batch.ids, batch.dense, batch.keys()}; }
+
+namespace {
+
+std::unique_ptr<moe::Experts> make_experts(const MmoeConfig& cfg, Generator& gen) {
+  if (cfg.expert_kind == ExpertKind::Cnn) {
+    COMET_CHECK(cfg.cnn.channels * cfg.cnn.height * cfg.cnn.width == cfg.input_dim(),
+                "Mmoe: CNN experts read {}x{}x{} images, but the input has {} features", cfg.cnn.channels,
+                cfg.cnn.height, cfg.cnn.width, cfg.input_dim());
+    return std::make_unique<moe::CnnExperts>(cfg.gate.experts, cfg.cnn, gen);
+  }
+  std::vector<int64_t> sizes{cfg.input_dim()};
+  sizes.insert(sizes.end(), cfg.expert_sizes.begin(), cfg.expert_sizes.end());
+  return std::make_unique<moe::MlpExperts>(cfg.gate.experts, sizes, gen, cfg.expert_options);
+}
+
+}  // namespace
+
+Mmoe::Mmoe(const MmoeConfig& cfg, Generator& gen) : cfg_(cfg), dropout_gen_(0) {
+  COMET_CHECK(cfg.tasks() >= 1, "Mmoe: need at least one task");
+  COMET_CHECK(cfg.input_dim() >= 1, "Mmoe: the input is empty (no embedded ids and no dense features)");
+  if (cfg.embedding_dim > 0)
+    for (int64_t vocab : cfg.id_vocab) {
+      COMET_CHECK(vocab >= 1, "Mmoe: id vocabularies must be non-empty, got {}", shape_str(cfg.id_vocab));
+      Tensor table = Tensor::empty({vocab, cfg.embedding_dim});
+      gen.uniform(table, -0.05, 0.05);  // Keras' default embedding initialiser, as the released models use
+      embeddings_.push_back(ag::param(table));
+    }
+  experts_ = make_experts(cfg, gen);
+  for (int t = 0; t < cfg.tasks(); ++t) {
+    COMET_CHECK(cfg.task_outputs[t] >= 1, "Mmoe: task {} has {} outputs", t, cfg.task_outputs[t]);
+    if (t == 0 || !cfg.shared_gate) gates_.push_back(moe::make_gate(cfg.gate, cfg.input_dim(), gen));
+    std::vector<int64_t> sizes{experts_->output_dim()};
+    sizes.insert(sizes.end(), cfg.tower_hidden.begin(), cfg.tower_hidden.end());
+    sizes.push_back(cfg.task_outputs[t]);
+    towers_.emplace_back(sizes, gen);
+  }
+  if (cfg.local_search == LocalSearch::Learned)
+    perm_ = std::make_unique<moe::LearnedPermutation>(cfg.gate.experts, cfg.permutation_window_steps,
+                                                      cfg.permutation_zeta, gen);
+  else
+    perm_ = std::make_unique<moe::FixedPermutation>(cfg.gate.experts);
+  dropout_gen_ = gen.split();
+}
+
+ag::Var Mmoe::encode(const ModelInput& in) const {
+  std::vector<ag::Var> parts;
+  if (!embeddings_.empty()) {
+    const int64_t F = static_cast<int64_t>(embeddings_.size());
+    COMET_CHECK(in.ids.defined() && in.ids.ndim() == 2 && in.ids.dim(1) == F && in.ids.dtype() == DType::I64,
+                "Mmoe: expected ids i64 [B, {}], got {}", F, in.ids.defined() ? shape_str(in.ids.shape()) : "none");
+    const int64_t B = in.ids.dim(0);
+    for (int64_t f = 0; f < F; ++f) {
+      Tensor column = Tensor::empty({B}, DType::I64);
+      for (int64_t b = 0; b < B; ++b) column.data<int64_t>()[b] = in.ids.data<int64_t>()[b * F + f];
+      parts.push_back(ag::embedding(embeddings_[f], column));
+    }
+  }
+  if (cfg_.dense_dim > 0) {
+    COMET_CHECK(in.dense.defined() && in.dense.ndim() == 2 && in.dense.dim(1) == cfg_.dense_dim,
+                "Mmoe: expected dense features [B, {}], got {}", cfg_.dense_dim,
+                in.dense.defined() ? shape_str(in.dense.shape()) : "none");
+    parts.push_back(ag::constant(in.dense));
+  }
+  return parts.size() == 1 ? parts[0] : ag::concat_cols(parts);
+}
+
+MmoeOutput Mmoe::forward(const ModelInput& in, bool training) {
+  const ag::Var x = encode(in);
   const ag::Var p = perm_->matrix(training);
+  const moe::ExpertMode mode{training, &dropout_gen_};
   MmoeOutput out;
-  for (int t = 0; t < cfg_.tasks; ++t) {
-    moe::GateOutput g = gates_[t]->forward({x, keys}, p.defined() ? &p : nullptr, training);
-    out.predictions.push_back(towers_[t](moe::moe_forward(experts_, x, g.weights, cfg_.path)));
-    out.gate_weights.push_back(g.weights.value());
-    out.regularization = moe::add_defined(out.regularization, g.regularization);
+  for (size_t g = 0; g < gates_.size(); ++g) {
+    moe::GateOutput routed = gates_[g]->forward({x, in.keys}, p.defined() ? &p : nullptr, training);
+    const ag::Var mixed = moe::moe_forward(*experts_, x, routed.weights, cfg_.path, mode);
+    const int last = cfg_.shared_gate ? cfg_.tasks() - 1 : static_cast<int>(g);
+    for (int t = static_cast<int>(g); t <= last; ++t) out.predictions.push_back(towers_[t](mixed));
+    out.gate_weights.push_back(routed.weights.value());
+    out.regularization = moe::add_defined(out.regularization, routed.regularization);
   }
   if (training) out.regularization = moe::add_defined(out.regularization, perm_->regularization());
   return out;
@@ -52,12 +132,13 @@ std::vector<ag::Var> Mmoe::params() {
 
 std::vector<std::pair<std::string, ag::Var>> Mmoe::named_params() {
   std::vector<std::pair<std::string, ag::Var>> out;
-  const char* expert_names[] = {"experts.w1", "experts.b1", "experts.w2", "experts.b2"};
-  const auto experts = experts_.params();
-  for (size_t i = 0; i < experts.size(); ++i) out.emplace_back(expert_names[i], experts[i]);
-  for (int t = 0; t < cfg_.tasks; ++t) {
-    const auto gate = gates_[t]->params();
-    for (size_t i = 0; i < gate.size(); ++i) out.emplace_back(fmt::format("task{}.gate.{}", t, i), gate[i]);
+  for (size_t f = 0; f < embeddings_.size(); ++f) out.emplace_back(fmt::format("embedding.{}", f), embeddings_[f]);
+  for (auto& [name, v] : experts_->named_params()) out.emplace_back("experts." + name, v);
+  for (int t = 0; t < cfg_.tasks(); ++t) {
+    if (t < gate_count()) {
+      const auto gate = gates_[t]->params();
+      for (size_t i = 0; i < gate.size(); ++i) out.emplace_back(fmt::format("task{}.gate.{}", t, i), gate[i]);
+    }
     const auto& layers = towers_[t].layers();
     for (size_t l = 0; l < layers.size(); ++l) {
       out.emplace_back(fmt::format("task{}.tower.{}.weight", t, l), layers[l].weight);
@@ -68,41 +149,28 @@ std::vector<std::pair<std::string, ag::Var>> Mmoe::named_params() {
   return out;
 }
 
-ag::Var multitask_loss(const MmoeOutput& out, const Tensor& targets, const std::vector<double>& w, bool with_reg) {
-  COMET_CHECK(targets.ndim() == 2 && targets.dim(1) == static_cast<int64_t>(out.predictions.size()) &&
-                  w.size() == out.predictions.size(),
-              "multitask_loss: targets {} and {} task weights for {} tasks", shape_str(targets.shape()), w.size(),
-              out.predictions.size());
-  const std::vector<ag::Var> columns =
-      ag::split_cols(ag::constant(targets), std::vector<int64_t>(out.predictions.size(), 1));
-  ag::Var loss;
-  for (size_t t = 0; t < out.predictions.size(); ++t)
-    loss = moe::add_defined(loss, ag::scale(ag::mse(out.predictions[t], columns[t]), w[t]));
-  return with_reg ? moe::add_defined(loss, out.regularization) : loss;
-}
-
-std::vector<double> Mmoe::swap_pass(const Tensor& x, const Tensor& keys, const Tensor& targets,
-                                    const std::vector<double>& task_weights, int max_moves) {
+std::vector<double> Mmoe::swap_pass(const ModelInput& in, const PredictionLoss& loss, int max_moves) {
   COMET_CHECK(cfg_.local_search == LocalSearch::Swap, "Mmoe::swap_pass: the model uses local search '{}', not 'swap'",
               local_search_name(cfg_.local_search));
   ag::NoGradGuard no_grad;
   const int64_t n = cfg_.gate.experts;
-  const ag::Var xv = ag::constant(x);
+  const ag::Var x = encode(in);
   std::vector<ag::Var> expert_out;  // computed once per pass
-  for (int64_t e = 0; e < n; ++e) expert_out.push_back(experts_.forward_one(e, xv));
+  for (int64_t e = 0; e < n; ++e) expert_out.push_back(experts_->forward_one(e, x, {}));
   std::vector<ag::Var> slots;  // the gates' slot weights, before any permutation
-  for (auto& g : gates_) slots.push_back(g->forward({xv, keys}, nullptr, false).weights);
+  for (auto& g : gates_) slots.push_back(g->forward({x, in.keys}, nullptr, false).weights);
   moe::SwapObjective objective;
   objective.value = [&](const moe::Permutation& perm) {
     const ag::Var p = ag::constant(moe::permutation_matrix(perm));
-    MmoeOutput out;
-    for (int t = 0; t < cfg_.tasks; ++t) {
-      const std::vector<ag::Var> g = ag::split_cols(ag::matmul(slots[t], p), std::vector<int64_t>(n, 1));
+    std::vector<ag::Var> predictions;
+    for (size_t g = 0; g < slots.size(); ++g) {
+      const std::vector<ag::Var> w = ag::split_cols(ag::matmul(slots[g], p), std::vector<int64_t>(n, 1));
       ag::Var mix;
-      for (int64_t e = 0; e < n; ++e) mix = moe::add_defined(mix, ag::mul(expert_out[e], g[e]));
-      out.predictions.push_back(towers_[t](mix));
+      for (int64_t e = 0; e < n; ++e) mix = moe::add_defined(mix, ag::mul(expert_out[e], w[e]));
+      const int last = cfg_.shared_gate ? cfg_.tasks() - 1 : static_cast<int>(g);
+      for (int t = static_cast<int>(g); t <= last; ++t) predictions.push_back(towers_[t](mix));
     }
-    return multitask_loss(out, targets, task_weights, false).value().item();
+    return loss(predictions);
   };
   auto& fixed = static_cast<moe::FixedPermutation&>(*perm_);
   moe::SwapSearchResult r = moe::swap_search(fixed.hard(), objective, max_moves);

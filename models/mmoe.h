@@ -1,15 +1,23 @@
-// The multi-gate MoE (MMoE, Ma et al. 2018; spec comet.md 5.5): n shared experts, one gate per task (own
-// parameters, same kind), per-task mixtures of the expert outputs, one tower per task. One slot permutation is
-// shared by all gates: none (identity), learned (the released COMET+ method) or a fixed one set by the discrete
-// swap pass (swap_pass below). Test: tests/train/test_train_mmoe.cpp.
+// The multi-gate MoE (MMoE, Ma et al. 2018; spec comet.md 5.5 and 6.2) for every task of the paper:
+//   input   = [embedding of each id column (when embedding_dim > 0), dense features]  (the gate input too)
+//   experts = n shared MlpExperts or CnnExperts on that input (sparse or dense path)
+//   per task: a gate (own parameters, same kind; or one gate shared by all tasks), the mixture of the experts'
+//             outputs, and a tower MLP ending in the task's outputs (1 logit / value, or C class logits).
+// Presets: recommender (user and item embeddings, Dense + ReLU + Dropout experts), vision (CNN experts on the
+// flattened image), synthetic (the bundled MMoE data). One slot permutation is shared by all gates: none
+// (identity), learned (the released COMET+ method) or a fixed one set by the discrete swap pass (swap_pass below).
+// Tests: tests/models/test_mmoe.cpp, tests/train/test_train_mmoe.cpp.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
+#include "data/dataset.h"
+#include "moe/cnn_experts.h"
 #include "moe/gate.h"
-#include "nn/mlp.h"
 #include "moe/moe_layer.h"
 #include "moe/permutation.h"
+#include "nn/mlp.h"
 
 namespace comet::models {
 
@@ -17,53 +25,79 @@ enum class LocalSearch { None, Learned, Swap };
 const char* local_search_name(LocalSearch s);
 LocalSearch parse_local_search(const std::string& name);  // "none", "learned", "swap"
 
+enum class ExpertKind { Mlp, Cnn };
+
 struct MmoeConfig {
-  int64_t input_dim = 100;
-  int64_t expert_hidden = 64;
-  int64_t expert_out = 32;
-  int64_t tower_hidden = 32;
-  int tasks = 2;
-  moe::GateConfig gate;  // gate.experts is the number of experts
+  // Input: one embedding table per id column (vocabulary sizes id_vocab) when embedding_dim > 0, concatenated
+  // with dense_dim dense features. With embedding_dim = 0 the ids only serve as Hash keys.
+  std::vector<int64_t> id_vocab;
+  int64_t embedding_dim = 0;
+  int64_t dense_dim = 100;
+  ExpertKind expert_kind = ExpertKind::Mlp;
+  std::vector<int64_t> expert_sizes{64, 32};  // Mlp: the layer widths after the input
+  moe::MlpExpertsOptions expert_options;       // Mlp: ReLU after the last layer, dropout
+  moe::CnnExpertsConfig cnn;                   // Cnn: image shape and layer sizes
+  std::vector<int64_t> tower_hidden{32};       // ReLU layers of each tower before its output layer
+  std::vector<int64_t> task_outputs{1, 1};     // per task: 1 (binary logit, regression value) or the class count
+  bool shared_gate = false;                    // one gate for every task (the single-gate variant)
+  moe::GateConfig gate;                        // gate.experts is the number of experts
   LocalSearch local_search = LocalSearch::Learned;
   int64_t permutation_window_steps = 1;  // learned: the window I_p in training steps
   double permutation_zeta = 1e-4;
   moe::MoePath path = moe::MoePath::Sparse;
+
+  int tasks() const { return static_cast<int>(task_outputs.size()); }
+  int64_t input_dim() const;  // width of the experts' and gates' input
+  // Every setting as space-separated key=value fields (checkpoints compare them field by field).
+  std::string describe() const;
 };
 
+// What the model reads of a batch: ids [B, F] i64 (or undefined), dense [B, D] f32 (or undefined), keys [B] for
+// Hash routing (or undefined).
+struct ModelInput {
+  Tensor ids, dense, keys;
+};
+ModelInput model_input(const data::Dataset& batch);
+
 struct MmoeOutput {
-  std::vector<ag::Var> predictions;  // per task [B, 1]
-  std::vector<Tensor> gate_weights;  // per task g [B, n]
+  std::vector<ag::Var> predictions;  // per task [B, outputs]
+  std::vector<Tensor> gate_weights;  // per gate g [B, n]
   ag::Var regularization;            // gates + permutation (undefined: none)
 };
 
 class Mmoe {
  public:
   Mmoe(const MmoeConfig& cfg, Generator& gen);
-  MmoeOutput forward(const ag::Var& x, const Tensor& keys, bool training);
+  MmoeOutput forward(const ModelInput& in, bool training);
   std::vector<ag::Var> params();
-  // Every parameter with a stable name ("experts.w1", "task0.gate.0", "task1.tower.1.bias", "permutation.scores").
+  // Every parameter with a stable name ("embedding.0", "experts.w1", "task0.gate.0", "task1.tower.1.bias",
+  // "permutation.scores").
   std::vector<std::pair<std::string, ag::Var>> named_params();
   const MmoeConfig& config() const { return cfg_; }
   moe::SlotPermutation& permutation() { return *perm_; }
-  moe::Gate& gate(int task) { return *gates_.at(static_cast<size_t>(task)); }
+  int gate_count() const { return static_cast<int>(gates_.size()); }
+  moe::Gate& gate(int g) { return *gates_.at(static_cast<size_t>(g)); }
+  // The generator of the experts' dropout masks: its position is part of a training checkpoint.
+  Generator& dropout_generator() { return dropout_gen_; }
 
   // The discrete local-search pass (spec 10.2): from the current hard permutation, expert outputs and the gates'
-  // slot weights are computed once on (x, targets), then every swap of two experts is scored by re-mixing the cached
-  // outputs and running the towers (no expert evaluation); the best improving swap is taken until none improves or
-  // max_moves. Only for LocalSearch::Swap. Returns the objective history (non-increasing).
-  std::vector<double> swap_pass(const Tensor& x, const Tensor& keys, const Tensor& targets,
-                                const std::vector<double>& task_weights, int max_moves);
+  // slot weights are computed once on `in`, then every swap of two experts is scored by re-mixing the cached
+  // outputs, running the towers and `loss` of their predictions (no expert evaluation); the best improving swap is
+  // taken until none improves or max_moves. Only for LocalSearch::Swap. Returns the objective history
+  // (non-increasing).
+  using PredictionLoss = std::function<double(const std::vector<ag::Var>& predictions)>;
+  std::vector<double> swap_pass(const ModelInput& in, const PredictionLoss& loss, int max_moves);
 
  private:
+  ag::Var encode(const ModelInput& in) const;  // the experts' and gates' input [B, input_dim]
+
   MmoeConfig cfg_;
-  moe::MlpExperts experts_;
+  std::vector<ag::Var> embeddings_;  // [vocab_f, embedding_dim] per id column
+  std::unique_ptr<moe::Experts> experts_;
   std::vector<std::unique_ptr<moe::Gate>> gates_;
   std::vector<nn::Mlp> towers_;
   std::unique_ptr<moe::SlotPermutation> perm_;
+  Generator dropout_gen_;
 };
-
-// sum_t w_t mse(prediction_t, targets[:, t]) (+ regularisation when given).
-ag::Var multitask_loss(const MmoeOutput& out, const Tensor& targets, const std::vector<double>& task_weights,
-                       bool with_regularization);
 
 }  // namespace comet::models

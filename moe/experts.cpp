@@ -12,35 +12,73 @@ ag::Var uniform(const Shape& shape, double bound, Generator& gen, DType dtype) {
 }
 }  // namespace
 
-MlpExperts::MlpExperts(int64_t count, int64_t in, int64_t hidden, int64_t out, Generator& gen, DType dtype) {
-  COMET_CHECK(count >= 1 && in >= 1 && hidden >= 1 && out >= 1,
-              "MlpExperts: sizes must be positive (count {}, in {}, hidden {}, out {})", count, in, hidden, out);
-  const double b1 = 1.0 / std::sqrt(static_cast<double>(in)), b2 = 1.0 / std::sqrt(static_cast<double>(hidden));
-  w1_ = uniform({count, in, hidden}, b1, gen, dtype);
-  b1_ = uniform({count, hidden}, b1, gen, dtype);
-  w2_ = uniform({count, hidden, out}, b2, gen, dtype);
-  b2_ = uniform({count, out}, b2, gen, dtype);
+std::vector<ag::Var> Experts::params() const {
+  std::vector<ag::Var> out;
+  for (auto& [name, v] : named_params()) out.push_back(v);
+  return out;
 }
 
-MlpExperts::MlpExperts(ag::Var w1, ag::Var b1, ag::Var w2, ag::Var b2)
-    : w1_(std::move(w1)), b1_(std::move(b1)), w2_(std::move(w2)), b2_(std::move(b2)) {
-  const int64_t n = w1_.shape().size() == 3 ? w1_.shape()[0] : -1;
-  COMET_CHECK(n >= 1 && b1_.shape() == Shape({n, w1_.shape()[2]}) && w2_.shape().size() == 3 && w2_.shape()[0] == n &&
-                  w2_.shape()[1] == w1_.shape()[2] && b2_.shape() == Shape({n, w2_.shape()[2]}),
-              "MlpExperts: parameters {} {} {} {} do not fit [n, in, hidden], [n, hidden], [n, hidden, out], [n, out]",
-              shape_str(w1_.shape()), shape_str(b1_.shape()), shape_str(w2_.shape()), shape_str(b2_.shape()));
+MlpExperts::MlpExperts(int64_t count, const std::vector<int64_t>& sizes, Generator& gen, const MlpExpertsOptions& opts,
+                       DType dtype)
+    : opts_(opts) {
+  bool positive = count >= 1 && sizes.size() >= 2;
+  for (int64_t s : sizes) positive = positive && s >= 1;
+  COMET_CHECK(positive, "MlpExperts: need count >= 1 and at least two positive sizes, got count {} and sizes {}",
+              count, shape_str(sizes));
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(sizes[l]));
+    weights_.push_back(uniform({count, sizes[l], sizes[l + 1]}, bound, gen, dtype));
+    biases_.push_back(uniform({count, sizes[l + 1]}, bound, gen, dtype));
+  }
 }
 
-ag::Var MlpExperts::forward_grouped(const ag::Var& x, const std::vector<int64_t>& offsets) {
-  return ag::grouped_linear(ag::relu(ag::grouped_linear(x, w1_, b1_, offsets)), w2_, b2_, offsets);
+MlpExperts::MlpExperts(std::vector<ag::Var> weights, std::vector<ag::Var> biases, const MlpExpertsOptions& opts)
+    : weights_(std::move(weights)), biases_(std::move(biases)), opts_(opts) {
+  COMET_CHECK(!weights_.empty() && weights_.size() == biases_.size(), "MlpExperts: {} weights and {} biases",
+              weights_.size(), biases_.size());
+  const int64_t n = weights_[0].shape().size() == 3 ? weights_[0].shape()[0] : -1;
+  for (size_t l = 0; l < weights_.size(); ++l) {
+    const Shape &w = weights_[l].shape(), &b = biases_[l].shape();
+    const bool chained = l == 0 || (w.size() == 3 && w[1] == weights_[l - 1].shape()[2]);
+    COMET_CHECK(n >= 1 && w.size() == 3 && w[0] == n && chained && b == Shape({n, w[2]}),
+                "MlpExperts: layer {} weight {} and bias {} do not fit [n, in, out] and [n, out] after the layer before",
+                l + 1, shape_str(w), shape_str(b));
+  }
 }
 
-ag::Var MlpExperts::forward_one(int64_t e, const ag::Var& x) {
+ag::Var MlpExperts::activation(size_t layer, const ag::Var& h, const ExpertMode& mode) const {
+  if (layer + 1 == weights_.size() && !opts_.relu_last) return h;
+  const ag::Var r = ag::relu(h);
+  if (opts_.dropout == 0.0 || !mode.training) return r;
+  COMET_CHECK(mode.dropout_gen != nullptr, "MlpExperts: training with dropout {} needs a dropout generator",
+              opts_.dropout);
+  return ag::dropout(r, opts_.dropout, *mode.dropout_gen, true);
+}
+
+ag::Var MlpExperts::forward_grouped(const ag::Var& x, const std::vector<int64_t>& offsets, const ExpertMode& mode) {
+  ag::Var h = x;
+  for (size_t l = 0; l < weights_.size(); ++l)
+    h = activation(l, ag::grouped_linear(h, weights_[l], biases_[l], offsets), mode);
+  return h;
+}
+
+ag::Var MlpExperts::forward_one(int64_t e, const ag::Var& x, const ExpertMode& mode) {
   // Plain matmuls on expert e's weights (independent of the grouped kernels the sparse path uses); select() puts the
   // gradient in expert e's block only, so the dense path costs O(n), not O(n^2).
   COMET_CHECK(e >= 0 && e < count(), "MlpExperts: expert {} out of range [0, {})", e, count());
-  const ag::Var h = ag::relu(ag::linear(x, ag::select(w1_, e), ag::select(b1_, e)));
-  return ag::linear(h, ag::select(w2_, e), ag::select(b2_, e));
+  ag::Var h = x;
+  for (size_t l = 0; l < weights_.size(); ++l)
+    h = activation(l, ag::linear(h, ag::select(weights_[l], e), ag::select(biases_[l], e)), mode);
+  return h;
+}
+
+std::vector<std::pair<std::string, ag::Var>> MlpExperts::named_params() const {
+  std::vector<std::pair<std::string, ag::Var>> out;
+  for (size_t l = 0; l < weights_.size(); ++l) {
+    out.emplace_back(fmt::format("w{}", l + 1), weights_[l]);
+    out.emplace_back(fmt::format("b{}", l + 1), biases_[l]);
+  }
+  return out;
 }
 
 }  // namespace comet::moe

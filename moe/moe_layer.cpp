@@ -7,18 +7,18 @@
 namespace comet::moe {
 namespace {
 
-ag::Var dense_path(Experts& experts, const ag::Var& x, const ag::Var& g) {
+ag::Var dense_path(Experts& experts, const ag::Var& x, const ag::Var& g, const ExpertMode& mode) {
   const int64_t n = experts.count();
   const std::vector<ag::Var> columns = ag::split_cols(g, std::vector<int64_t>(n, 1));
   ag::Var y;
   for (int64_t e = 0; e < n; ++e) {
-    ag::Var term = ag::mul(experts.forward_one(e, x), columns[e]);  // column broadcast
+    ag::Var term = ag::mul(experts.forward_one(e, x, mode), columns[e]);  // column broadcast
     y = y.defined() ? ag::add(y, term) : term;
   }
   return y;
 }
 
-ag::Var sparse_path(Experts& experts, const ag::Var& x, const ag::Var& g) {
+ag::Var sparse_path(Experts& experts, const ag::Var& x, const ag::Var& g, const ExpertMode& mode) {
   const int64_t B = x.shape()[0], n = experts.count();
   const DispatchPlan plan = COMET_DISPATCH_FLOAT(g.dtype(), "moe_forward", [&] {
     return plan_dispatch(B, n, g.value().data<scalar_t>());
@@ -26,18 +26,18 @@ ag::Var sparse_path(Experts& experts, const ag::Var& x, const ag::Var& g) {
   const Tensor sample = Tensor::from_vector<int64_t>({plan.pairs()}, plan.sample);
   const Tensor flat = Tensor::from_vector<int64_t>({plan.pairs()}, plan.flat);
   ag::Var rows = ag::gather_rows(x, sample);                                   // [pairs, in], expert-major
-  ag::Var out = experts.forward_grouped(rows, plan.offsets);                   // [pairs, out]
+  ag::Var out = experts.forward_grouped(rows, plan.offsets, mode);             // [pairs, out]
   ag::Var weight = ag::gather_rows(ag::reshape(g, {B * n, 1}), flat);         // [pairs, 1]
   return ag::scatter_add_rows(ag::mul(out, weight), sample, B);
 }
 
 }  // namespace
 
-ag::Var moe_forward(Experts& experts, const ag::Var& x, const ag::Var& g, MoePath path) {
+ag::Var moe_forward(Experts& experts, const ag::Var& x, const ag::Var& g, MoePath path, const ExpertMode& mode) {
   COMET_CHECK(x.shape().size() == 2 && g.shape() == Shape({x.shape()[0], experts.count()}),
               "moe_forward: input {} and gate weights {} do not fit {} experts", shape_str(x.shape()),
               shape_str(g.shape()), experts.count());
-  return path == MoePath::Dense ? dense_path(experts, x, g) : sparse_path(experts, x, g);
+  return path == MoePath::Dense ? dense_path(experts, x, g, mode) : sparse_path(experts, x, g, mode);
 }
 
 RoutingStats routing_stats(const Tensor& g, int64_t k) {

@@ -14,7 +14,8 @@ namespace comet::moe {
 
 enum class MoePath { Sparse, Dense };
 
-ag::Var moe_forward(Experts& experts, const ag::Var& x, const ag::Var& gate_weights, MoePath path = MoePath::Sparse);
+ag::Var moe_forward(Experts& experts, const ag::Var& x, const ag::Var& gate_weights, MoePath path = MoePath::Sparse,
+                    const ExpertMode& mode = {});
 
 // Routing statistics of a gate weight matrix g [B, n].
 struct RoutingStats {

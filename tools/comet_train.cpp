@@ -13,6 +13,7 @@
 
 #include "core/threading.h"
 #include "train/checkpoint.h"
+#include "data/synthetic.h"
 #include "train/train.h"
 
 using namespace comet;
@@ -78,14 +79,15 @@ void print_epoch(const train::EpochReport& r, int64_t k) {
   std::string line = r.before_training ? fmt::format("epoch {:2d} ({})", r.epoch, r.epoch == 0 ? "init" : "resumed")
                                        : fmt::format("epoch {:2d} train {:.4f}", r.epoch, r.train_loss);
   line += " | val";
-  for (double v : r.val_loss) line += fmt::format(" {:.4f}", v);
-  for (size_t t = 0; t < r.routing.size(); ++t)
-    line += fmt::format(" | gate{} {:.2f} exp/sample, {:5.1f}% <= {}", t + 1, r.routing[t].experts_per_sample,
-                        100 * r.routing[t].within_k, k);
+  for (const train::TaskMetrics& t : r.val.tasks) line += fmt::format(" {:.4f}", t.loss);
+  for (size_t g = 0; g < r.val.gates.size(); ++g)
+    line += fmt::format(" | gate{} {:.2f} exp/sample, {:5.1f}% <= {}", g + 1, r.val.gates[g].routing.experts_per_sample,
+                        100 * r.val.gates[g].routing.within_k, k);
   if (r.swap_moves) line += fmt::format(" | {} swaps", r.swap_moves);
   if (!r.before_training) line += fmt::format(" | {:.1f} s", r.seconds);
   std::printf("%s\n", line.c_str());
-  for (size_t t = 0; t < r.routing.size(); ++t) std::printf("         gate%zu usage %%:%s\n", t + 1, usage_line(r.routing[t]).c_str());
+  for (size_t g = 0; g < r.val.gates.size(); ++g)
+    std::printf("         gate%zu usage %%:%s\n", g + 1, usage_line(r.val.gates[g].routing).c_str());
 }
 
 }  // namespace
@@ -129,12 +131,12 @@ int main(int argc, char** argv) {
     data_cfg.samples = o.samples + o.samples / 4;
     data_cfg.relatedness = o.relatedness;
     data_cfg.seed = o.seed;
-    const data::MultiTaskData all = data::make_synthetic_multitask(data_cfg);
-    const data::MultiTaskData train = data::slice(all, 0, o.samples);
-    const data::MultiTaskData val = data::slice(all, o.samples, data_cfg.samples);
+    const data::Dataset all = data::make_synthetic_multitask(data_cfg);
+    const data::Dataset train = data::slice(all, 0, o.samples);
+    const data::Dataset val = data::slice(all, o.samples, data_cfg.samples);
 
     models::MmoeConfig cfg;
-    cfg.input_dim = data_cfg.dim;
+    cfg.dense_dim = data_cfg.dim;
     cfg.gate.kind = moe::parse_gate_kind(o.gate);
     cfg.gate.experts = o.experts;
     cfg.gate.k = cfg.gate.kind == moe::GateKind::Hash ? 1 : o.k;

@@ -13,12 +13,8 @@ namespace {
 constexpr const char* kModelFormat = "comet-moe mmoe v1";
 constexpr const char* kTrainingFormat = "comet-moe mmoe training v1";
 
-std::string architecture(const models::Mmoe& model) {
-  const models::MmoeConfig& c = model.config();
-  return fmt::format("gate={} n={} k={} in={} hidden={} out={} tower={} tasks={} local_search={}", moe::gate_name(c.gate.kind),
-                     c.gate.experts, c.gate.k, c.input_dim, c.expert_hidden, c.expert_out, c.tower_hidden, c.tasks,
-                     models::local_search_name(c.local_search));
-}
+// Every setting of the model, gate settings included (a checkpoint loads only into the same model).
+std::string architecture(const models::Mmoe& model) { return model.config().describe(); }
 
 std::map<std::string, std::string> training_metadata(const models::Mmoe& model, const std::string& run) {
   return {{"format", kTrainingFormat}, {"architecture", architecture(model)}, {"run", run}};
@@ -31,7 +27,7 @@ constexpr const char* kTrainingPrefix = "train.";
 std::string optimizer_buffer(const std::string& param, int slot) {
   return fmt::format("train.optimizer.{}.{}", param, slot);
 }
-std::string noise_offset(int task) { return fmt::format("train.task{}.gate.noise_offset", task); }
+std::string noise_offset(int gate) { return fmt::format("train.task{}.gate.noise_offset", gate); }
 
 // The model's tensors, aliasing its parameters.
 io::NamedTensors model_tensors(models::Mmoe& model) {
@@ -59,10 +55,44 @@ io::NamedTensors training_tensors(models::Mmoe& model, optim::Optimizer& opt, co
   }
   t.emplace_back("train.epoch", i64(progress.epoch));
   t.emplace_back("train.shuffle_offset", i64(static_cast<int64_t>(progress.shuffle_offset)));
-  for (int task = 0; task < model.config().tasks; ++task)
-    if (const Generator* g = model.gate(task).noise_generator())
-      t.emplace_back(noise_offset(task), i64(static_cast<int64_t>(g->offset())));
+  t.emplace_back("train.best_epoch", i64(progress.best_epoch));
+  t.emplace_back("train.best_loss", Tensor::from_vector<double>({1}, {progress.best_loss}));
+  COMET_CHECK(progress.best_params.empty() || progress.best_params.size() == named.size(),
+              "training checkpoint: {} best parameters for {} parameters", progress.best_params.size(), named.size());
+  for (size_t i = 0; i < named.size(); ++i)  // without best parameters (a reader's template): the shapes alone count
+    t.emplace_back("train.best." + named[i].first,
+                   progress.best_params.empty() ? named[i].second.value() : progress.best_params[i]);
+  for (int gate = 0; gate < model.gate_count(); ++gate)
+    if (const Generator* g = model.gate(gate).noise_generator())
+      t.emplace_back(noise_offset(gate), i64(static_cast<int64_t>(g->offset())));
+  t.emplace_back("train.dropout_offset", i64(static_cast<int64_t>(model.dropout_generator().offset())));
   return t;
+}
+
+// The key=value fields of a description ("gate=comet n=4 ..."), in order.
+std::vector<std::pair<std::string, std::string>> fields(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string token = text.substr(pos, end - pos);
+    const size_t eq = token.find('=');
+    if (!token.empty()) out.emplace_back(token.substr(0, eq), eq == std::string::npos ? "" : token.substr(eq + 1));
+    pos = end + 1;
+  }
+  return out;
+}
+
+// " (field 'gamma': 0.001 in the file, 1 here)" for the first field that differs, or "" when none can be named.
+std::string first_difference(const std::string& have, const std::string& want) {
+  const auto a = fields(have), b = fields(want);
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    if (a[i] != b[i])
+      return a[i].first == b[i].first
+                 ? fmt::format(" (field '{}': {} in the file, {} here)", a[i].first, a[i].second, b[i].second)
+                 : "";
+  return "";
 }
 
 // The file's tensors after checking its metadata against `want` (field by field) and its tensors against
@@ -74,8 +104,10 @@ std::map<std::string, Tensor> read_checked(const std::string& path, const io::Na
   const auto meta = io::load_safetensors_metadata(path);
   for (const auto& [key, value] : want) {
     const auto it = meta.find(key);
-    COMET_CHECK(it != meta.end() && it->second == value, "checkpoint '{}': written for {} '{}', this one is '{}'",
-                path, key, it == meta.end() ? std::string("(none)") : it->second, value);
+    const std::string have = it == meta.end() ? std::string("(none)") : it->second;
+    const std::string field = first_difference(have, value);
+    COMET_CHECK(have == value, "checkpoint '{}': written for another {}{}: '{}'; this one is '{}'", path, key, field,
+                have, value);
   }
   std::map<std::string, Tensor> file;
   for (auto& [name, t] : io::load_safetensors(path)) file.emplace(name, t);
@@ -128,6 +160,8 @@ TrainProgress load_training_checkpoint(const std::string& path, models::Mmoe& mo
   TrainProgress progress;
   progress.epoch = counter(file, "train.epoch");
   progress.shuffle_offset = static_cast<uint64_t>(counter(file, "train.shuffle_offset"));
+  progress.best_epoch = counter(file, "train.best_epoch");
+  progress.best_loss = file.at("train.best_loss").data<double>()[0];
   COMET_CHECK(progress.epoch >= 0 && counter(file, "train.optimizer.step") >= 0,
               "checkpoint '{}': negative train.epoch or train.optimizer.step", path);
   apply_model(path, file, model);
@@ -136,9 +170,11 @@ TrainProgress load_training_checkpoint(const std::string& path, models::Mmoe& mo
   for (size_t i = 0; i < named.size(); ++i)
     for (int slot = 0; slot < opt.state_slots(); ++slot)
       opt.state(i, slot).copy_from(file.at(optimizer_buffer(named[i].first, slot)));
-  for (int task = 0; task < model.config().tasks; ++task)
-    if (Generator* g = model.gate(task).noise_generator())
-      g->seek(static_cast<uint64_t>(counter(file, noise_offset(task))));
+  for (int gate = 0; gate < model.gate_count(); ++gate)
+    if (Generator* g = model.gate(gate).noise_generator())
+      g->seek(static_cast<uint64_t>(counter(file, noise_offset(gate))));
+  model.dropout_generator().seek(static_cast<uint64_t>(counter(file, "train.dropout_offset")));
+  for (const auto& [name, v] : named) progress.best_params.push_back(file.at("train.best." + name).clone());
   return progress;
 }
 

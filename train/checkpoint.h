@@ -4,7 +4,10 @@
 // Training checkpoints add what an exact resume needs, every such tensor named "train.<...>": the optimizer's step
 // count and state buffers ("train.optimizer.step", "train.optimizer.<parameter name>.<slot>", e.g. Adam's m and v),
 // the epochs done and the position of the batch-shuffling generator ("train.epoch", "train.shuffle_offset"), the
-// noise generators of noisy Top-k gates ("train.task<t>.gate.noise_offset"); and a description of the run in the
+// best epoch so far, its validation loss and parameters ("train.best_epoch", "train.best_loss",
+// "train.best.<parameter name>"), the
+// noise generators of noisy Top-k gates ("train.task<t>.gate.noise_offset"), the experts' dropout generator
+// ("train.dropout_offset"); and a description of the run in the
 // metadata ("run": seed, batch, learning rate, data) that a resume must match. load_checkpoint reads the model part
 // of either kind.
 // Loading checks everything before changing anything: another architecture or run, a missing, extra or misshapen
@@ -24,6 +27,9 @@ void load_checkpoint(const std::string& path, models::Mmoe& model);
 struct TrainProgress {
   int64_t epoch = 0;            // epochs completed
   uint64_t shuffle_offset = 0;  // Generator::offset() of the batch shuffling after those epochs
+  int64_t best_epoch = 0;       // the epoch with the lowest validation loss so far, its loss and its parameters
+  double best_loss = 0;         // (in model.params() order): early stopping and restoring the best weights
+  std::vector<Tensor> best_params;
 };
 
 // `opt` must be the optimizer over model.params() (in that order).

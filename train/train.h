@@ -1,46 +1,60 @@
-// Training loop of the multi-task MoE on an in-memory data set: shuffled mini-batches, Adam, the multi-task loss
-// plus the gates' and the permutation's regularisers, per-epoch validation and routing statistics, and the
-// discrete swap pass when the model uses it. Deterministic for a fixed seed and thread count.
-// Test: tests/train/test_train_mmoe.cpp.
+// Training loop of the multi-task MoE on in-memory splits: shuffled mini-batches, Adam, the task-weighted loss
+// (train/loss.h) plus the gates' and the permutation's regularisers; after every epoch a mini-batch evaluation on
+// the validation split (train/evaluate.h), the discrete swap pass when the model uses it, and early stopping on the
+// task-weighted validation loss (patience; the best weights restored at the end). Deterministic for a fixed seed
+// and thread count; a training checkpoint resumes a run exactly. Test: tests/train/test_train_mmoe.cpp.
 #pragma once
 #include <functional>
+#include <optional>
 #include <vector>
 
+#include "data/dataset.h"
 #include "models/mmoe.h"
-#include "data/synthetic.h"
+#include "train/evaluate.h"
 
 namespace comet::train {
 
 struct TrainConfig {
   int epochs = 20;
   int64_t batch = 256;
+  int64_t eval_batch = 4096;  // rows per evaluation batch
   double lr = 1e-3;
   uint64_t seed = 1;
   std::vector<double> task_weights{0.5, 0.5};
+  // Early stopping: stop after this many epochs without a lower validation loss. Unset: train every epoch.
+  std::optional<int> patience;
+  bool restore_best = false;  // end with the weights of the epoch with the lowest validation loss
   int64_t swap_samples = 1024;  // swap pass: rows held out at the end of the training split to score on
   int swap_max_moves = 8;
   // A training checkpoint (train/checkpoint.h) written after every epoch. When the file exists at the start, training
   // resumes from it and continues up to `epochs`, with the same numbers as an uninterrupted run; it must have been
-  // written for the same model architecture and the same run (the fields above except epochs, the data's row
-  // counts, and run_tag).
+  // written for the same model and the same run (the fields above except epochs, the data's row counts, run_tag).
   std::string checkpoint;
   std::string run_tag;  // anything else a resume must match (the data's origin, settings outside this struct)
+  // Called after every training batch with (batches done, batches per epoch): progress display.
+  std::function<void(int64_t, int64_t)> on_batch;
 };
 
 struct EpochReport {
-  int epoch = 0;                          // epochs completed
-  bool before_training = false;           // the evaluation before this call trained (epoch 0, or a resumed epoch)
-  double train_loss = 0;                  // mean task loss over the epoch's batches (without regularisers)
-  std::vector<double> val_loss;           // per task
-  std::vector<moe::RoutingStats> routing;      // per gate, on the validation split, evaluation mode
+  int epoch = 0;               // epochs completed
+  bool before_training = false;  // the evaluation before this call trained (epoch 0, or a resumed epoch)
+  double train_loss = 0;       // mean task-weighted loss over the epoch's batches (without regularisers)
+  Evaluation val;
+  bool best = false;           // the lowest validation loss so far
   int swap_moves = 0;
   double seconds = 0;
 };
 
+struct TrainResult {
+  std::vector<EpochReport> reports;  // the first before training (epoch 0, or the epoch resumed from)
+  int best_epoch = 0;
+  bool stopped_early = false;
+};
+
 using EpochCallback = std::function<void(const EpochReport&)>;
 
-// Trains in place; returns one report per epoch, the first before training (epoch 0, or the epoch resumed from).
-std::vector<EpochReport> train_mmoe(models::Mmoe& model, const data::MultiTaskData& train, const data::MultiTaskData& val,
-                                    const TrainConfig& cfg, const EpochCallback& on_epoch = {});
+// Trains in place. on_epoch runs after each report (e.g. to log it, or to save the model when report.best).
+TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const data::Dataset& val,
+                       const TrainConfig& cfg, const EpochCallback& on_epoch = {});
 
 }  // namespace comet::train

@@ -13,9 +13,12 @@ TEST_CASE("synthetic multi-task data: seeded, task weights with the requested re
   cfg.samples = 100;
   cfg.relatedness = 0.3;
   cfg.scale = 2.0;
-  const MultiTaskData a = make_synthetic_multitask(cfg), b = make_synthetic_multitask(cfg);
+  const Dataset a = make_synthetic_multitask(cfg), b = make_synthetic_multitask(cfg);
   CHECK(std::memcmp(a.targets.raw(), b.targets.raw(), a.targets.nbytes()) == 0);
-  const double* w = a.w.data<double>();
+  const Tensor w_all = synthetic_task_weights(cfg);
+  const double* w = w_all.data<double>();
+  a.validate("synthetic");
+  CHECK(a.keys().numel() == cfg.samples);
   double n1 = 0, n2 = 0, d12 = 0;
   for (int64_t i = 0; i < cfg.dim; ++i) {
     n1 += w[i] * w[i];

@@ -38,7 +38,7 @@ Setup make_setup(GateKind kind, int64_t n, int64_t k, int64_t batch, bool satura
   // gradient is 0 there (S' = 0) and the 1e6 offset swamps finite differences, so the penalty is checked in the
   // initial (in-band) regime only.
   if (saturated) cfg.zeta = 0.0;
-  Setup s{make_gate(cfg, kIn, gen), MlpExperts(n, kIn, kHidden, kOut, gen, DType::F64), {}, {}};
+  Setup s{make_gate(cfg, kIn, gen), MlpExperts(n, {kIn, kHidden, kOut}, gen, {}, DType::F64), {}, {}};
   for (Var* slot : s.gate->parameter_slots()) {
     Tensor v = slot->value().to(DType::F64);
     if (saturated || kind == GateKind::TopK || kind == GateKind::Softmax) gen.uniform(v, -3.0, 3.0);
@@ -57,7 +57,7 @@ Var run(Setup& s, const std::vector<Var>& vars, MoePath path, bool training = tr
   auto gate_slots = s.gate->parameter_slots();
   for (Var* slot : gate_slots) *slot = vars[i++];
   GateOutput g = s.gate->forward({vars[0], s.keys}, nullptr, training);
-  MlpExperts bound(vars[i], vars[i + 1], vars[i + 2], vars[i + 3]);  // the experts with the checked parameters
+  MlpExperts bound({vars[i], vars[i + 2]}, {vars[i + 1], vars[i + 3]});  // the experts with the checked parameters
   Var y = moe_forward(bound, vars[0], g.weights, path);
   return g.regularization.defined() ? ag::add(y, g.regularization) : y;
 }

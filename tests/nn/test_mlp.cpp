@@ -14,7 +14,7 @@
 namespace comet::nn {
 namespace {
 
-using data::MultiTaskData;
+using data::Dataset;
 using data::SyntheticConfig;
 
 // Trains a 100-64-64-2 MLP (dropout 0.1) for `steps` Adam steps on synthetic data; returns all weights concatenated.
@@ -23,14 +23,14 @@ std::vector<float> train_weights(int threads, int steps = 20) {
   SyntheticConfig cfg;
   cfg.samples = 512;
   cfg.seed = 9;
-  const MultiTaskData data = data::make_synthetic_multitask(cfg);
+  const Dataset data = data::make_synthetic_multitask(cfg);
   Generator gen(5);
   Mlp net({cfg.dim, 64, 64, 2}, gen, 0.1);
   optim::Adam opt(net.params(), optim::constant_lr(1e-3));
   for (int step = 0; step < steps; ++step) {
     const int64_t b = (step * 128) % cfg.samples;
-    const MultiTaskData batch = data::slice(data, b, b + 128);
-    ag::Var loss = ag::mse(net(ag::constant(batch.x), &gen, true), ag::constant(batch.targets));
+    const Dataset batch = data::slice(data, b, b + 128);
+    ag::Var loss = ag::mse(net(ag::constant(batch.dense), &gen, true), ag::constant(batch.targets));
     opt.zero_grad();
     ag::backward(loss);
     opt.step();

@@ -8,6 +8,7 @@
 
 #include "core/io/safetensors.h"
 #include "train/checkpoint.h"
+#include "data/synthetic.h"
 #include "train/train.h"
 
 namespace comet::train {
@@ -19,7 +20,7 @@ using namespace comet::data;
 
 MmoeConfig small_config(GateKind kind) {
   MmoeConfig cfg;
-  cfg.input_dim = 100;
+  cfg.dense_dim = 100;
   cfg.gate.kind = kind;
   cfg.gate.experts = 6;
   cfg.gate.k = 2;
@@ -30,15 +31,15 @@ MmoeConfig small_config(GateKind kind) {
   return cfg;
 }
 
-MultiTaskData synthetic(int64_t samples) {
+Dataset synthetic(int64_t samples) {
   SyntheticConfig dc;
   dc.samples = samples;
   return make_synthetic_multitask(dc);
 }
 
-Tensor predict(Mmoe& m, const MultiTaskData& d) {
+Tensor predict(Mmoe& m, const Dataset& d) {
   ag::NoGradGuard no_grad;
-  return m.forward(ag::constant(d.x), d.keys, false).predictions[0].value();
+  return m.forward(model_input(d), false).predictions[0].value();
 }
 
 std::string temp_path(const char* name) {
@@ -52,19 +53,19 @@ struct RunResult {
 
 // Trains a model built from seed 1 up to `epochs` (resuming from `checkpoint` when it exists).
 RunResult train_run(const MmoeConfig& mc, TrainConfig tc, int epochs, const std::string& checkpoint,
-                    const MultiTaskData& data) {
+                    const Dataset& data) {
   Generator gen(1);
   Mmoe model(mc, gen);
   tc.epochs = epochs;
   tc.checkpoint = checkpoint;
   RunResult r;
-  r.reports = train_mmoe(model, slice(data, 0, 1536), slice(data, 1536, 2048), tc);
+  r.reports = train_mmoe(model, slice(data, 0, 1536), slice(data, 1536, 2048), tc).reports;
   for (auto& [name, v] : model.named_params()) r.params.push_back(v.value().to_vector<float>());
   return r;
 }
 
 void check_resume_is_exact(const MmoeConfig& mc, const TrainConfig& tc, const char* name) {
-  const MultiTaskData data = synthetic(2048);
+  const Dataset data = synthetic(2048);
   const std::string path = temp_path(name);
   std::filesystem::remove(path);
   const RunResult straight = train_run(mc, tc, 4, "", data);
@@ -74,12 +75,12 @@ void check_resume_is_exact(const MmoeConfig& mc, const TrainConfig& tc, const ch
   REQUIRE(resumed.reports.size() == 3);  // the evaluation at epoch 2, then epochs 3 and 4
   CHECK(resumed.reports[0].before_training);
   CHECK(resumed.reports[0].epoch == 2);
-  CHECK(resumed.reports[0].val_loss == straight.reports[2].val_loss);
+  CHECK(resumed.reports[0].val.loss == straight.reports[2].val.loss);
   for (int e = 1; e <= 2; ++e) {
     INFO("epoch " << 2 + e);
     CHECK(resumed.reports[e].epoch == 2 + e);
     CHECK(resumed.reports[e].train_loss == straight.reports[2 + e].train_loss);
-    CHECK(resumed.reports[e].val_loss == straight.reports[2 + e].val_loss);
+    CHECK(resumed.reports[e].val.loss == straight.reports[2 + e].val.loss);
     CHECK(resumed.reports[e].swap_moves == straight.reports[2 + e].swap_moves);
   }
   CHECK(resumed.params == straight.params);
@@ -112,7 +113,7 @@ TEST_CASE("training checkpoint: noisy Top-k with the swap pass resumes exactly (
 }
 
 TEST_CASE("training checkpoint: another run or a model-only file is refused before anything changes") {
-  const MultiTaskData data = synthetic(2048);
+  const Dataset data = synthetic(2048);
   const MmoeConfig mc = small_config(GateKind::Comet);
   const std::string path = temp_path("run_mismatch");
   std::filesystem::remove(path);
@@ -121,7 +122,7 @@ TEST_CASE("training checkpoint: another run or a model-only file is refused befo
   train_run(mc, tc, 1, path, data);
   TrainConfig other = tc;
   other.lr = 2e-3;
-  CHECK_THROWS_WITH_AS(train_run(mc, other, 2, path, data), doctest::Contains("written for run 'batch=256 lr=0.001"),
+  CHECK_THROWS_WITH_AS(train_run(mc, other, 2, path, data), doctest::Contains("written for another run (field 'lr': 0.001 in the file, 0.002 here)"),
                        Error);
   other = tc;
   other.run_tag = "another data set";
@@ -132,13 +133,13 @@ TEST_CASE("training checkpoint: another run or a model-only file is refused befo
   Mmoe model(mc, gen);
   load_checkpoint(path, model);
   save_checkpoint(path, model);
-  CHECK_THROWS_WITH_AS(train_run(mc, tc, 2, path, data), doctest::Contains("written for format 'comet-moe mmoe v1'"),
+  CHECK_THROWS_WITH_AS(train_run(mc, tc, 2, path, data), doctest::Contains("written for another format: 'comet-moe mmoe v1'"),
                        Error);
   std::filesystem::remove(path);
 }
 
 TEST_CASE("checkpoint round trip: same predictions and permutation after reload") {
-  const MultiTaskData data = synthetic(2048);
+  const Dataset data = synthetic(2048);
   Generator g1(1), g2(2);
   Mmoe trained(small_config(GateKind::Comet), g1), fresh(small_config(GateKind::Comet), g2);
   TrainConfig tc;
@@ -156,14 +157,14 @@ TEST_CASE("checkpoint round trip: same predictions and permutation after reload"
 }
 
 TEST_CASE("checkpoint errors name the problem and leave the model unchanged") {
-  const MultiTaskData data = synthetic(64);
+  const Dataset data = synthetic(64);
   Generator g1(1), g2(2);
   Mmoe a(small_config(GateKind::Comet), g1);
   const std::string path = temp_path("errors");
   save_checkpoint(path, a);
 
   Mmoe other(small_config(GateKind::TopK), g2);
-  CHECK_THROWS_WITH_AS(load_checkpoint(path, other), doctest::Contains("written for architecture 'gate=comet"), Error);
+  CHECK_THROWS_WITH_AS(load_checkpoint(path, other), doctest::Contains("written for another architecture (field 'gate': comet in the file, topk here)"), Error);
 
   Mmoe b(small_config(GateKind::Comet), g2);
   const auto before = predict(b, data).to_vector<float>();

@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "core/threading.h"
+#include "train/loss.h"
+#include "data/synthetic.h"
 #include "train/train.h"
 
 namespace comet::train {
@@ -24,10 +26,10 @@ Run train(GateKind kind, LocalSearch search, int epochs, uint64_t seed = 3) {
   SyntheticConfig data;
   data.samples = 12288;
   data.seed = seed;
-  const MultiTaskData all = make_synthetic_multitask(data);
-  const MultiTaskData tr = slice(all, 0, 10240), val = slice(all, 10240, 12288);
+  const Dataset all = make_synthetic_multitask(data);
+  const Dataset tr = slice(all, 0, 10240), val = slice(all, 10240, 12288);
   MmoeConfig cfg;
-  cfg.input_dim = data.dim;
+  cfg.dense_dim = data.dim;
   cfg.gate.kind = kind;
   cfg.gate.experts = 8;
   cfg.gate.k = kind == GateKind::Hash ? 1 : 2;
@@ -43,7 +45,7 @@ Run train(GateKind kind, LocalSearch search, int epochs, uint64_t seed = 3) {
   tc.batch = 512;
   tc.lr = 5e-3;
   tc.swap_samples = 512;
-  Run r{train_mmoe(model, tr, val, tc), {}};
+  Run r{train_mmoe(model, tr, val, tc).reports, {}};
   for (const ag::Var& p : model.params()) {
     const float* d = p.value().data<float>();
     r.weights.insert(r.weights.end(), d, d + p.value().numel());
@@ -52,10 +54,10 @@ Run train(GateKind kind, LocalSearch search, int epochs, uint64_t seed = 3) {
   return r;
 }
 
-double mean(const std::vector<double>& v) {
+double mean_task_loss(const Evaluation& e) {
   double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
+  for (const TaskMetrics& t : e.tasks) s += t.loss;
+  return s / static_cast<double>(e.tasks.size());
 }
 
 }  // namespace
@@ -66,30 +68,31 @@ TEST_CASE("the loss falls for every gate, with and without local search") {
       const Run r = train(kind, search, 3);
       INFO(std::string(gate_name(kind)) << " + " << local_search_name(search));
       CHECK(r.reports.back().train_loss < r.reports[1].train_loss);
-      CHECK(mean(r.reports.back().val_loss) < mean(r.reports.front().val_loss));
+      CHECK(mean_task_loss(r.reports.back().val) < mean_task_loss(r.reports.front().val));
     }
 }
 
 TEST_CASE("COMET: the share of samples using at most k experts rises above 99%") {
   const Run r = train(GateKind::Comet, LocalSearch::Learned, 4);
-  CHECK(r.reports.front().routing[0].within_k < 0.01);  // the initialisation routes to every expert
-  for (const RoutingStats& s : r.reports.back().routing) {
-    INFO("experts per sample " << s.experts_per_sample);
-    CHECK(s.within_k > 0.99);
+  CHECK(r.reports.front().val.gates[0].routing.within_k < 0.01);  // the initialisation routes to every expert
+  for (const GateMetrics& g : r.reports.back().val.gates) {
+    INFO("experts per sample " << g.routing.experts_per_sample);
+    CHECK(g.routing.within_k > 0.99);
   }
 }
 
 TEST_CASE("the discrete swap pass trains and never increases its objective") {
   SyntheticConfig data;
   data.samples = 2048;
-  const MultiTaskData d = make_synthetic_multitask(data);
+  const Dataset d = make_synthetic_multitask(data);
   MmoeConfig cfg;
   cfg.gate.kind = GateKind::TopK;
   cfg.gate.experts = 6;
   cfg.local_search = LocalSearch::Swap;
   Generator gen(4);
   Mmoe model(cfg, gen);
-  const auto history = model.swap_pass(d.x, d.keys, d.targets, {0.5, 0.5}, 10);
+  const auto loss = [&](const std::vector<ag::Var>& p) { return multitask_loss(p, d, {0.5, 0.5}).value().item(); };
+  const auto history = model.swap_pass(model_input(d), loss, 10);
   REQUIRE(!history.empty());
   for (size_t i = 1; i < history.size(); ++i) CHECK(history[i] < history[i - 1]);
   const Run r = train(GateKind::TopK, LocalSearch::Swap, 2);
@@ -99,7 +102,7 @@ TEST_CASE("the discrete swap pass trains and never increases its objective") {
 TEST_CASE("bad training data is refused with the split, tensor and position") {
   SyntheticConfig data;
   data.samples = 1024;
-  const MultiTaskData d = make_synthetic_multitask(data);
+  const Dataset d = make_synthetic_multitask(data);
   MmoeConfig cfg;
   cfg.gate.experts = 4;
   Generator gen(1);
@@ -107,14 +110,15 @@ TEST_CASE("bad training data is refused with the split, tensor and position") {
   TrainConfig tc;
   tc.epochs = 1;
   tc.batch = 128;
-  MultiTaskData bad = gather(d, Tensor::from_vector<int64_t>({2}, {0, 1}));
-  bad.x.data<float>()[1 * 100 + 7] = std::nanf("");
-  CHECK_THROWS_WITH_AS(train_mmoe(model, d, bad, tc), doctest::Contains("validation x has a non-finite value (nan) at row 1, column 7"),
+  Dataset bad = gather(d, Tensor::from_vector<int64_t>({2}, {0, 1}));
+  bad.dense.data<float>()[1 * 100 + 7] = std::nanf("");
+  CHECK_THROWS_WITH_AS(train_mmoe(model, d, bad, tc),
+                       doctest::Contains("validation data: dense features has a non-finite value (nan) at row 1, column 7"),
                        Error);
-  MultiTaskData narrow = d;
-  narrow.targets = d.targets.reshape({-1, 1});
-  CHECK_THROWS_WITH_AS(train_mmoe(model, narrow, d, tc), doctest::Contains("do not fit a model with 100 inputs and 2 tasks"),
-                       Error);
+  Dataset narrow = d;
+  narrow.dense = Tensor::zeros({d.rows(), 99});
+  CHECK_THROWS_WITH_AS(train_mmoe(model, narrow, d, tc),
+                       doctest::Contains("do not fit a model with 2 tasks, 100 dense features"), Error);
   tc.task_weights = {1.0};
   CHECK_THROWS_WITH_AS(train_mmoe(model, d, d, tc), doctest::Contains("1 task weights for 2 tasks"), Error);
 }
