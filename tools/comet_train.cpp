@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "core/io/npy.h"
 #include "core/threading.h"
 #include "data/registry.h"
 #include "models/presets.h"
@@ -45,7 +46,7 @@ struct Options {
   uint64_t seed = 1;
   int threads = 0;  // 0: keep the engine default (all cores)
   std::string progress = "auto";
-  std::string load, save, checkpoint, out, config;
+  std::string load, save, checkpoint, out, config, export_data;
 };
 
 // A finite number above `lo` (or at least `lo` when lo_inclusive) and at most `hi`. CLI11's own number checks let
@@ -114,6 +115,29 @@ void add_options(CLI::App& app, Options& o) {
                  "training checkpoint written after every epoch; if the file exists, training resumes from it "
                  "exactly (same options required)");
   app.add_option("--out", o.out, "run directory: config.json, metrics.jsonl, summary.json, model.safetensors");
+  app.add_option("--export-data", o.export_data,
+                 "write the splits as .npy files into this folder (<split>_ids/dense/targets/mask.npy, meta.json) "
+                 "for other frameworks, then stop");
+}
+
+// The splits as .npy files and a meta.json describing them (tasks, vocabularies, image shape), e.g. for the
+// PyTorch twin of bench/, so that both frameworks train on the same rows.
+void export_splits(const std::string& dir, const data::Splits& splits) {
+  std::filesystem::create_directories(dir);
+  const std::pair<const char*, const data::Dataset*> parts[] = {
+      {"train", &splits.train}, {"val", &splits.val}, {"test", &splits.test}};
+  for (const auto& [name, d] : parts) {
+    const std::pair<const char*, const Tensor*> tensors[] = {
+        {"ids", &d->ids}, {"dense", &d->dense}, {"targets", &d->targets}, {"mask", &d->mask}};
+    for (const auto& [what, t] : tensors)
+      if (t->defined()) io::save_npy(fmt::format("{}/{}_{}.npy", dir, name, what), *t);
+  }
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const data::TaskSpec& t : splits.train.tasks)
+    tasks.push_back({{"name", t.name}, {"kind", task_kind_name(t.kind)}, {"classes", t.classes}});
+  train::write_json_atomic(dir + "/meta.json", {{"tasks", tasks}, {"id_names", splits.train.id_names},
+                                                {"vocab", splits.train.vocab}, {"image", splits.train.image},
+                                                {"source", splits.source}});
 }
 
 // --config FILE.json: its keys become options placed before the command line's, which therefore win.
@@ -283,6 +307,12 @@ int run(const Options& o, const CLI::App& app, const std::string& command) {
   const data::DatasetKind& kind = data::find_dataset(o.dataset);
   data::ReadRequest request{o.data, o.seed, o.train_rows, o.val_rows, o.test_rows, o.samples, o.relatedness};
   const data::Splits splits = data::read_dataset(kind, request);
+  if (!o.export_data.empty()) {
+    export_splits(o.export_data, splits);
+    std::printf("exported %s (%lld / %lld / %lld rows) to %s\n", splits.source.c_str(), (long long)splits.train.rows(),
+                (long long)splits.val.rows(), (long long)splits.test.rows(), o.export_data.c_str());
+    return 0;
+  }
   const data::PaperSettings s = settings(kind, o);
   COMET_CHECK(s.batch <= splits.train.rows(), "--batch {} exceeds the {} training rows", s.batch, splits.train.rows());
   COMET_CHECK(s.task_weights.size() == splits.train.tasks.size(), "--task-weights: {} weights for {} tasks",
