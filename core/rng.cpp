@@ -73,8 +73,22 @@ void Generator::normal(Tensor& t, double mean, double stddev) {
 }
 
 void Generator::bernoulli(Tensor& t, double p) {
-  const uint64_t base = take(t.numel());
-  fill_float(t, "bernoulli", [&](int64_t i) { return philox_uniform(seed_, base + i) < p ? 1.0 : 0.0; });
+  // Dropout draws a mask per step, so all four words of each Philox block are used (element i: word i % 4 of block
+  // i / 4), compared as 24-bit integers with p 2^24: the same test as philox_uniform(...) < p.
+  COMET_CHECK(t.dtype() == DType::F32 || t.dtype() == DType::F64, "Generator::bernoulli: tensor {} has dtype {}",
+              shape_str(t.shape()), dtype_name(t.dtype()));
+  const int64_t n = t.numel(), blocks = (n + 3) / 4;
+  const uint64_t base = take(blocks);
+  const double threshold = p * 16777216.0;
+  auto run = [&](auto* out) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const auto w = philox4x32(seed_, 4, base + static_cast<uint64_t>(b));
+      for (int64_t j = 0; j < 4 && 4 * b + j < n; ++j) out[4 * b + j] = (w[j] >> 8) < threshold ? 1 : 0;
+    }
+  };
+  if (t.dtype() == DType::F32) run(t.data<float>());
+  else run(t.data<double>());
 }
 
 void Generator::randint(Tensor& t, int64_t lo, int64_t hi) {

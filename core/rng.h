@@ -21,7 +21,7 @@ class Generator {
   // Continues the sequence from position `offset` (a checkpointed offset() resumes the same draws).
   void seek(uint64_t offset) { offset_ = offset; }
 
-  // Each draw consumes numel positions of the sequence.
+  // Each draw consumes numel positions of the sequence (bernoulli: one per four elements).
   void uniform(Tensor& t, double lo, double hi);   // [lo, hi)
   void normal(Tensor& t, double mean, double stddev);
   void bernoulli(Tensor& t, double p);             // 1 with probability p, else 0 (any float dtype)
