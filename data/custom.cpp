@@ -409,8 +409,8 @@ class Reader {
         const int64_t v = ids.data<int64_t>()[i * ids.dim(1) + id_col[f]];
         const CustomIdColumn& spec = d_.ids[f];
         if (v < 0 || (spec.vocab && v >= *spec.vocab))
-          throw Error(fmt::format("{}: [{}, {}] ('{}'): id {} is outside [0, {})", s.ids, i, id_col[f], spec.name, v,
-                                  spec.vocab ? fmt::format("{}", *spec.vocab) : std::string("inf")));
+          throw Error(fmt::format("{}: [{}, {}] ('{}'): id {} is {}", s.ids, i, id_col[f], spec.name, v,
+                                  spec.vocab ? fmt::format("outside [0, {})", *spec.vocab) : "negative"));
         c_.id_int[f].push_back(v);
       }
       for (int64_t c : dense_col) {

@@ -81,6 +81,32 @@ TEST_CASE("custom: recommender CSV, string ids remapped over all parts, masked r
   CHECK(s.source.find("train 3, val 1, test 1 rows") != std::string::npos);
 }
 
+TEST_CASE("custom: the complete example of docs/custom_data.md") {
+  test::TempDir dir;
+  const std::string rows = "user,item,age,price,clicked,rating,label\nalice,17,25,9.5,1,4,2\nbob,3,31,20,0,,0\n"
+                           "carol,17,40,3.25,1,3.5,1\n";
+  for (const char* part : {"train.csv", "val.csv", "test.csv"}) dir.write(part, rows);
+  const Splits s = read_spec(dir, R"({
+  "format": "csv",
+  "files": {"train": "train.csv", "val": "val.csv", "test": "test.csv"},
+  "separator": ",",
+  "header": true,
+  "ids": [{"column": "user", "key": true}, {"column": "item"}],
+  "dense": ["age", "price"],
+  "tasks": [
+    {"column": "clicked", "kind": "binary", "name": "t1"},
+    {"column": "rating", "kind": "regression", "missing": ""},
+    {"column": "label", "kind": "multiclass", "classes": 3}
+  ]
+})");
+  CHECK(s.train.ids.shape() == Shape{3, 2});
+  CHECK(s.train.dense.shape() == Shape{3, 2});
+  CHECK(s.train.targets.shape() == Shape{3, 3});
+  CHECK(column(s.test.mask, 1) == std::vector<float>{1, 0, 1});
+  CHECK(column(s.val.targets, 2) == std::vector<float>{2, 0, 1});
+  CHECK(s.train.vocab == std::vector<int64_t>{3, 2});
+}
+
 TEST_CASE("custom: CSV without a header, columns by index, integer ids by value, a numeric missing value") {
   test::TempDir dir;
   dir.write("a.csv", "10;0.5;1.5;2\n9;1;2;0\n10;-1;0;1\n");
@@ -335,9 +361,12 @@ TEST_CASE("custom: bad npy data names the file and the element") {
   CHECK_THROWS_WITH_AS(read_spec(dir, spec),
                        contains(ids + ": ids must be integers (int32 or int64), got float32"), Error);
   io::save_npy(ids, Tensor::from_vector<int64_t>({2, 1}, {3, -4}));
-  CHECK_THROWS_WITH_AS(read_spec(dir, spec), contains(ids + ": [1, 0] ('id0'): id -4 is outside [0, inf)"),
+  CHECK_THROWS_WITH_AS(read_spec(dir, spec), contains(ids + ": [1, 0] ('id0'): id -4 is negative"),
                        Error);
   io::save_npy(ids, Tensor::from_vector<int64_t>({2, 1}, {3, 4}));
+  CHECK_THROWS_WITH_AS(read_spec(dir, R"({"format": "npy", "files": {"train": "p", "val": "p", "test": "p"},
+      "ids": [{"column": 0, "vocab": 4}], "tasks": [{"column": 0, "kind": "binary"}]})"),
+                       contains(ids + ": [1, 0] ('id0'): id 4 is outside [0, 4)"), Error);
   io::save_npy(dir.path("p/mask.npy"), Tensor::from_vector<float>({2, 1}, {1, 0.5f}));
   CHECK_THROWS_WITH_AS(read_spec(dir, spec),
                        contains(dir.path("p/mask.npy") + ": [1, 0]: mask value 0.5 is not 0 or 1"), Error);
