@@ -196,7 +196,8 @@ class Parser {
                                             std::tuple{"test", d.test.has_value(), &d.test_fraction}}) {
       const std::string key = at("split", name);
       if (has_file && s.contains(name)) fail(key, fmt::format("the {} part has a file already", name));
-      if (!has_file && !s.contains(name)) fail("split", fmt::format("missing key '{}' (the {} part has no file)", name, name));
+      if (!has_file && !s.contains(name))
+        fail("split", fmt::format("missing key '{}' (the {} part has no file)", name, name));
       if (!has_file) {
         *fraction = number(s[name], key);
         if (!(*fraction > 0 && *fraction < 1)) fail(key, fmt::format("{} is outside (0, 1)", *fraction));
@@ -236,7 +237,8 @@ class Parser {
         if (v.contains("vocab")) c.vocab = integer(v["vocab"], at(key, "vocab"), 1);
       }
       if (c.name.empty()) c.name = c.column.name.empty() ? fmt::format("id{}", c.column.index) : c.column.name;
-      if (c.key && key_at) fail(at(key, "key"), fmt::format("a second key column (ids[{}] is the key already)", *key_at));
+      if (c.key && key_at)
+        fail(at(key, "key"), fmt::format("a second key column (ids[{}] is the key already)", *key_at));
       if (c.key) key_at = i;
       for (const CustomIdColumn& o : d.ids)
         if (o.name == c.name) fail(key, fmt::format("id name '{}' again ({})", c.name, o.where));
@@ -384,8 +386,10 @@ class Reader {
     }
     const bool want_dense = !d_.dense.empty() || d_.dense_range || d_.dense_all;
     if (want_dense && !s.dense.empty()) dense = load_2d(s.dense, "dense", n, s.targets).to(DType::F64);
-    if (want_dense && s.dense.empty() && !(d_.dense_all && !d_.ids.empty()))
+    if (want_dense && s.dense.empty() && (!(d_.dense_all && !d_.ids.empty()) || c_.dense_dim))
       throw Error(fmt::format("{}: dense features are asked for, but {} has no dense file", d_.json, s.str()));
+    if (dense.defined() && c_.rows > 0 && !c_.dense_dim)
+      throw Error(fmt::format("{}: {} has dense features, but the parts before it have none", d_.json, s.dense));
     if (!s.mask.empty()) {
       mask = load_2d(s.mask, "mask", n, s.targets).to(DType::F64);
       if (mask.shape() != targets.shape())
@@ -507,12 +511,14 @@ class Reader {
 
   void resolve(const std::string& path, int64_t count, const std::vector<std::string>& names,
                std::vector<int64_t>& id_col, std::vector<int64_t>& dense_col, std::vector<int64_t>& task_col) {
-    for (const CustomIdColumn& c : d_.ids) id_col.push_back(index_of(c.column, c.where + ".column", path, count, names));
+    for (const CustomIdColumn& c : d_.ids)
+      id_col.push_back(index_of(c.column, c.where + ".column", path, count, names));
     if (!d_.dense.empty() || d_.dense_range) {
       dense_col = dense_columns(path, count, names);
       set_dense_dim(static_cast<int64_t>(dense_col.size()), path);
     }
-    for (const CustomTask& t : d_.tasks) task_col.push_back(index_of(t.column, t.where + ".column", path, count, names));
+    for (const CustomTask& t : d_.tasks)
+      task_col.push_back(index_of(t.column, t.where + ".column", path, count, names));
   }
 
   void csv_row(const TableRow& row, const std::vector<int64_t>& id_col, const std::vector<int64_t>& dense_col,

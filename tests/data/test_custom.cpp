@@ -382,6 +382,20 @@ TEST_CASE("custom: bad npy data names the file and the element") {
                                          " is not a folder"),
                        Error);
   CHECK(read_spec(dir, spec).train.rows() == 2);
+  std::filesystem::create_directories(dir.path("d"));  // dense features in one part only
+  io::save_npy(dir.path("d/ids.npy"), Tensor::from_vector<int64_t>({1, 1}, {3}));
+  io::save_npy(dir.path("d/dense.npy"), Tensor::from_vector<float>({1, 2}, {0, 1}));
+  io::save_npy(dir.path("d/targets.npy"), Tensor::from_vector<float>({1, 1}, {1}));
+  CHECK_THROWS_WITH_AS(read_spec(dir, R"({"format": "npy", "files": {"train": "d", "val": "p", "test": "p"},
+      "ids": [0], "tasks": [{"column": 0, "kind": "binary"}]})"),
+                       contains(dir.path("spec.json") + ": dense features are asked for, but " + dir.path("p") +
+                                " has no dense file"),
+                       Error);
+  CHECK_THROWS_WITH_AS(read_spec(dir, R"({"format": "npy", "files": {"train": "p", "val": "d", "test": "p"},
+      "ids": [0], "tasks": [{"column": 0, "kind": "binary"}]})"),
+                       contains(dir.path("spec.json") + ": " + dir.path("d/dense.npy") +
+                                " has dense features, but the parts before it have none"),
+                       Error);
 }
 
 }  // namespace comet::data
