@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "data/books.h"
+#include "data/custom.h"
 #include "data/jester.h"
 #include "data/movielens.h"
 #include "data/multimnist.h"
@@ -62,6 +63,15 @@ PaperSettings synthetic_settings() {
   return p;
 }
 
+// A user's data: the recommender sizes of Books / Jester, MLP experts of 128 for dense inputs.
+PaperSettings custom_settings() {
+  PaperSettings p = recommender(8, 2, 64, 128, 512, 1.0, 1.0);
+  p.lr = 1e-3;
+  p.epochs = 50;
+  p.patience = 10;
+  return p;
+}
+
 Splits read_multimnist_capped(const ReadRequest& r) {
   MultiMnistOptions o;
   // Each source image makes pairs_per_image rows: build no more sources than the caps need.
@@ -111,6 +121,8 @@ std::vector<DatasetKind> make_kinds() {
        }},
       {"multifashionmnist", "MultiFashionMNIST from a Fashion-MNIST IDX folder (Debian's dataset-fashion-mnist)",
        "/usr/share/datasets/fashion-mnist", Family::Vision, vision(6, 2), read_multimnist_capped},
+      {"custom", "your own CSV or .npy files described by a JSON file (docs/custom_data.md)", "", Family::Auto,
+       custom_settings(), [](const ReadRequest& r) { return read_custom(required(r, "custom"), r.seed); }},
   };
 }
 

@@ -11,7 +11,9 @@
 
 namespace comet::data {
 
-enum class Family { Recommender, Vision, Dense };
+// Auto: from the data — images make a vision model, ids a recommender (embedded ids, plus any dense features),
+// anything else a dense one.
+enum class Family { Recommender, Vision, Dense, Auto };
 
 // The paper's settings of a data set (spec 6.2 architectures, 6.3 budget, 6.4 grids; one point of each grid).
 struct PaperSettings {

@@ -15,6 +15,9 @@ MmoeConfig paper_model(const data::Dataset& train, data::Family family, const da
   c.gate.gamma = s.gamma;
   c.gate.entropy = s.entropy;
   if (train.key_column) c.gate.hash_keys = train.vocab[*train.key_column];
+  if (family == data::Family::Auto)
+    family = !train.image.empty() ? data::Family::Vision
+             : !train.vocab.empty() ? data::Family::Recommender : data::Family::Dense;
   switch (family) {
     case data::Family::Recommender:
       COMET_CHECK(!train.vocab.empty() && s.embedding_dim > 0,
@@ -32,6 +35,7 @@ MmoeConfig paper_model(const data::Dataset& train, data::Family family, const da
       c.cnn.width = train.image[2];
       break;
     case data::Family::Dense:
+    case data::Family::Auto:
       c.expert_sizes = s.expert_sizes;
       c.expert_options = {/*relu_last=*/false, s.expert_dropout};
       break;
