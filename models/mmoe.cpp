@@ -109,7 +109,9 @@ ag::Var Mmoe::encode(const ModelInput& in) const {
 
 MmoeOutput Mmoe::forward(const ModelInput& in, bool training) {
   const ag::Var x = encode(in);
-  const ag::Var p = perm_->matrix(training);
+  // The permutation and its regulariser come in f32; an f64 model (e.g. under a gradient check) needs them in f64.
+  ag::Var p = perm_->matrix(training);
+  if (p.defined() && p.dtype() != x.dtype()) p = ag::cast(p, x.dtype());
   const moe::ExpertMode mode{training, &dropout_gen_};
   MmoeOutput out;
   for (size_t g = 0; g < gates_.size(); ++g) {
@@ -120,7 +122,11 @@ MmoeOutput Mmoe::forward(const ModelInput& in, bool training) {
     out.gate_weights.push_back(routed.weights.value());
     out.regularization = moe::add_defined(out.regularization, routed.regularization);
   }
-  if (training) out.regularization = moe::add_defined(out.regularization, perm_->regularization());
+  if (training) {
+    ag::Var r = perm_->regularization();
+    if (r.defined() && r.dtype() != x.dtype()) r = ag::cast(r, x.dtype());
+    out.regularization = moe::add_defined(out.regularization, r);
+  }
   return out;
 }
 
