@@ -174,7 +174,8 @@ CheckResult model_gradcheck(Mmoe& model, const std::function<Var()>& loss, const
       const double lm = loss().value().item();
       x[i] = saved;
       const double numeric = (lp - lm) / (2 * eps), analytic = grads[k].item(i);
-      const double err = std::fabs(analytic - numeric) / (atol + rtol * std::max(std::fabs(analytic), std::fabs(numeric)));
+      const double err =
+          std::fabs(analytic - numeric) / (atol + rtol * std::max(std::fabs(analytic), std::fabs(numeric)));
       if (!(err <= r.worst)) {
         r.worst = std::isnan(err) ? INFINITY : err;
         r.message = fmt::format("{} {} element {}: analytic {:.10g}, numeric {:.10g}", params[k].first,

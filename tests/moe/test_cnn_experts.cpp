@@ -107,8 +107,8 @@ TEST_CASE("CNN experts: gradient check (F64) of the MoE layer w.r.t. the input a
               return moe_forward(experts, v[0], ag::constant(g), path);
             },
             in);
-        INFO((two_channels ? "2x10x10" : "1x14x14") << " pattern " << pattern
-                                                    << (path == MoePath::Sparse ? " sparse: " : " dense: ") << r.message);
+        INFO((two_channels ? "2x10x10" : "1x14x14")
+             << " pattern " << pattern << (path == MoePath::Sparse ? " sparse: " : " dense: ") << r.message);
         CHECK(r.ok);
       }
 }
