@@ -102,6 +102,8 @@ ag::Var Mmoe::encode(const ModelInput& in) const {
     COMET_CHECK(in.dense.defined() && in.dense.ndim() == 2 && in.dense.dim(1) == cfg_.dense_dim,
                 "Mmoe: expected dense features [B, {}], got {}", cfg_.dense_dim,
                 in.dense.defined() ? shape_str(in.dense.shape()) : "none");
+    COMET_CHECK(embeddings_.empty() || in.dense.dim(0) == in.ids.dim(0),
+                "Mmoe: {} rows of ids but {} rows of dense features", in.ids.dim(0), in.dense.dim(0));
     parts.push_back(ag::constant(in.dense));
   }
   return parts.size() == 1 ? parts[0] : ag::concat_cols(parts);
