@@ -363,6 +363,22 @@ TEST_CASE("forward refuses ids and dense features of the wrong shape, with the m
   CHECK(error_of([&] { model.forward(in, false); }) == "Mmoe: expected dense features [B, 2], got [4, 5]");
   in.dense = Tensor();
   CHECK(error_of([&] { model.forward(in, false); }) == "Mmoe: expected dense features [B, 2], got none");
+  in = batch.input;
+  in.dense = Tensor::zeros({3, 2});  // rows that do not match the ids'
+  CHECK(error_of([&] { model.forward(in, false); }) == "Mmoe: 4 rows of ids but 3 rows of dense features");
+  in = batch.input;
+  in.ids = in.ids.clone();
+  in.ids.data<int64_t>()[1] = 7;  // item id of row 0 outside the vocabulary of 7
+  CHECK(error_of([&] { model.forward(in, false); }) ==
+        "embedding: id 7 at position 0 is out of range [0, 7) (vocabulary of table [7, 3])");
+  // Hash routing needs one key per sample.
+  Generator g2(5);
+  Mmoe hash(make_config(Preset::Recommender, GateKind::Hash, LocalSearch::None), g2);
+  in = batch.input;
+  in.keys = Tensor();
+  CHECK(error_of([&] { hash.forward(in, false); }) == "hash gate: needs one key per sample ([4]), got none");
+  in.keys = Tensor::zeros({3}, DType::I64);
+  CHECK(error_of([&] { hash.forward(in, false); }) == "hash gate: needs one key per sample ([4]), got [3]");
 }
 
 }  // namespace comet::models
