@@ -166,7 +166,7 @@ TEST_CASE("CNN experts: the sparse path equals the dense path, forward and every
       }
 }
 
-TEST_CASE("CNN experts: forward_one is expert e's network; grouped rows route to their expert") {
+TEST_CASE("CNN experts: forward_one is expert e's network, and grouped rows go to their expert") {
   const CnnExpertsConfig cfg = config(false);
   Generator gen(5);
   CnnExperts experts(kExperts, cfg, gen, DType::F64);
