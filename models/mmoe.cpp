@@ -102,6 +102,8 @@ ag::Var Mmoe::encode(const ModelInput& in) const {
     COMET_CHECK(in.dense.defined() && in.dense.ndim() == 2 && in.dense.dim(1) == cfg_.dense_dim,
                 "Mmoe: expected dense features [B, {}], got {}", cfg_.dense_dim,
                 in.dense.defined() ? shape_str(in.dense.shape()) : "none");
+    COMET_CHECK(embeddings_.empty() || in.dense.dim(0) == in.ids.dim(0),
+                "Mmoe: {} rows of ids but {} rows of dense features", in.ids.dim(0), in.dense.dim(0));
     parts.push_back(ag::constant(in.dense));
   }
   return parts.size() == 1 ? parts[0] : ag::concat_cols(parts);
@@ -109,7 +111,9 @@ ag::Var Mmoe::encode(const ModelInput& in) const {
 
 MmoeOutput Mmoe::forward(const ModelInput& in, bool training) {
   const ag::Var x = encode(in);
-  const ag::Var p = perm_->matrix(training);
+  // The permutation and its regulariser come in f32; an f64 model (e.g. under a gradient check) needs them in f64.
+  ag::Var p = perm_->matrix(training);
+  if (p.defined() && p.dtype() != x.dtype()) p = ag::cast(p, x.dtype());
   const moe::ExpertMode mode{training, &dropout_gen_};
   MmoeOutput out;
   for (size_t g = 0; g < gates_.size(); ++g) {
@@ -120,7 +124,11 @@ MmoeOutput Mmoe::forward(const ModelInput& in, bool training) {
     out.gate_weights.push_back(routed.weights.value());
     out.regularization = moe::add_defined(out.regularization, routed.regularization);
   }
-  if (training) out.regularization = moe::add_defined(out.regularization, perm_->regularization());
+  if (training) {
+    ag::Var r = perm_->regularization();
+    if (r.defined() && r.dtype() != x.dtype()) r = ag::cast(r, x.dtype());
+    out.regularization = moe::add_defined(out.regularization, r);
+  }
   return out;
 }
 

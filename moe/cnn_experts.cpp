@@ -76,6 +76,30 @@ CnnExperts::Convs CnnExperts::make_convs(int64_t count, const CnnExpertsConfig& 
 CnnExperts::CnnExperts(int64_t count, const CnnExpertsConfig& cfg, Generator& gen, DType dtype)
     : cfg_(cfg), convs_(make_convs(count, cfg, gen, dtype)), dense_(make_dense(count, cfg, gen, dtype)) {}
 
+CnnExperts::CnnExperts(const CnnExpertsConfig& cfg, std::vector<ag::Var> conv_weights,
+                       std::vector<ag::Var> conv_biases, std::vector<ag::Var> dense_weights,
+                       std::vector<ag::Var> dense_biases)
+    : cfg_(cfg),
+      convs_{std::move(conv_weights), std::move(conv_biases)},
+      dense_(std::move(dense_weights), std::move(dense_biases), {/*relu_last=*/true, /*dropout=*/0.0}) {
+  const int64_t n = dense_.count(), features = feature_dim(cfg);
+  COMET_CHECK(convs_.weights.size() == cfg.filters.size() && convs_.biases.size() == cfg.filters.size(),
+              "CnnExperts: {} conv weights and {} conv biases for {} conv blocks", convs_.weights.size(),
+              convs_.biases.size(), cfg.filters.size());
+  int64_t in = cfg.channels;
+  for (size_t l = 0; l < cfg.filters.size(); ++l) {
+    const Shape w{n, cfg.filters[l], in, cfg.kernel, cfg.kernel}, b{n, cfg.filters[l]};
+    COMET_CHECK(convs_.weights[l].shape() == w && convs_.biases[l].shape() == b,
+                "CnnExperts: conv block {} weight {} and bias {} are not {} and {}", l + 1,
+                shape_str(convs_.weights[l].shape()), shape_str(convs_.biases[l].shape()), shape_str(w), shape_str(b));
+    in = cfg.filters[l];
+  }
+  const auto dense = dense_.named_params();
+  bool fits = dense.size() == 2 * cfg.dense.size() && dense[0].second.shape()[1] == features;
+  for (size_t l = 0; fits && l < cfg.dense.size(); ++l) fits = dense[2 * l].second.shape()[2] == cfg.dense[l];
+  COMET_CHECK(fits, "CnnExperts: the dense layers do not map {} features to {}", features, shape_str(cfg.dense));
+}
+
 ag::Var CnnExperts::features(int64_t e, const ag::Var& x) const {
   COMET_CHECK(x.shape().size() == 2 && x.shape()[1] == cfg_.channels * cfg_.height * cfg_.width,
               "CnnExperts: input {} is not [rows, {} x {} x {}]", shape_str(x.shape()), cfg_.channels, cfg_.height,

@@ -19,6 +19,11 @@ struct CnnExpertsConfig {
 class CnnExperts : public Experts {
  public:
   CnnExperts(int64_t count, const CnnExpertsConfig& cfg, Generator& gen, DType dtype = DType::F32);
+  // Experts over given parameters (e.g. the inputs of a gradient check): conv_weights[l] [n, O_l, C_l, k, k],
+  // conv_biases[l] [n, O_l] with O_l = cfg.filters[l]; dense_weights / dense_biases as MlpExperts(weights, biases)
+  // over feature_dim(cfg) -> cfg.dense (ReLU after the last layer).
+  CnnExperts(const CnnExpertsConfig& cfg, std::vector<ag::Var> conv_weights, std::vector<ag::Var> conv_biases,
+             std::vector<ag::Var> dense_weights, std::vector<ag::Var> dense_biases);
   int64_t count() const override { return dense_.count(); }
   int64_t output_dim() const override { return dense_.output_dim(); }
   ag::Var forward_grouped(const ag::Var& x, const std::vector<int64_t>& offsets, const ExpertMode& mode) override;

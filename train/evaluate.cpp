@@ -31,7 +31,7 @@ void add_task(TaskSums& s, const data::Dataset& batch, size_t t, const ag::Var& 
   const float* y = batch.targets.data<float>();
   if (task.kind == data::TaskKind::Binary) {
     for (int64_t b = 0; b < B; ++b) {
-      s.logits.push_back(p.data<float>()[b]);
+      s.logits.push_back(p.item(b));  // f32 or f64 predictions
       s.labels.push_back(y[b * T + static_cast<int64_t>(t)]);
     }
   } else if (task.kind == data::TaskKind::Multiclass) {

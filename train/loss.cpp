@@ -29,17 +29,19 @@ TaskLoss task_loss(const data::Dataset& batch, size_t t, const ag::Var& predicti
   COMET_CHECK(prediction.shape() == Shape({B, outputs}), "task_loss: task '{}' ({}) needs predictions [{}, {}], got {}",
               task.name, data::task_kind_name(task.kind), B, outputs, shape_str(prediction.shape()));
   const Tensor target = column(batch.targets, t);
+  // The data's f32 targets in the prediction's dtype (an f64 model, e.g. under a gradient check).
+  const ag::Var target_var = ag::constant(target.to(prediction.dtype()));
   switch (task.kind) {
     case data::TaskKind::Binary:
-      return {ag::bce_with_logits(prediction, ag::constant(target)), static_cast<double>(B)};
+      return {ag::bce_with_logits(prediction, target_var), static_cast<double>(B)};
     case data::TaskKind::Multiclass:
       return {ag::cross_entropy(prediction, labels(target)), static_cast<double>(B)};
     case data::TaskKind::Regression:
-      if (!batch.mask.defined()) return {ag::mse(prediction, ag::constant(target)), static_cast<double>(B)};
+      if (!batch.mask.defined()) return {ag::mse(prediction, target_var), static_cast<double>(B)};
       const Tensor mask = column(batch.mask, t);
       double observed = 0;
       for (int64_t b = 0; b < B; ++b) observed += mask.data<float>()[b];
-      return {ag::masked_mse(prediction, ag::constant(target), mask), observed};
+      return {ag::masked_mse(prediction, target_var, mask), observed};
   }
   throw Error("task_loss: unknown task kind");
 }

@@ -70,6 +70,19 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
   };
   const int64_t batches = n / cfg.batch;
 
+  // The slot permutation is model state outside params() (a learned one's hard permutation and window position, the
+  // swap pass's fixed one): the best epoch's is kept with its weights, so that restore_best gives back the best model.
+  // A checkpoint does not carry it: after a resume it is known only while the best epoch is the latest one.
+  struct PermutationState {
+    moe::Permutation hard;
+    int64_t step = 0;
+  };
+  const auto permutation_state = [&] {
+    return PermutationState{model.permutation().hard(), model.permutation().step()};
+  };
+  std::optional<PermutationState> best_permutation;
+  if (progress.best_epoch == progress.epoch) best_permutation = permutation_state();
+
   TrainResult result;
   EpochReport first;
   first.epoch = static_cast<int>(progress.epoch);
@@ -117,6 +130,7 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
       progress.best_epoch = epoch;
       progress.best_loss = r.val.loss;
       progress.best_params = snapshot(model);
+      best_permutation = permutation_state();
       r.best = true;
     }
     progress.epoch = epoch;
@@ -126,7 +140,10 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
     if (on_epoch) on_epoch(r);
   }
   result.best_epoch = static_cast<int>(progress.best_epoch);
-  if (cfg.restore_best && !progress.best_params.empty()) restore(model, progress.best_params);
+  if (cfg.restore_best && !progress.best_params.empty()) {
+    restore(model, progress.best_params);
+    if (best_permutation) model.permutation().restore(best_permutation->hard, best_permutation->step);
+  }
   return result;
 }
 

@@ -164,4 +164,151 @@ TEST_CASE("routing statistics") {
   CHECK(st.usage[3] == 0.0);
 }
 
+
+namespace {
+
+// Experts of sizes {5, ...} over n = 4 with gate weights g [B, 4] with exact zeros: row b uses experts b % 3 and
+// (b + 1) % 3 when b is even, expert b % 3 alone when odd; expert 3 gets no row.
+Tensor depth_gate_weights(int64_t B, DType dtype) {
+  Generator gen(41);
+  Tensor g = test::random_tensor({B, 4}, gen, 0.2, 1.0, DType::F64);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t e = 0; e < 4; ++e) {
+      const bool used = e == b % 3 || (b % 2 == 0 && e == (b + 1) % 3);
+      if (!used) g.data<double>()[b * 4 + e] = 0.0;
+    }
+  return g.to(dtype);
+}
+
+// [x, w1, b1, w2, b2, ...] with positive biases (the tiny ReLU layers stay alive).
+std::vector<Tensor> depth_inputs(const std::vector<int64_t>& sizes, int64_t B, DType dtype, uint64_t seed) {
+  Generator gen(seed);
+  MlpExperts drawn(4, sizes, gen, {}, DType::F64);
+  std::vector<Tensor> in{test::random_tensor({B, sizes[0]}, gen)};
+  for (auto& [name, v] : drawn.named_params()) {
+    Tensor t = v.value().clone();
+    if (name[0] == 'b') gen.uniform(t, 0.05, 0.3);
+    in.push_back(t.to(dtype));
+  }
+  in[0] = in[0].to(dtype);
+  return in;
+}
+
+MlpExperts bind_mlp(const std::vector<Var>& v, const MlpExpertsOptions& opts) {
+  std::vector<Var> w, b;
+  for (size_t i = 1; i + 1 < v.size(); i += 2) {
+    w.push_back(v[i]);
+    b.push_back(v[i + 1]);
+  }
+  return MlpExperts(w, b, opts);
+}
+
+std::string depth_label(const std::vector<int64_t>& sizes, const MlpExpertsOptions& o) {
+  return fmt::format("sizes {} relu_last {} dropout {}", shape_str(sizes), o.relu_last, o.dropout);
+}
+
+const std::vector<std::vector<int64_t>> kDepths = {{5, 3}, {5, 6, 4, 3}};
+
+}  // namespace
+
+TEST_CASE("MlpExperts of 1 and 3 layers, ReLU after the last, dropout in eval mode: gradient check (F64)") {
+  for (const auto& sizes : kDepths)
+    for (bool relu_last : {false, true})
+      for (double dropout : {0.0, 0.5})
+        for (MoePath path : {MoePath::Sparse, MoePath::Dense}) {
+          const MlpExpertsOptions opts{relu_last, dropout};
+          const Tensor g = depth_gate_weights(6, DType::F64);
+          Generator dropout_gen(9);
+          const ExpertMode eval{false, &dropout_gen};  // evaluation: dropout is the identity
+          const auto r = ag::gradcheck(
+              [&](const std::vector<Var>& v) {
+                MlpExperts experts = bind_mlp(v, opts);
+                return moe_forward(experts, v[0], ag::constant(g), path, eval);
+              },
+              depth_inputs(sizes, 6, DType::F64, 13));
+          INFO(depth_label(sizes, opts) << (path == MoePath::Sparse ? " sparse: " : " dense: ") << r.message);
+          CHECK(r.ok);
+        }
+}
+
+TEST_CASE("MlpExperts of 1 and 3 layers: the sparse path equals the dense path, forward and every gradient") {
+  for (DType dtype : {DType::F64, DType::F32})
+    for (const auto& sizes : kDepths)
+      for (bool relu_last : {false, true})
+        for (double dropout : {0.0, 0.5}) {
+          const MlpExpertsOptions opts{relu_last, dropout};
+          const double rtol = dtype == DType::F64 ? 1e-10 : 1e-5;
+          std::vector<Tensor> outs[2];
+          for (MoePath path : {MoePath::Sparse, MoePath::Dense}) {
+            std::vector<Var> vars;
+            for (const Tensor& t : depth_inputs(sizes, 9, dtype, 17)) vars.emplace_back(t, true);
+            MlpExperts experts = bind_mlp(vars, opts);
+            Generator dropout_gen(9);
+            Var y = moe_forward(experts, vars[0], ag::constant(depth_gate_weights(9, dtype)), path,
+                                {false, &dropout_gen});
+            Tensor w = Tensor::empty(y.shape(), dtype);
+            Generator(3).uniform(w, 0.5, 1.5);
+            ag::backward(y, w);
+            auto& out = outs[path == MoePath::Sparse ? 0 : 1];
+            out.push_back(y.value());
+            for (const Var& v : vars) out.push_back(v.grad().defined() ? v.grad() : zeros_like(v.value()));
+            // Expert 3 has no row: its blocks of every weight and bias gradient are exactly zero.
+            for (size_t k = 1; k < vars.size(); ++k) {
+              const int64_t block = vars[k].value().numel() / 4;
+              const Tensor& gr = out[1 + k];  // out[0] is y
+              for (int64_t j = 0; j < block; ++j) REQUIRE(gr.item(3 * block + j) == 0.0);
+            }
+          }
+          for (size_t i = 0; i < outs[0].size(); ++i) {
+            INFO(dtype_name(dtype) << " " << depth_label(sizes, opts) << " output " << i);
+            COMET_CHECK_CLOSE(outs[0][i], outs[1][i], rtol, rtol * 1e-3 + rtol * test::rms(outs[1][i]));
+          }
+        }
+}
+
+TEST_CASE("MlpExperts dropout in training: kept entries scaled by 1 / (1 - p), the same generator position the "
+          "same mask") {
+  const std::vector<int64_t> sizes{5, 8, 6};
+  Generator gen(19);
+  MlpExperts experts(3, sizes, gen, {/*relu_last=*/true, /*dropout=*/0.5}, DType::F64);
+  MlpExperts one_layer({experts.params()[0]}, {experts.params()[1]}, {/*relu_last=*/true, /*dropout=*/0.5});
+  const Tensor x = test::random_tensor({40, 5}, gen);
+  // One layer (dropout after its ReLU): every entry is 0 or twice the evaluation output.
+  const Tensor eval = one_layer.forward_one(1, ag::constant(x), {}).value();
+  Generator g1(77), g2(77), g3(78);
+  const Tensor a = one_layer.forward_one(1, ag::constant(x), {true, &g1}).value();
+  const Tensor b = one_layer.forward_one(1, ag::constant(x), {true, &g2}).value();
+  const Tensor c = one_layer.forward_one(1, ag::constant(x), {true, &g3}).value();
+  int64_t kept = 0, positive = 0, differ = 0;
+  for (int64_t i = 0; i < eval.numel(); ++i) {
+    const double e = eval.item(i), v = a.item(i);
+    CHECK((v == 0.0 || v == 2.0 * e));
+    if (e > 0) {
+      ++positive;
+      kept += v != 0.0;
+      differ += (v != 0.0) != (c.item(i) != 0.0);
+    }
+    CHECK(v == b.item(i));  // the same generator position: the same mask, bit for bit
+  }
+  REQUIRE(positive > 100);
+  CHECK(kept > positive / 4);      // about half kept (p = 0.5 over > 100 entries)
+  CHECK(kept < 3 * positive / 4);
+  CHECK(differ > 0);               // another position draws another mask
+  // The grouped path draws the same way: equal generators, equal outputs; and the generator moves on.
+  Generator h1(5), h2(5);
+  const Tensor ga = experts.forward_grouped(ag::constant(x), {0, 10, 25, 40}, {true, &h1}).value();
+  const Tensor gb = experts.forward_grouped(ag::constant(x), {0, 10, 25, 40}, {true, &h2}).value();
+  const Tensor gc = experts.forward_grouped(ag::constant(x), {0, 10, 25, 40}, {true, &h2}).value();
+  int64_t same = 0;
+  for (int64_t i = 0; i < ga.numel(); ++i) {
+    CHECK(ga.item(i) == gb.item(i));
+    same += gb.item(i) == gc.item(i);
+  }
+  CHECK(same < ga.numel());
+  // Training with dropout needs a generator, evaluation does not.
+  CHECK_THROWS_WITH(experts.forward_one(0, ag::constant(x), {true, nullptr}),
+                    "MlpExperts: training with dropout 0.5 needs a dropout generator");
+  CHECK(experts.forward_one(0, ag::constant(x), {false, nullptr}).shape() == Shape({40, 6}));
+}
+
 }  // namespace comet::moe
