@@ -57,11 +57,9 @@ io::NamedTensors training_tensors(models::Mmoe& model, optim::Optimizer& opt, co
   t.emplace_back("train.shuffle_offset", i64(static_cast<int64_t>(progress.shuffle_offset)));
   t.emplace_back("train.best_epoch", i64(progress.best_epoch));
   t.emplace_back("train.best_loss", Tensor::from_vector<double>({1}, {progress.best_loss}));
-  COMET_CHECK(progress.best_params.empty() || progress.best_params.size() == named.size(),
-              "training checkpoint: {} best parameters for {} parameters", progress.best_params.size(), named.size());
-  for (size_t i = 0; i < named.size(); ++i)  // without best parameters (a reader's template): the shapes alone count
-    t.emplace_back("train.best." + named[i].first,
-                   progress.best_params.empty() ? named[i].second.value() : progress.best_params[i]);
+  // Without a best state (a reader's template) the model's own tensors stand in: only their shapes count.
+  const io::NamedTensors best = progress.best_state.empty() ? model_tensors(model) : progress.best_state;
+  for (const auto& [name, tensor] : best) t.emplace_back("train.best." + name, tensor);
   for (int gate = 0; gate < model.gate_count(); ++gate)
     if (const Generator* g = model.gate(gate).noise_generator())
       t.emplace_back(noise_offset(gate), i64(static_cast<int64_t>(g->offset())));
@@ -140,6 +138,27 @@ void apply_model(const std::string& path, const std::map<std::string, Tensor>& f
 
 }  // namespace
 
+io::NamedTensors model_state(models::Mmoe& model) {
+  io::NamedTensors state = model_tensors(model);
+  for (auto& [name, t] : state) t = t.clone();
+  return state;
+}
+
+void restore_model_state(models::Mmoe& model, const io::NamedTensors& state) {
+  const io::NamedTensors expected = model_tensors(model);
+  COMET_CHECK(state.size() == expected.size(), "restore_model_state: {} tensors for a model of {}", state.size(),
+              expected.size());
+  std::map<std::string, Tensor> by_name;
+  for (size_t i = 0; i < state.size(); ++i) {
+    COMET_CHECK(state[i].first == expected[i].first && state[i].second.shape() == expected[i].second.shape() &&
+                    state[i].second.dtype() == expected[i].second.dtype(),
+                "restore_model_state: tensor {} is '{}' {}, the model's '{}' {}", i, state[i].first,
+                shape_str(state[i].second.shape()), expected[i].first, shape_str(expected[i].second.shape()));
+    by_name.emplace(state[i].first, state[i].second);
+  }
+  apply_model("(model state)", by_name, model);
+}
+
 void save_checkpoint(const std::string& path, models::Mmoe& model) {
   io::save_safetensors(path, model_tensors(model), {{"format", kModelFormat}, {"architecture", architecture(model)}});
 }
@@ -174,7 +193,8 @@ TrainProgress load_training_checkpoint(const std::string& path, models::Mmoe& mo
     if (Generator* g = model.gate(gate).noise_generator())
       g->seek(static_cast<uint64_t>(counter(file, noise_offset(gate))));
   model.dropout_generator().seek(static_cast<uint64_t>(counter(file, "train.dropout_offset")));
-  for (const auto& [name, v] : named) progress.best_params.push_back(file.at("train.best." + name).clone());
+  for (const auto& [name, tensor] : model_tensors(model))
+    progress.best_state.emplace_back(name, file.at("train.best." + name).clone());
   return progress;
 }
 

@@ -4,8 +4,8 @@
 // Training checkpoints add what an exact resume needs, every such tensor named "train.<...>": the optimizer's step
 // count and state buffers ("train.optimizer.step", "train.optimizer.<parameter name>.<slot>", e.g. Adam's m and v),
 // the epochs done and the position of the batch-shuffling generator ("train.epoch", "train.shuffle_offset"), the
-// best epoch so far, its validation loss and parameters ("train.best_epoch", "train.best_loss",
-// "train.best.<parameter name>"), the
+// best epoch so far, its validation loss and model state ("train.best_epoch", "train.best_loss",
+// "train.best.<model tensor name>"), the
 // noise generators of noisy Top-k gates ("train.task<t>.gate.noise_offset"), the experts' dropout generator
 // ("train.dropout_offset"); and a description of the run in the
 // metadata ("run": seed, batch, learning rate, data) that a resume must match. load_checkpoint reads the model part
@@ -16,6 +16,7 @@
 #pragma once
 #include <string>
 
+#include "core/io/safetensors.h"
 #include "models/mmoe.h"
 #include "optim/optimizer.h"
 
@@ -27,10 +28,16 @@ void load_checkpoint(const std::string& path, models::Mmoe& model);
 struct TrainProgress {
   int64_t epoch = 0;            // epochs completed
   uint64_t shuffle_offset = 0;  // Generator::offset() of the batch shuffling after those epochs
-  int64_t best_epoch = 0;       // the epoch with the lowest validation loss so far, its loss and its parameters
-  double best_loss = 0;         // (in model.params() order): early stopping and restoring the best weights
-  std::vector<Tensor> best_params;
+  int64_t best_epoch = 0;       // the epoch with the lowest validation loss so far, its loss and its model state
+  double best_loss = 0;         // (model_state()): early stopping and restoring the best model
+  io::NamedTensors best_state;
 };
+
+// A copy of the model's state: every named parameter and the slot permutation ("permutation.hard",
+// "permutation.step"), which a model checkpoint holds too.
+io::NamedTensors model_state(models::Mmoe& model);
+// Puts a model_state() back (names and shapes checked, the model unchanged on error).
+void restore_model_state(models::Mmoe& model, const io::NamedTensors& state);
 
 // `opt` must be the optimizer over model.params() (in that order).
 void save_training_checkpoint(const std::string& path, models::Mmoe& model, optim::Optimizer& opt,

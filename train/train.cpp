@@ -29,17 +29,6 @@ std::string run_description(const TrainConfig& cfg, const data::Dataset& train, 
                      cfg.restore_best, cfg.swap_samples, cfg.swap_max_moves, train.rows(), val.rows(), cfg.run_tag);
 }
 
-std::vector<Tensor> snapshot(models::Mmoe& model) {
-  std::vector<Tensor> values;
-  for (const ag::Var& p : model.params()) values.push_back(p.value().clone());
-  return values;
-}
-
-void restore(models::Mmoe& model, const std::vector<Tensor>& values) {
-  std::vector<ag::Var> params = model.params();
-  for (size_t i = 0; i < params.size(); ++i) params[i].value().copy_from(values[i]);
-}
-
 }  // namespace
 
 TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const data::Dataset& val,
@@ -70,19 +59,6 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
   };
   const int64_t batches = n / cfg.batch;
 
-  // The slot permutation is model state outside params() (a learned one's hard permutation and window position, the
-  // swap pass's fixed one): the best epoch's is kept with its weights, so that restore_best gives back the best model.
-  // A checkpoint does not carry it: after a resume it is known only while the best epoch is the latest one.
-  struct PermutationState {
-    moe::Permutation hard;
-    int64_t step = 0;
-  };
-  const auto permutation_state = [&] {
-    return PermutationState{model.permutation().hard(), model.permutation().step()};
-  };
-  std::optional<PermutationState> best_permutation;
-  if (progress.best_epoch == progress.epoch) best_permutation = permutation_state();
-
   TrainResult result;
   EpochReport first;
   first.epoch = static_cast<int>(progress.epoch);
@@ -91,7 +67,7 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
   if (progress.epoch == 0) {
     progress.best_epoch = 0;
     progress.best_loss = first.val.loss;
-    progress.best_params = snapshot(model);
+    progress.best_state = model_state(model);
     first.best = true;
   }
   result.reports.push_back(first);
@@ -129,8 +105,7 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
     if (r.val.loss < progress.best_loss) {
       progress.best_epoch = epoch;
       progress.best_loss = r.val.loss;
-      progress.best_params = snapshot(model);
-      best_permutation = permutation_state();
+      progress.best_state = model_state(model);
       r.best = true;
     }
     progress.epoch = epoch;
@@ -140,10 +115,9 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
     if (on_epoch) on_epoch(r);
   }
   result.best_epoch = static_cast<int>(progress.best_epoch);
-  if (cfg.restore_best && !progress.best_params.empty()) {
-    restore(model, progress.best_params);
-    if (best_permutation) model.permutation().restore(best_permutation->hard, best_permutation->step);
-  }
+  // The best state includes the slot permutation (a learned one's hard permutation and window position, the swap
+  // pass's fixed one): the best weights under the last epoch's permutation would be another model.
+  if (cfg.restore_best && !progress.best_state.empty()) restore_model_state(model, progress.best_state);
   return result;
 }
 

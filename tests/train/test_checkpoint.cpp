@@ -112,6 +112,29 @@ TEST_CASE("training checkpoint: noisy Top-k with the swap pass resumes exactly (
   check_resume_is_exact(mc, tc, "resume_topk");
 }
 
+TEST_CASE("training checkpoint: the best epoch's model (weights and permutation) survives a resume") {
+  // A learning rate this high makes the validation loss bounce, so the best epoch lies before the interruption
+  // (checked below) and the restored model must come from the checkpoint's best state.
+  MmoeConfig mc = small_config(GateKind::Comet);
+  mc.permutation_window_steps = 9;
+  TrainConfig tc;
+  tc.batch = 256;
+  tc.lr = 0.05;
+  tc.restore_best = true;
+  const Dataset data = synthetic(2048);
+  const std::string path = temp_path("resume_best");
+  std::filesystem::remove(path);
+  const RunResult straight = train_run(mc, tc, 4, "", data);
+  int best = 0;
+  for (const EpochReport& r : straight.reports) best = r.best ? r.epoch : best;
+  REQUIRE(best >= 1);
+  REQUIRE(best <= 2);
+  train_run(mc, tc, 2, path, data);
+  const RunResult resumed = train_run(mc, tc, 4, path, data);
+  CHECK(resumed.params == straight.params);
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("training checkpoint: another run or a model-only file is refused before anything changes") {
   const Dataset data = synthetic(2048);
   const MmoeConfig mc = small_config(GateKind::Comet);
