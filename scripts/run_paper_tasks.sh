@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Trains every gate, with and without the learned permutation (COMET+ style local search), on the real data sets
+# that this machine has, and prints one line per run: T1 ROC AUC and T2 MSE (MovieLens) or both accuracies
+# (MultiFashionMNIST), experts per sample, best epoch and wall time. Run directories go to runs/paper/.
+# Short by default (EPOCHS=2, the data sets' other paper settings); EPOCHS=100 gives the paper's budget.
+#   MOVIELENS_100K  ml-100k u.data              (default ../shared/data/movielens-100k/u.data)
+#   COMET_SPLIT     the COMET authors' folder   (default ../shared/data/comet-movielens)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+epochs=${EPOCHS:-2}
+ml100k=${MOVIELENS_100K:-../shared/data/movielens-100k/u.data}
+comet_split=${COMET_SPLIT:-../shared/data/comet-movielens}
+out=runs/paper
+mkdir -p "$out"
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+
+summarise() {  # run directory, wall seconds
+  "$py" - "$1" "$2" <<'PY'
+import json, sys
+run, wall = sys.argv[1], float(sys.argv[2])
+s = json.load(open(run + "/summary.json"))
+t = s["test"]["tasks"]
+parts = []
+for name, m in t.items():
+    for key in ("auc", "accuracy", "mse"):
+        if key in m and m[key] is not None:
+            parts.append(f"{name} {key} {m[key]:.4f}")
+eps = [g["experts_per_sample"] for g in s["test"]["gates"]]
+print(f"{run.split('/', 2)[-1]:<40} {'  '.join(parts)}  experts/sample {sum(eps)/len(eps):.2f}  "
+      f"best epoch {s['best_epoch']}  {wall:.0f} s")
+PY
+}
+
+run() {  # name, comet_train arguments...
+  local name=$1
+  shift
+  local t0=$SECONDS
+  ./build/tools/comet_train "$@" --epochs "$epochs" --progress off --out "$out/$name" > "$out/$name.log" 2>&1 ||
+    { echo "$name: failed, see $out/$name.log"; tail -3 "$out/$name.log"; return 0; }
+  summarise "$out/$name" $((SECONDS - t0))
+}
+
+for_every_gate() {  # prefix, dataset arguments...
+  local prefix=$1
+  shift
+  for gate in softmax topk hash dselect comet; do
+    for search in none learned; do
+      [ "$gate" = softmax ] && [ "$search" = learned ] && continue  # a dense gate has nothing to permute
+      run "$prefix/$gate-$search" "$@" --gate "$gate" --local-search "$search"
+    done
+  done
+}
+
+if [ -f "$ml100k" ]; then for_every_gate movielens-100k --dataset movielens --data "$ml100k"
+else echo "skipped: MovieLens-100k not found at $ml100k"; fi
+if [ -d "$comet_split" ]; then for_every_gate movielens-comet --dataset movielens --data "$comet_split"
+else echo "skipped: the COMET MovieLens split not found at $comet_split"; fi
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+  for gate in topk dselect comet; do
+    for search in none learned; do
+      run "multifashionmnist/$gate-$search" --dataset multifashionmnist --gate "$gate" --local-search "$search"
+    done
+  done
+else echo "skipped: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)"; fi
