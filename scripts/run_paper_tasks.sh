@@ -36,6 +36,7 @@ run() {  # name, comet_train arguments...
   local name=$1
   shift
   local t0=$SECONDS
+  mkdir -p "$(dirname "$out/$name")"
   ./build/tools/comet_train "$@" --epochs "$epochs" --progress off --out "$out/$name" > "$out/$name.log" 2>&1 ||
     { echo "$name: failed, see $out/$name.log"; tail -3 "$out/$name.log"; return 0; }
   summarise "$out/$name" $((SECONDS - t0))
