@@ -46,3 +46,58 @@ set_tests_properties(tools/training_checkpoint_refuses_another_run PROPERTIES FI
 set_tests_properties(tools/trains_and_saves PROPERTIES FIXTURES_SETUP cli_checkpoint)
 set_tests_properties(tools/loads_its_checkpoint tools/refuses_a_checkpoint_of_another_shape
                      PROPERTIES FIXTURES_REQUIRED cli_checkpoint)
+
+# Data sets, run directories and --config.
+comet_cli_test(dataset_needs_its_files error "dataset movielens: give the file or folder with --data" NO_MATCH "epoch"
+               ARGS --dataset movielens)
+comet_cli_test(rejects_synthetic_options_elsewhere error "--samples applies to --dataset synthetic only, not movielens"
+               NO_MATCH "epoch" ARGS --dataset movielens --samples 1000)
+comet_cli_test(rejects_gate_options_for_other_gates error "--gamma applies to the comet and dselect gates, not topk"
+               NO_MATCH "epoch" ARGS --gate topk --gamma 1)
+comet_cli_test(rejects_a_missing_out_parent error "--out [^:]*/no-such-dir/run: directory '[^']*no-such-dir' does not exist"
+               NO_MATCH "epoch" ARGS ${cli_small} --out ${CMAKE_CURRENT_BINARY_DIR}/no-such-dir/run)
+comet_cli_test(lists_the_datasets ok "movielens .*multifashionmnist .*custom " ARGS --list-datasets)
+set(cli_run ${CMAKE_CURRENT_BINARY_DIR}/cli_run)
+add_test(NAME tools/run_directory_setup COMMAND ${CMAKE_COMMAND} -E rm -rf ${cli_run})
+comet_cli_test(writes_a_run_directory ok "best epoch 1 \\| test t1 loss .*run directory: "
+               ARGS ${cli_small} --epochs 1 --out ${cli_run})
+add_test(NAME tools/run_directory_files
+         COMMAND ${CMAKE_COMMAND} -DDIR=${cli_run} -P ${CMAKE_CURRENT_LIST_DIR}/check_run_directory.cmake)
+comet_cli_test(reruns_from_its_config ok "n = 4, k = 2.*2048 / 512 / 512 rows.*epoch  2 train"
+               ARGS --config ${cli_run}/config.json --epochs 2)
+comet_cli_test(rejects_unknown_config_keys error "--config [^:]*README.md: not valid JSON" NO_MATCH "epoch"
+               ARGS --config ${PROJECT_SOURCE_DIR}/README.md)
+set_tests_properties(tools/run_directory_setup PROPERTIES FIXTURES_SETUP cli_run_clean)
+set_tests_properties(tools/writes_a_run_directory PROPERTIES FIXTURES_REQUIRED cli_run_clean FIXTURES_SETUP cli_run)
+set_tests_properties(tools/run_directory_files tools/reruns_from_its_config PROPERTIES FIXTURES_REQUIRED cli_run)
+
+# Real data (skipped, and counted as skipped, where the shared data or Debian's Fashion-MNIST are absent).
+function(comet_cli_data_test name path match)
+  if(EXISTS ${path})
+    comet_cli_test(${name} ok "${match}" ARGS ${ARGN})
+  else()
+    add_test(NAME tools/${name} COMMAND ${CMAKE_COMMAND} -E echo "MESSAGE: skipped: ${path} not found")
+  endif()
+  set_tests_properties(tools/${name} PROPERTIES SKIP_REGULAR_EXPRESSION "MESSAGE: skipped: ")
+endfunction()
+set(ml100k ${PROJECT_SOURCE_DIR}/../shared/data/movielens-100k/u.data)
+comet_cli_data_test(trains_on_movielens_100k ${ml100k} "test t1 loss [0-9.]+ auc 0\\.[5-9][0-9]* .*t2 loss"
+                    --dataset movielens --data ${ml100k} --train-rows 4096 --val-rows 1024 --test-rows 1024
+                    --epochs 1 --threads 1)
+set(comet_split ${PROJECT_SOURCE_DIR}/../shared/data/comet-movielens)
+comet_cli_data_test(trains_on_the_comet_movielens_split ${comet_split} "train 190000 rows.*val 34944, test 199950.*test t1 loss .*auc"
+                    --dataset movielens --data ${comet_split} --val-rows 1024 --test-rows 1024 --epochs 0 --threads 1)
+comet_cli_data_test(trains_on_multifashionmnist /usr/share/datasets/fashion-mnist
+                    "test top_left loss [0-9.]+ acc [0-9.]+ bottom_right loss [0-9.]+ acc"
+                    --dataset multifashionmnist --train-rows 512 --val-rows 256 --test-rows 256 --epochs 1 --batch 128
+                    --threads 1)
+
+# tools/plot_run.py on a run directory it builds (Debian's python3 has matplotlib; skipped without it).
+find_program(COMET_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT COMET_PYTHON)
+  find_program(COMET_PYTHON NAMES python3)
+endif()
+if(COMET_PYTHON)
+  add_test(NAME tools/plot_run COMMAND ${COMET_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_plot_run.py)
+  set_tests_properties(tools/plot_run PROPERTIES SKIP_REGULAR_EXPRESSION "skipped: ")
+endif()
