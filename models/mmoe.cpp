@@ -157,6 +157,13 @@ std::vector<std::pair<std::string, ag::Var>> Mmoe::named_params() {
   return out;
 }
 
+std::vector<std::pair<std::string, Tensor*>> Mmoe::named_buffers() {
+  std::vector<std::pair<std::string, Tensor*>> out;
+  for (size_t g = 0; g < gates_.size(); ++g)
+    for (auto& [name, t] : gates_[g]->buffers()) out.emplace_back(fmt::format("task{}.gate.{}", g, name), t);
+  return out;
+}
+
 std::vector<double> Mmoe::swap_pass(const ModelInput& in, const PredictionLoss& loss, int max_moves) {
   COMET_CHECK(cfg_.local_search == LocalSearch::Swap, "Mmoe::swap_pass: the model uses local search '{}', not 'swap'",
               local_search_name(cfg_.local_search));

@@ -73,6 +73,8 @@ class Mmoe {
   // Every parameter with a stable name ("embedding.0", "experts.w1", "task0.gate.0", "task1.tower.1.bias",
   // "permutation.scores").
   std::vector<std::pair<std::string, ag::Var>> named_params();
+  // The gates' buffers ("task0.gate.hash_table"): state that checkpoints hold besides the parameters.
+  std::vector<std::pair<std::string, Tensor*>> named_buffers();
   const MmoeConfig& config() const { return cfg_; }
   moe::SlotPermutation& permutation() { return *perm_; }
   int gate_count() const { return static_cast<int>(gates_.size()); }

@@ -37,6 +37,10 @@ std::vector<ag::Var> Gate::params() {
   return out;
 }
 
+void Gate::check_buffer(const std::string& where, const std::string& name, const Tensor&) const {
+  throw Error(fmt::format("{}: the {} gate has no buffer '{}'", where, gate_name(cfg_.kind), name));
+}
+
 std::unique_ptr<Gate> make_gate(const GateConfig& cfg, int64_t d, Generator& gen) {
   switch (cfg.kind) {
     case GateKind::Softmax: return std::make_unique<SoftmaxGate>(cfg, d, gen);

@@ -66,6 +66,10 @@ class Gate {
   virtual std::vector<ag::Var*> parameter_slots() = 0;
   // The generator of the gate's training noise (noisy Top-k), or null: its position is part of a training checkpoint.
   virtual Generator* noise_generator() { return nullptr; }
+  // State that defines the gate besides its parameters (the Hash gate's key -> expert table), by name: checkpoints
+  // save it and load it back. check_buffer throws, naming `where`, unless `value` may replace buffer `name`.
+  virtual std::vector<std::pair<std::string, Tensor*>> buffers() { return {}; }
+  virtual void check_buffer(const std::string& where, const std::string& name, const Tensor& value) const;
   std::vector<ag::Var> params();
   const GateConfig& config() const { return cfg_; }
 

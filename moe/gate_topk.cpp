@@ -41,7 +41,7 @@ GateOutput SoftmaxGate::forward(const GateInput& in, const ag::Var* perm, bool) 
 }
 
 TopKGate::TopKGate(const GateConfig& cfg, int64_t d, Generator& gen)
-    : Gate(cfg), logits_(d, cfg.experts, gen, glorot_bound(d, cfg.experts), 0.0), noise_gen_(gen.seed() ^ 0x5eed) {
+    : Gate(cfg), logits_(d, cfg.experts, gen, glorot_bound(d, cfg.experts), 0.0), noise_gen_(gen.split()) {
   if (cfg.noisy_topk) noise_.emplace(d, cfg.experts, gen, 0.0, 0.0);  // Shazeer et al. start the noise at zero
 }
 
@@ -83,9 +83,18 @@ GateOutput TopKGate::forward(const GateInput& in, const ag::Var* perm, bool trai
 HashGate::HashGate(const GateConfig& cfg, Generator& gen) : Gate(cfg) {
   COMET_CHECK(cfg.k == 1, "hash gate: routes each key to one expert (k = 1), got k = {}", cfg.k);
   COMET_CHECK(cfg.hash_keys && *cfg.hash_keys >= 1, "hash gate: the number of keys (hash_keys) must be set and >= 1");
-  Tensor t = Tensor::empty({*cfg.hash_keys}, DType::I64);
-  gen.randint(t, 0, cfg.experts);
-  table_ = t.to_vector<int64_t>();
+  table_ = Tensor::empty({*cfg.hash_keys}, DType::I64);
+  gen.randint(table_, 0, cfg.experts);
+}
+
+void HashGate::check_buffer(const std::string& where, const std::string& name, const Tensor& value) const {
+  COMET_CHECK(name == "hash_table", "{}: the hash gate has no buffer '{}'", where, name);
+  COMET_CHECK(value.dtype() == DType::I64 && value.shape() == table_.shape(), "{}: hash_table is {} {}, expected i64 {}",
+              where, dtype_name(value.dtype()), shape_str(value.shape()), shape_str(table_.shape()));
+  const int64_t* t = value.data<int64_t>();
+  for (int64_t i = 0; i < value.numel(); ++i)
+    COMET_CHECK(t[i] >= 0 && t[i] < cfg_.experts, "{}: hash_table sends key {} to expert {}, outside [0, {})", where,
+                i, t[i], cfg_.experts);
 }
 
 GateOutput HashGate::forward(const GateInput& in, const ag::Var* perm, bool) {
@@ -96,9 +105,10 @@ GateOutput HashGate::forward(const GateInput& in, const ag::Var* perm, bool) {
   Tensor g = Tensor::zeros({B, n}, in.x.dtype());
   for (int64_t b = 0; b < B; ++b) {
     const int64_t key = static_cast<int64_t>(in.keys.item(b));
-    COMET_CHECK(key >= 0 && key < static_cast<int64_t>(table_.size()), "hash gate: key {} of sample {} not in [0, {})",
-                key, b, table_.size());
-    COMET_DISPATCH_FLOAT(g.dtype(), "hash gate", [&] { g.data<scalar_t>()[b * n + table_[key]] = scalar_t(1); });
+    COMET_CHECK(key >= 0 && key < table_.numel(), "hash gate: key {} of sample {} not in [0, {})", key, b,
+                table_.numel());
+    const int64_t expert = table_.data<int64_t>()[key];
+    COMET_DISPATCH_FLOAT(g.dtype(), "hash gate", [&] { g.data<scalar_t>()[b * n + expert] = scalar_t(1); });
   }
   return finish(ag::constant(g), perm);
 }

@@ -39,10 +39,12 @@ class HashGate : public Gate {
   HashGate(const GateConfig& cfg, Generator& gen);
   GateOutput forward(const GateInput& in, const ag::Var* perm, bool training) override;
   std::vector<ag::Var*> parameter_slots() override { return {}; }
-  const std::vector<int64_t>& table() const { return table_; }
+  std::vector<std::pair<std::string, Tensor*>> buffers() override { return {{"hash_table", &table_}}; }
+  void check_buffer(const std::string& where, const std::string& name, const Tensor& value) const override;
+  std::vector<int64_t> table() const { return table_.to_vector<int64_t>(); }
 
  private:
-  std::vector<int64_t> table_;
+  Tensor table_;  // i64 [hash_keys]: each key's expert
 };
 
 // DSelect-k (spec 2): k selectors over m = ceil(log2 n) smooth-step bits (MSB first, bit 1 => S), mixed by

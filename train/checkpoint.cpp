@@ -1,6 +1,7 @@
 // MMoE checkpoints over core/io/safetensors.
 #include "train/checkpoint.h"
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -33,6 +34,7 @@ std::string noise_offset(int gate) { return fmt::format("train.task{}.gate.noise
 io::NamedTensors model_tensors(models::Mmoe& model) {
   io::NamedTensors t;
   for (auto& [name, v] : model.named_params()) t.emplace_back(name, v.value());
+  for (auto& [name, buffer] : model.named_buffers()) t.emplace_back(name, *buffer);
   const moe::Permutation hard = model.permutation().hard();
   t.emplace_back("permutation.hard", Tensor::from_vector<int64_t>({static_cast<int64_t>(hard.size())}, hard));
   t.emplace_back("permutation.step", i64(model.permutation().step()));
@@ -129,11 +131,26 @@ int64_t counter(const std::map<std::string, Tensor>& file, const std::string& na
 }
 
 // Checks the permutation fields of `file`, then copies the model's tensors in.
+// Checks every value first (permutation, step, gate buffers, finite parameters), then copies: a file that fails a
+// check leaves the model as it was.
 void apply_model(const std::string& path, const std::map<std::string, Tensor>& file, models::Mmoe& model) {
+  const std::string where = fmt::format("checkpoint '{}'", path);
   const moe::Permutation hard = file.at("permutation.hard").to_vector<int64_t>();
-  moe::check_permutation(fmt::format("checkpoint '{}': permutation.hard", path).c_str(), hard, model.config().gate.experts);
+  moe::check_permutation((where + ": permutation.hard").c_str(), hard, model.config().gate.experts);
+  const int64_t step = counter(file, "permutation.step");
+  COMET_CHECK(step >= 0, "{}: permutation.step is negative ({})", where, step);
+  for (int g = 0; g < model.gate_count(); ++g)
+    for (auto& [name, buffer] : model.gate(g).buffers())
+      model.gate(g).check_buffer(where, name, file.at(fmt::format("task{}.gate.{}", g, name)));
+  for (auto& [name, v] : model.named_params()) {
+    const Tensor& t = file.at(name);
+    for (int64_t i = 0; i < t.numel(); ++i)
+      COMET_CHECK(std::isfinite(t.item(i)), "{}: tensor '{}' holds a non-finite value ({}) at element {}", where, name,
+                  t.item(i), i);
+  }
   for (auto& [name, v] : model.named_params()) v.value().copy_from(file.at(name));
-  model.permutation().restore(hard, counter(file, "permutation.step"));
+  for (auto& [name, buffer] : model.named_buffers()) buffer->copy_from(file.at(name));
+  model.permutation().restore(hard, step);
 }
 
 }  // namespace

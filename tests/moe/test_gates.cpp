@@ -259,4 +259,26 @@ TEST_CASE("Hash gate: fixed seeded table, one-hot weights, key errors") {
   CHECK_THROWS_WITH_AS(HashGate(cfg, g1), doctest::Contains("hash_keys"), Error);
 }
 
+
+TEST_CASE("noisy Top-k: each gate of a model draws noise from its own stream") {
+  GateConfig cfg;
+  cfg.kind = GateKind::TopK;
+  cfg.experts = 4;
+  cfg.k = 2;
+  cfg.noisy_topk = true;
+  Generator gen(7);
+  auto a = make_gate(cfg, 3, gen), b = make_gate(cfg, 3, gen);
+  REQUIRE(a->noise_generator() != nullptr);
+  CHECK(a->noise_generator()->seed() != b->noise_generator()->seed());
+  // The same noise for the same logits would pick the same experts in both gates; draw it and compare.
+  Tensor za = Tensor::empty({64}), zb = Tensor::empty({64});
+  a->noise_generator()->normal(za, 0, 1);
+  b->noise_generator()->normal(zb, 0, 1);
+  CHECK(za.to_vector<float>() != zb.to_vector<float>());
+  // Rebuilt from the same seed, the streams are the same again (reproducible).
+  Generator again(7);
+  auto a2 = make_gate(cfg, 3, again);
+  CHECK(a2->noise_generator()->seed() == a->noise_generator()->seed());
+}
+
 }  // namespace comet::moe

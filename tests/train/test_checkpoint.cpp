@@ -4,9 +4,11 @@
 // uninterrupted run (COMET+ with the learned permutation; noisy Top-k with the swap pass); another run is refused.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/io/safetensors.h"
+#include "moe/gates.h"
 #include "train/checkpoint.h"
 #include "data/synthetic.h"
 #include "train/train.h"
@@ -207,6 +209,63 @@ TEST_CASE("checkpoint errors name the problem and leave the model unchanged") {
   io::save_safetensors(path, tensors, meta);
   CHECK_THROWS_WITH_AS(load_checkpoint(path, b), doctest::Contains("unexpected tensor 'stray'"), Error);
   CHECK_THROWS_WITH_AS(load_checkpoint(path + ".missing", b), doctest::Contains(".missing"), Error);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("checkpoint: the Hash gate's table is saved, so a model built from another seed routes as the saved one") {
+  MmoeConfig mc = small_config(GateKind::Hash);
+  mc.gate.k = 1;
+  mc.gate.hash_keys = 1000;
+  const Dataset data = synthetic(64);
+  Generator g1(1), g2(2);
+  Mmoe saved(mc, g1), loaded(mc, g2);
+  REQUIRE(static_cast<HashGate&>(saved.gate(0)).table() != static_cast<HashGate&>(loaded.gate(0)).table());
+  const std::string path = temp_path("hash");
+  save_checkpoint(path, saved);
+  load_checkpoint(path, loaded);
+  CHECK(static_cast<HashGate&>(loaded.gate(0)).table() == static_cast<HashGate&>(saved.gate(0)).table());
+  CHECK(predict(loaded, data).to_vector<float>() == predict(saved, data).to_vector<float>());
+  // A table sending a key outside [0, n) is refused, and the model is left as it was.
+  io::NamedTensors tensors = io::load_safetensors(path);
+  for (auto& [name, t] : tensors)
+    if (name == "task1.gate.hash_table") t.data<int64_t>()[7] = 6;
+  io::save_safetensors(path, tensors, io::load_safetensors_metadata(path));
+  Generator g3(3);
+  Mmoe fresh(mc, g3);
+  const auto before = predict(fresh, data).to_vector<float>();
+  CHECK_THROWS_WITH_AS(load_checkpoint(path, fresh), doctest::Contains("hash_table sends key 7 to expert 6, outside [0, 6)"),
+                       Error);
+  CHECK(predict(fresh, data).to_vector<float>() == before);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("checkpoint: gate settings are part of the model (gamma, entropy), refused naming the field") {
+  Generator g1(1), g2(1);
+  Mmoe narrow(small_config(GateKind::Comet), g1);
+  MmoeConfig wide_config = small_config(GateKind::Comet);
+  wide_config.gate.gamma = 1.0;
+  Mmoe wide(wide_config, g2);
+  const std::string path = temp_path("gamma");
+  save_checkpoint(path, narrow);
+  CHECK_THROWS_WITH_AS(load_checkpoint(path, wide), doctest::Contains("(field 'gamma': 0.001 in the file, 1 here)"),
+                       Error);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("checkpoint: a NaN anywhere is refused naming the tensor, and nothing is copied before that check") {
+  const Dataset data = synthetic(64);
+  Generator g1(1), g2(2);
+  Mmoe a(small_config(GateKind::Comet), g1), b(small_config(GateKind::Comet), g2);
+  const std::string path = temp_path("nan");
+  save_checkpoint(path, a);
+  io::NamedTensors tensors = io::load_safetensors(path);
+  for (auto& [name, t] : tensors)  // the last parameter, so that every other one would be copied by then
+    if (name == "permutation.scores") t.data<float>()[3] = std::nanf("");
+  io::save_safetensors(path, tensors, io::load_safetensors_metadata(path));
+  const auto before = predict(b, data).to_vector<float>();
+  CHECK_THROWS_WITH_AS(load_checkpoint(path, b),
+                       doctest::Contains("tensor 'permutation.scores' holds a non-finite value (nan) at element 3"), Error);
+  CHECK(predict(b, data).to_vector<float>() == before);
   std::filesystem::remove(path);
 }
 
