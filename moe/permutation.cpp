@@ -62,7 +62,10 @@ ag::Var LearnedPermutation::sinkhorn(double tau, int iterations) const {
 ag::Var LearnedPermutation::matrix(bool training) {
   regularization_ = ag::Var();
   if (!training || frozen()) return ag::constant(permutation_matrix(hard_));
-  ++step_;  // the released counter is incremented before it is read
+  // The released counter is incremented before it is read, and the soft matrix is used while it is below the window
+  // (spec 4.2): I_p - 1 soft steps, then the rounding of the last soft matrix, frozen.
+  ++step_;
+  if (frozen()) return ag::constant(permutation_matrix(hard_));
   const SinkhornSchedule s = sinkhorn_schedule(static_cast<double>(step_) / static_cast<double>(window_));
   ag::Var p = sinkhorn(s.tau, s.iterations);
   last_soft_ = p.value().clone();

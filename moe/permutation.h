@@ -1,8 +1,9 @@
 // The permutation between a gate's output slots and the experts (the "+" of COMET+, Top-k+, Hash+, DSelect-k+;
 // spec comet.md 4). One SlotPermutation is shared by every gate of a model (the released configs use one).
 //  - FixedPermutation: a hard permutation (identity by default), e.g. the result of the discrete swap pass.
-//  - LearnedPermutation: the released method. Trainable scores L [n, n] ~ U(-0.05, 0.05); during the first
-//    `window_steps` training steps the gates use P = Sinkhorn(L / tau, T) (log domain, double precision, through
+//  - LearnedPermutation: the released method. Trainable scores L [n, n] ~ U(-0.05, 0.05); during the
+//    window (the training-step counter, incremented first, below `window_steps`: window_steps - 1 steps, as the
+//    released code) the gates use P = Sinkhorn(L / tau, T) (log domain, double precision, through
 //    autograd ops, so the training loss trains L), with log10 tau from -3 to -7 and T from 20 to 150 over the window,
 //    plus zeta [sum -P log(P + 1e-6) + sum -P^ log(P^ + 1e-6)] (P^ = P with rows renormalised); afterwards, and in
 //    evaluation at any time, the exact assignment of the last soft matrix, frozen.

@@ -13,7 +13,7 @@ namespace comet::moe {
 TEST_CASE("learned permutation: soft and trainable in the window, then the frozen exact assignment") {
   Generator gen(2);
   LearnedPermutation perm(5, 3, 1e-4, gen);
-  for (int step = 1; step <= 3; ++step) {
+  for (int step = 1; step <= 2; ++step) {  // the window I_p = 3: soft while the counter, incremented first, is < 3
     ag::Var p = perm.matrix(true);
     CHECK(p.requires_grad());
     CHECK(perm.regularization().defined());
@@ -33,9 +33,11 @@ TEST_CASE("learned permutation: soft and trainable in the window, then the froze
     CHECK(!eval.requires_grad());
     CHECK(perm.step() == step);
   }
-  CHECK(perm.frozen());
+  CHECK(!perm.frozen());
   const Permutation hard = perm.hard();
-  ag::Var after = perm.matrix(true);
+  ag::Var after = perm.matrix(true);  // step 3 = I_p: the rounding of the last soft matrix, from now on
+  CHECK(perm.frozen());
+  CHECK(perm.step() == 3);
   CHECK(!after.requires_grad());
   CHECK(!perm.regularization().defined());
   CHECK(perm.hard() == hard);
@@ -46,7 +48,7 @@ TEST_CASE("learned permutation: soft and trainable in the window, then the froze
 TEST_CASE("learned permutation: stays finite through the whole schedule (tau down to 1e-7)") {
   Generator gen(9);
   LearnedPermutation perm(16, 20, 1e-4, gen);
-  for (int step = 0; step < 20; ++step) {
+  for (int step = 1; step < 20; ++step) {  // the 19 soft steps of a 20-step window
     ag::Var p = perm.matrix(true);
     for (int64_t i = 0; i < p.value().numel(); ++i) REQUIRE(std::isfinite(p.value().item(i)));
     REQUIRE(std::isfinite(perm.regularization().value().item()));
