@@ -2,6 +2,7 @@
 #include "train/train.h"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "train/checkpoint.h"
@@ -27,6 +28,38 @@ std::string run_description(const TrainConfig& cfg, const data::Dataset& train, 
                      "swap_max_moves={} train_rows={} val_rows={} {}",
                      cfg.batch, cfg.lr, cfg.seed, fmt::join(cfg.task_weights, ","), cfg.patience ? *cfg.patience : -1,
                      cfg.restore_best, cfg.swap_samples, cfg.swap_max_moves, train.rows(), val.rows(), cfg.run_tag);
+}
+
+// True when every element is finite: an all-ones exponent field marks inf and NaN, and an integer OR over the
+// elements vectorises (a float sum would not, without reordering).
+template <class Bits>
+bool exponents_finite(const void* data, int64_t n, Bits exponent) {
+  const Bits* bits = static_cast<const Bits*>(data);
+  Bits bad = 0;
+  for (int64_t i = 0; i < n; ++i) bad |= static_cast<Bits>((bits[i] & exponent) == exponent);
+  return bad == 0;
+}
+
+bool all_finite(const Tensor& t) {
+  if (t.dtype() == DType::F32) return exponents_finite<uint32_t>(t.raw(), t.numel(), 0x7f800000u);
+  return exponents_finite<uint64_t>(t.raw(), t.numel(), 0x7ff0000000000000ull);
+}
+
+// Stops a diverging run before the optimizer writes non-finite values, naming the step and the first parameter
+// (in named_params() order) whose gradient is not finite.
+void check_step(models::Mmoe& model, const ag::Var& loss, int epoch, int64_t batch, int64_t batches) {
+  const double value = loss.value().item();
+  std::string culprit;
+  for (auto& [name, p] : model.named_params())
+    if (p.grad().defined() && !all_finite(p.grad())) {
+      culprit = name;
+      break;
+    }
+  if (std::isfinite(value) && culprit.empty()) return;
+  throw Error(fmt::format("train_mmoe: training diverged at epoch {}, batch {} of {}: the loss is {}{}; the last "
+                          "checkpoint (if any) is from before this epoch. Lower the learning rate?",
+                          epoch, batch + 1, batches, value,
+                          culprit.empty() ? "" : fmt::format(", and the gradient of '{}' is not finite", culprit)));
 }
 
 }  // namespace
@@ -89,6 +122,7 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
       const ag::Var loss = moe::add_defined(task_loss, out.regularization);
       opt.zero_grad();
       ag::backward(loss);
+      check_step(model, loss, epoch, b, batches);
       opt.step();
       total += task_loss.value().item();
       if (cfg.on_batch) cfg.on_batch(b + 1, batches);

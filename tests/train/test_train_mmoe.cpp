@@ -129,4 +129,24 @@ TEST_CASE("training is repeatable bit for bit at a fixed seed and thread count")
   CHECK(a.weights == b.weights);
 }
 
+TEST_CASE("a diverging run stops with the step and the first parameter whose gradient is not finite") {
+  SyntheticConfig data;
+  data.samples = 1024;
+  const Dataset d = make_synthetic_multitask(data);
+  MmoeConfig cfg;
+  cfg.gate.kind = GateKind::TopK;
+  cfg.gate.experts = 4;
+  cfg.local_search = LocalSearch::None;
+  Generator gen(1);
+  Mmoe model(cfg, gen);
+  TrainConfig tc;
+  tc.epochs = 3;
+  tc.batch = 128;
+  tc.lr = 1e30;  // the first update sends the weights to ~1e30, the next loss overflows
+  CHECK_THROWS_WITH_AS(train_mmoe(model, d, d, tc), doctest::Contains("train_mmoe: training diverged at epoch 1, batch 2 of 8"),
+                       Error);
+  for (const ag::Var& p : model.params())  // the optimizer never wrote a non-finite value
+    for (int64_t i = 0; i < p.value().numel(); ++i) REQUIRE(std::isfinite(p.value().item(i)));
+}
+
 }  // namespace comet::train
