@@ -104,7 +104,14 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--lr", o.lr, std::string("Adam learning rate") + kPaperDefault)->check(finite_number(0, 1e3, false));
   app.add_option("--task-weights", o.task_weights, std::string("loss weight per task") + kPaperDefault)
       ->check(finite_number(0, 1e6, true))->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->delimiter(',');
-  app.add_option("--seed", o.seed, "random seed (data split, initialisation, shuffling)")->capture_default_str();
+  app.add_option("--seed", o.seed, "random seed (data split, initialisation, shuffling)")
+      ->check(CLI::Validator(
+          [](std::string& text) {  // CLI11 would wrap -1 to 2^64 - 1
+            const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+            return digits ? std::string() : text + " is not a non-negative integer";
+          },
+          "UINT"))
+      ->capture_default_str();
   app.add_option("--threads", o.threads, "threads (0: all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
   app.add_option("--progress", o.progress, "per-batch progress bar: auto (on a terminal), on or off")
       ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
@@ -185,6 +192,7 @@ void check_options(const Options& o, const CLI::App& app) {
   COMET_CHECK(!synthetic || o.data.empty(), "--data: the synthetic data set is generated, it reads no files");
   COMET_CHECK(o.gate != "hash" || !o.k || *o.k == 1, "--k {}: hash routing sends each sample to one expert (k = 1)",
               o.k ? *o.k : 0);
+  COMET_CHECK(o.gate != "softmax" || !o.k, "--k applies to sparse gates; the softmax gate weighs every expert");
   for (const char* opt : {"--gamma", "--entropy"})
     COMET_CHECK(app.count(opt) == 0 || o.gate == "comet" || o.gate == "dselect",
                 "{} applies to the comet and dselect gates, not {}", opt, o.gate);
@@ -205,7 +213,7 @@ void check_options(const Options& o, const CLI::App& app) {
 data::PaperSettings settings(const data::DatasetKind& kind, const Options& o) {
   data::PaperSettings s = kind.paper;
   s.experts = o.experts.value_or(s.experts);
-  s.k = o.gate == "hash" ? 1 : o.k.value_or(s.k);
+  s.k = o.gate == "hash" ? 1 : o.gate == "softmax" ? s.experts : o.k.value_or(s.k);
   s.gamma = o.gamma.value_or(s.gamma);
   s.entropy = o.entropy.value_or(s.entropy);
   s.batch = o.batch.value_or(s.batch);

@@ -56,6 +56,10 @@ comet_cli_test(rejects_gate_options_for_other_gates error "--gamma applies to th
                NO_MATCH "epoch" ARGS --gate topk --gamma 1)
 comet_cli_test(rejects_a_missing_out_parent error "--out [^:]*/no-such-dir/run: directory '[^']*no-such-dir' does not exist"
                NO_MATCH "epoch" ARGS ${cli_small} --out ${CMAKE_CURRENT_BINARY_DIR}/no-such-dir/run)
+comet_cli_test(rejects_a_negative_seed error "--seed: -1 is not a non-negative integer" NO_MATCH "epoch" ARGS --seed -1)
+comet_cli_test(rejects_k_for_softmax error "--k applies to sparse gates" NO_MATCH "epoch" ARGS --gate softmax --k 2)
+comet_cli_test(softmax_with_one_expert ok "softmax gate.*n = 1.*epoch  1 train"
+               ARGS --gate softmax --experts 1 --local-search none --samples 2048 --epochs 1 --threads 1)
 comet_cli_test(lists_the_datasets ok "movielens .*multifashionmnist .*custom " ARGS --list-datasets)
 set(cli_run ${CMAKE_CURRENT_BINARY_DIR}/cli_run)
 add_test(NAME tools/run_directory_setup COMMAND ${CMAKE_COMMAND} -E rm -rf ${cli_run})
