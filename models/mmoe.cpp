@@ -1,6 +1,9 @@
 // MMoE model and the discrete swap pass.
 #include "models/mmoe.h"
 
+#include <functional>
+#include <stdexcept>
+
 namespace comet::models {
 
 const char* local_search_name(LocalSearch s) {
@@ -23,21 +26,144 @@ int64_t MmoeConfig::input_dim() const {
 }
 
 namespace {
+
 std::string list(const std::vector<int64_t>& v) { return fmt::format("{}", fmt::join(v, ",")); }
+
+std::vector<int64_t> parse_list(const std::string& text) {
+  std::vector<int64_t> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(std::stoll(text.substr(pos, end - pos)));
+    pos = end + 1;
+  }
+  return out;
+}
+
+bool parse_bool(const std::string& text) {
+  COMET_CHECK(text == "true" || text == "false", "'{}' is not true or false", text);
+  return text == "true";
+}
+
+// One setting of MmoeConfig: its name in describe(), how to print it and how to read it back.
+struct Field {
+  const char* name;
+  std::function<std::string(const MmoeConfig&)> print;
+  std::function<void(MmoeConfig&, const std::string&)> read;
+};
+
+template <class T>
+Field number(const char* name, T MmoeConfig::*member) {
+  return {name, [member](const MmoeConfig& c) { return fmt::format("{}", c.*member); },
+          [member](MmoeConfig& c, const std::string& t) { c.*member = static_cast<T>(std::stod(t)); }};
+}
+
+template <class T>
+Field gate_number(const char* name, T moe::GateConfig::*member) {
+  return {name, [member](const MmoeConfig& c) { return fmt::format("{}", c.gate.*member); },
+          [member](MmoeConfig& c, const std::string& t) { c.gate.*member = static_cast<T>(std::stod(t)); }};
+}
+
+template <class Owner>
+Field flag(const char* name, bool Owner::*member, Owner MmoeConfig::*owner) {
+  return {name, [=](const MmoeConfig& c) { return fmt::format("{}", c.*owner.*member); },
+          [=](MmoeConfig& c, const std::string& t) { c.*owner.*member = parse_bool(t); }};
+}
+
+Field sizes(const char* name, std::vector<int64_t> MmoeConfig::*member) {
+  return {name, [member](const MmoeConfig& c) { return list(c.*member); },
+          [member](MmoeConfig& c, const std::string& t) { c.*member = parse_list(t); }};
+}
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> all = {
+      sizes("ids", &MmoeConfig::id_vocab),
+      number("embedding", &MmoeConfig::embedding_dim),
+      number("dense", &MmoeConfig::dense_dim),
+      {"experts", [](const MmoeConfig& c) { return std::string(c.expert_kind == ExpertKind::Mlp ? "mlp" : "cnn"); },
+       [](MmoeConfig& c, const std::string& t) {
+         COMET_CHECK(t == "mlp" || t == "cnn", "'{}' is not mlp or cnn", t);
+         c.expert_kind = t == "mlp" ? ExpertKind::Mlp : ExpertKind::Cnn;
+       }},
+      sizes("sizes", &MmoeConfig::expert_sizes),
+      {"relu_last", [](const MmoeConfig& c) { return fmt::format("{}", c.expert_options.relu_last); },
+       [](MmoeConfig& c, const std::string& t) { c.expert_options.relu_last = parse_bool(t); }},
+      {"dropout", [](const MmoeConfig& c) { return fmt::format("{}", c.expert_options.dropout); },
+       [](MmoeConfig& c, const std::string& t) { c.expert_options.dropout = std::stod(t); }},
+      {"cnn_image", [](const MmoeConfig& c) { return list({c.cnn.channels, c.cnn.height, c.cnn.width}); },
+       [](MmoeConfig& c, const std::string& t) {
+         const std::vector<int64_t> v = parse_list(t);
+         COMET_CHECK(v.size() == 3, "'{}' is not C,H,W", t);
+         c.cnn.channels = v[0], c.cnn.height = v[1], c.cnn.width = v[2];
+       }},
+      {"cnn_filters", [](const MmoeConfig& c) { return list(c.cnn.filters); },
+       [](MmoeConfig& c, const std::string& t) { c.cnn.filters = parse_list(t); }},
+      {"cnn_kernel", [](const MmoeConfig& c) { return fmt::format("{}", c.cnn.kernel); },
+       [](MmoeConfig& c, const std::string& t) { c.cnn.kernel = std::stoll(t); }},
+      {"cnn_dense", [](const MmoeConfig& c) { return list(c.cnn.dense); },
+       [](MmoeConfig& c, const std::string& t) { c.cnn.dense = parse_list(t); }},
+      sizes("towers", &MmoeConfig::tower_hidden),
+      sizes("outputs", &MmoeConfig::task_outputs),
+      {"shared_gate", [](const MmoeConfig& c) { return fmt::format("{}", c.shared_gate); },
+       [](MmoeConfig& c, const std::string& t) { c.shared_gate = parse_bool(t); }},
+      {"gate", [](const MmoeConfig& c) { return std::string(moe::gate_name(c.gate.kind)); },
+       [](MmoeConfig& c, const std::string& t) { c.gate.kind = moe::parse_gate_kind(t); }},
+      gate_number("n", &moe::GateConfig::experts),
+      gate_number("k", &moe::GateConfig::k),
+      gate_number("gamma", &moe::GateConfig::gamma),
+      gate_number("entropy", &moe::GateConfig::entropy),
+      gate_number("zeta", &moe::GateConfig::zeta),
+      flag("per_sample", &moe::GateConfig::per_sample, &MmoeConfig::gate),
+      flag("noisy", &moe::GateConfig::noisy_topk, &MmoeConfig::gate),
+      gate_number("load_balance", &moe::GateConfig::load_balance),
+      {"hash_keys", [](const MmoeConfig& c) { return fmt::format("{}", c.gate.hash_keys ? *c.gate.hash_keys : -1); },
+       [](MmoeConfig& c, const std::string& t) {
+         const int64_t v = std::stoll(t);
+         c.gate.hash_keys = v < 0 ? std::nullopt : std::optional<int64_t>(v);
+       }},
+      {"local_search", [](const MmoeConfig& c) { return std::string(local_search_name(c.local_search)); },
+       [](MmoeConfig& c, const std::string& t) { c.local_search = parse_local_search(t); }},
+      number("window", &MmoeConfig::permutation_window_steps),
+      number("perm_zeta", &MmoeConfig::permutation_zeta),
+      {"path", [](const MmoeConfig& c) { return std::string(c.path == moe::MoePath::Dense ? "dense" : "sparse"); },
+       [](MmoeConfig& c, const std::string& t) {
+         COMET_CHECK(t == "dense" || t == "sparse", "'{}' is not dense or sparse", t);
+         c.path = t == "dense" ? moe::MoePath::Dense : moe::MoePath::Sparse;
+       }},
+  };
+  return all;
+}
+
 }  // namespace
 
 std::string MmoeConfig::describe() const {
-  const moe::GateConfig& g = gate;
-  return fmt::format(
-      "ids={} embedding={} dense={} experts={} sizes={} relu_last={} dropout={} cnn={}x{}x{}:{}:{}:{} towers={} "
-      "outputs={} shared_gate={} gate={} n={} k={} gamma={} entropy={} zeta={} per_sample={} noisy={} "
-      "load_balance={} hash_keys={} local_search={} window={} perm_zeta={} path={}",
-      list(id_vocab), embedding_dim, dense_dim, expert_kind == ExpertKind::Mlp ? "mlp" : "cnn",
-      list(expert_sizes), expert_options.relu_last, expert_options.dropout, cnn.channels,
-      cnn.height, cnn.width, list(cnn.filters), cnn.kernel, list(cnn.dense), list(tower_hidden),
-      list(task_outputs), shared_gate, moe::gate_name(g.kind), g.experts, g.k, g.gamma, g.entropy, g.zeta,
-      g.per_sample, g.noisy_topk, g.load_balance, g.hash_keys ? *g.hash_keys : -1, local_search_name(local_search),
-      permutation_window_steps, permutation_zeta, path == moe::MoePath::Dense ? "dense" : "sparse");
+  std::string out;
+  for (const Field& f : fields()) out += fmt::format("{}{}={}", out.empty() ? "" : " ", f.name, f.print(*this));
+  return out;
+}
+
+MmoeConfig MmoeConfig::parse(const std::string& text) {
+  MmoeConfig c;
+  size_t pos = 0;
+  for (const Field& f : fields()) {
+    const std::string key = std::string(f.name) + "=";
+    COMET_CHECK(text.compare(pos, key.size(), key) == 0, "model description: expected '{}' at character {} of '{}'",
+                f.name, pos, text);
+    size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string value = text.substr(pos + key.size(), end - pos - key.size());
+    try {
+      f.read(c, value);
+    } catch (const std::logic_error&) {  // std::stod / stoll
+      throw Error(fmt::format("model description: field '{}' has the value '{}', not a number", f.name, value));
+    } catch (const Error& e) {
+      throw Error(fmt::format("model description: field '{}': {}", f.name, e.what()));
+    }
+    pos = end + 1;
+  }
+  COMET_CHECK(pos >= text.size(), "model description: unexpected text after the last field: '{}'", text.substr(pos));
+  return c;
 }
 
 ModelInput model_input(const data::Dataset& batch) { return {batch.ids, batch.dense, batch.keys()}; }

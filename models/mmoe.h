@@ -48,8 +48,10 @@ struct MmoeConfig {
 
   int tasks() const { return static_cast<int>(task_outputs.size()); }
   int64_t input_dim() const;  // width of the experts' and gates' input
-  // Every setting as space-separated key=value fields (checkpoints compare them field by field).
+  // Every setting as space-separated key=value fields (checkpoints store it and compare it field by field), and
+  // the inverse: parse(describe()) is an equal config. parse throws naming the field it cannot read.
   std::string describe() const;
+  static MmoeConfig parse(const std::string& text);
 };
 
 // What the model reads of a batch: ids [B, F] i64 (or undefined), dense [B, D] f32 (or undefined), keys [B] for

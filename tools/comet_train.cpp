@@ -115,7 +115,8 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--threads", o.threads, "threads (0: all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
   app.add_option("--progress", o.progress, "per-batch progress bar: auto (on a terminal), on or off")
       ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
-  app.add_option("--load", o.load, "start from this model checkpoint (safetensors; same model options)")
+  app.add_option("--load", o.load, "start from this model checkpoint (safetensors); the model is the checkpoint's, "
+                                   "and architecture options given must agree with it")
       ->check(CLI::ExistingFile);
   app.add_option("--save", o.save, "write the final model (the best weights) to this checkpoint");
   app.add_option("--checkpoint", o.checkpoint,
@@ -308,6 +309,23 @@ void list_datasets() {
   }
 }
 
+// With --load the model is the checkpoint's (no architecture options needed); the options given on the command line
+// still count, so that the load refuses a checkpoint that disagrees with them, naming the field.
+models::MmoeConfig model_of_checkpoint(const std::string& path, const models::MmoeConfig& from_options,
+                                       const CLI::App& app) {
+  models::MmoeConfig c = train::read_model_config(path);
+  const auto given = [&](const char* option) { return app.count(option) > 0; };
+  if (given("--gate")) c.gate.kind = from_options.gate.kind;
+  if (given("--experts")) c.gate.experts = from_options.gate.experts;
+  if (given("--k")) c.gate.k = from_options.gate.k;
+  if (given("--gamma")) c.gate.gamma = from_options.gate.gamma;
+  if (given("--entropy")) c.gate.entropy = from_options.gate.entropy;
+  if (given("--local-search")) c.local_search = from_options.local_search;
+  if (given("--perm-epochs")) c.permutation_window_steps = from_options.permutation_window_steps;
+  if (given("--path")) c.path = from_options.path;
+  return c;
+}
+
 int run(const Options& o, const CLI::App& app, const std::string& command) {
   check_options(o, app);
   if (o.threads > 0) set_num_threads(o.threads);
@@ -328,11 +346,12 @@ int run(const Options& o, const CLI::App& app, const std::string& command) {
 
   models::MmoeConfig cfg = models::paper_model(splits.train, kind.family, s);
   cfg.gate.kind = moe::parse_gate_kind(o.gate);
-  COMET_CHECK(cfg.gate.kind != moe::GateKind::Hash || cfg.gate.hash_keys,
-              "--gate hash needs a routing key (a user id), which --dataset {} does not have", o.dataset);
   cfg.local_search = models::parse_local_search(o.local_search);
   cfg.permutation_window_steps = static_cast<int64_t>(o.perm_epochs) * (splits.train.rows() / s.batch);
   cfg.path = o.path == "dense" ? moe::MoePath::Dense : moe::MoePath::Sparse;
+  if (!o.load.empty()) cfg = model_of_checkpoint(o.load, cfg, app);
+  COMET_CHECK(cfg.gate.kind != moe::GateKind::Hash || cfg.gate.hash_keys,
+              "--gate hash needs a routing key (a user id), which --dataset {} does not have", o.dataset);
   Generator gen = Generator(o.seed).split();  // the model's stream, apart from the data's
   models::Mmoe model(cfg, gen);
   if (!o.load.empty()) train::load_checkpoint(o.load, model);
@@ -359,11 +378,12 @@ int run(const Options& o, const CLI::App& app, const std::string& command) {
   std::optional<train::RunDirectory> run_dir;
   if (!o.out.empty()) run_dir.emplace(o.out, config, gate_tasks);
 
+  const std::string search = models::local_search_name(cfg.local_search);
   std::printf("comet_train: %s: %s\n  %s gate%s, n = %lld, k = %lld, %s path; %lld / %lld / %lld rows; batch %lld, "
               "Adam lr %g, up to %d epochs (patience %d), %d threads\n",
-              o.dataset.c_str(), splits.source.c_str(), o.gate.c_str(),
-              o.local_search == "none" ? "" : (" + " + o.local_search + " permutation").c_str(),
-              (long long)cfg.gate.experts, (long long)cfg.gate.k, o.path.c_str(), (long long)splits.train.rows(),
+              o.dataset.c_str(), splits.source.c_str(), moe::gate_name(cfg.gate.kind),
+              search == "none" ? "" : (" + " + search + " permutation").c_str(), (long long)cfg.gate.experts,
+              (long long)cfg.gate.k, cfg.path == moe::MoePath::Dense ? "dense" : "sparse", (long long)splits.train.rows(),
               (long long)splits.val.rows(), (long long)splits.test.rows(), (long long)s.batch, s.lr, s.epochs,
               s.patience, num_threads());
   const train::TrainResult result = train::train_mmoe(model, splits.train, splits.val, tc, [&](const train::EpochReport& r) {

@@ -176,6 +176,17 @@ void restore_model_state(models::Mmoe& model, const io::NamedTensors& state) {
   apply_model("(model state)", by_name, model);
 }
 
+models::MmoeConfig read_model_config(const std::string& path) {
+  const auto meta = io::load_safetensors_metadata(path);
+  const auto it = meta.find("architecture");
+  COMET_CHECK(it != meta.end(), "checkpoint '{}': no 'architecture' in its metadata (not a comet-moe checkpoint)", path);
+  try {
+    return models::MmoeConfig::parse(it->second);
+  } catch (const Error& e) {
+    throw Error(fmt::format("checkpoint '{}': {}", path, e.what()));
+  }
+}
+
 void save_checkpoint(const std::string& path, models::Mmoe& model) {
   io::save_safetensors(path, model_tensors(model), {{"format", kModelFormat}, {"architecture", architecture(model)}});
 }

@@ -23,6 +23,9 @@
 namespace comet::train {
 
 void save_checkpoint(const std::string& path, models::Mmoe& model);
+// The model configuration a checkpoint (model or training) was written for: a model can be rebuilt from the file
+// alone, then loaded with load_checkpoint.
+models::MmoeConfig read_model_config(const std::string& path);
 void load_checkpoint(const std::string& path, models::Mmoe& model);
 
 struct TrainProgress {

@@ -381,4 +381,36 @@ TEST_CASE("forward refuses ids and dense features of the wrong shape, with the m
   CHECK(error_of([&] { hash.forward(in, false); }) == "hash gate: needs one key per sample ([4]), got [3]");
 }
 
+TEST_CASE("model description: parse(describe()) gives the same config, and bad fields are named") {
+  MmoeConfig a;
+  a.id_vocab = {943, 1682};
+  a.embedding_dim = 16;
+  a.dense_dim = 0;
+  a.expert_sizes = {32};
+  a.expert_options = {true, 0.5};
+  a.gate.kind = moe::GateKind::DSelectK;
+  a.gate.gamma = 0.1;
+  a.gate.entropy = 0.05;
+  a.gate.hash_keys = 943;
+  a.local_search = LocalSearch::Swap;
+  a.path = moe::MoePath::Dense;
+  MmoeConfig b;
+  b.expert_kind = ExpertKind::Cnn;
+  b.cnn.height = b.cnn.width = 28;
+  b.dense_dim = 784;
+  b.task_outputs = {10, 10};
+  b.shared_gate = true;
+  b.gate.gamma = 1.0 / 3.0;  // needs every digit to round-trip
+  for (const MmoeConfig& c : {a, b, MmoeConfig()}) {
+    const MmoeConfig back = MmoeConfig::parse(c.describe());
+    CHECK(back.describe() == c.describe());
+    CHECK(back.gate.gamma == c.gate.gamma);
+  }
+  std::string text = a.describe();
+  text.replace(text.find("k=2"), 3, "k=two");
+  CHECK_THROWS_WITH_AS(MmoeConfig::parse(text), doctest::Contains("field 'k' has the value 'two', not a number"),
+                       Error);
+  CHECK_THROWS_WITH_AS(MmoeConfig::parse("gate=comet"), doctest::Contains("expected 'ids' at character 0"), Error);
+}
+
 }  // namespace comet::models

@@ -26,6 +26,8 @@ comet_cli_test(rejects_a_file_that_is_not_a_checkpoint error "README.md': header
                ARGS ${cli_small} --load ${PROJECT_SOURCE_DIR}/README.md)
 comet_cli_test(trains_and_saves ok "epoch  1 train.*saved" ARGS ${cli_small} --epochs 1 --save ${cli_checkpoint})
 comet_cli_test(loads_its_checkpoint ok "epoch  0 \\(init\\)" ARGS ${cli_small} --epochs 0 --load ${cli_checkpoint})
+comet_cli_test(rebuilds_the_model_from_its_checkpoint ok "comet gate \\+ learned permutation, n = 4, k = 2.*epoch  0 \\(init\\)"
+               ARGS --samples 2048 --threads 1 --epochs 0 --load ${cli_checkpoint})
 comet_cli_test(refuses_a_checkpoint_of_another_shape error "written for another architecture \\(field 'n': 4 in the file, 8 here\\)" NO_MATCH "epoch  0"
                ARGS --experts 8 --samples 2048 --threads 1 --epochs 0 --load ${cli_checkpoint})
 set(cli_training ${CMAKE_CURRENT_BINARY_DIR}/cli_training.safetensors)
@@ -45,6 +47,7 @@ set_tests_properties(tools/training_checkpoint_resumes PROPERTIES FIXTURES_REQUI
 set_tests_properties(tools/training_checkpoint_refuses_another_run PROPERTIES FIXTURES_REQUIRED cli_training_resumed)
 set_tests_properties(tools/trains_and_saves PROPERTIES FIXTURES_SETUP cli_checkpoint)
 set_tests_properties(tools/loads_its_checkpoint tools/refuses_a_checkpoint_of_another_shape
+                     tools/rebuilds_the_model_from_its_checkpoint
                      PROPERTIES FIXTURES_REQUIRED cli_checkpoint)
 
 # Data sets, run directories and --config.
