@@ -290,29 +290,122 @@ std::vector<std::pair<std::string, Tensor*>> Mmoe::named_buffers() {
   return out;
 }
 
-std::vector<double> Mmoe::swap_pass(const ModelInput& in, const PredictionLoss& loss, int max_moves) {
+namespace {
+
+// The state of the swap pass: cached expert outputs and slot weights, and for the prepared permutation the
+// mixtures, predictions and loss sums, from which a swap's objective is computed on the rows it changes.
+class SwapState {
+ public:
+  using Towers = std::function<std::vector<ag::Var>(const std::vector<ag::Var>& mixtures)>;
+  SwapState(std::vector<ag::Var> experts, std::vector<ag::Var> slots, Towers towers, Mmoe::RowLoss loss,
+            std::vector<double> weights)
+      : experts_(std::move(experts)), slots_(std::move(slots)), towers_(std::move(towers)), loss_(std::move(loss)),
+        weights_(std::move(weights)) {
+    const int64_t B = slots_[0].shape()[0];
+    std::vector<int64_t> all(static_cast<size_t>(B));
+    for (int64_t r = 0; r < B; ++r) all[r] = r;
+    all_rows_ = Tensor::from_vector<int64_t>({B}, all);
+  }
+
+  double value(const moe::Permutation& perm) const { return objective(loss_(all_rows_, towers_(mixtures(perm)))); }
+
+  void prepare(const moe::Permutation& perm) {
+    perm_ = perm;
+    mixtures_ = mixtures(perm);
+    predictions_ = towers_(mixtures_);
+    sums_ = loss_(all_rows_, predictions_);
+  }
+
+  double swapped(int64_t a, int64_t b) const {
+    const std::vector<int64_t> changed = rows_where_slots_differ(a, b);
+    if (changed.empty()) return objective(sums_);
+    const Tensor rows = Tensor::from_vector<int64_t>({static_cast<int64_t>(changed.size())}, changed);
+    // Slot a now carries expert perm[b] and slot b expert perm[a]: mix += (g_a - g_b) (E[perm[b]] - E[perm[a]]).
+    const ag::Var delta = ag::sub(ag::gather_rows(experts_[perm_[b]], rows), ag::gather_rows(experts_[perm_[a]], rows));
+    std::vector<ag::Var> mixtures;
+    for (size_t g = 0; g < slots_.size(); ++g) {
+      const std::vector<ag::Var> w = ag::split_cols(ag::gather_rows(slots_[g], rows),
+                                                    std::vector<int64_t>(static_cast<size_t>(slots_[g].shape()[1]), 1));
+      mixtures.push_back(ag::add(ag::gather_rows(mixtures_[g], rows), ag::mul(delta, ag::sub(w[a], w[b]))));
+    }
+    std::vector<ag::Var> before;
+    for (const ag::Var& p : predictions_) before.push_back(ag::gather_rows(p, rows));
+    const Mmoe::TaskSums old_part = loss_(rows, before), new_part = loss_(rows, towers_(mixtures));
+    Mmoe::TaskSums sums = sums_;
+    for (size_t t = 0; t < sums.size(); ++t) sums[t].first += new_part[t].first - old_part[t].first;
+    return objective(sums);
+  }
+
+ private:
+  std::vector<ag::Var> mixtures(const moe::Permutation& perm) const {
+    std::vector<ag::Var> out;
+    for (const ag::Var& slots : slots_) {
+      const int64_t n = slots.shape()[1];
+      const std::vector<ag::Var> w = ag::split_cols(slots, std::vector<int64_t>(static_cast<size_t>(n), 1));
+      ag::Var mix;
+      for (int64_t slot = 0; slot < n; ++slot) mix = moe::add_defined(mix, ag::mul(experts_[perm[slot]], w[slot]));
+      out.push_back(mix);
+    }
+    return out;
+  }
+
+  std::vector<int64_t> rows_where_slots_differ(int64_t a, int64_t b) const {
+    std::vector<int64_t> rows;
+    const int64_t B = slots_[0].shape()[0];
+    for (int64_t r = 0; r < B; ++r) {
+      bool differ = false;
+      for (const ag::Var& s : slots_) {
+        const int64_t n = s.shape()[1];
+        differ = differ || s.value().item(r * n + a) != s.value().item(r * n + b);
+      }
+      if (differ) rows.push_back(r);
+    }
+    return rows;
+  }
+
+  double objective(const Mmoe::TaskSums& sums) const {
+    double v = 0;
+    for (size_t t = 0; t < sums.size(); ++t) v += weights_[t] * (sums[t].second > 0 ? sums[t].first / sums[t].second : 0.0);
+    return v;
+  }
+
+  std::vector<ag::Var> experts_, slots_;
+  Towers towers_;
+  Mmoe::RowLoss loss_;
+  std::vector<double> weights_;
+  Tensor all_rows_;
+  moe::Permutation perm_;
+  std::vector<ag::Var> mixtures_, predictions_;
+  Mmoe::TaskSums sums_;
+};
+
+}  // namespace
+
+std::vector<double> Mmoe::swap_pass(const ModelInput& in, const RowLoss& loss, const std::vector<double>& weights,
+                                    int max_moves) {
   COMET_CHECK(cfg_.local_search == LocalSearch::Swap, "Mmoe::swap_pass: the model uses local search '{}', not 'swap'",
               local_search_name(cfg_.local_search));
+  COMET_CHECK(static_cast<int>(weights.size()) == cfg_.tasks(), "Mmoe::swap_pass: {} weights for {} tasks",
+              weights.size(), cfg_.tasks());
   ag::NoGradGuard no_grad;
-  const int64_t n = cfg_.gate.experts;
   const ag::Var x = encode(in);
   std::vector<ag::Var> expert_out;  // computed once per pass
-  for (int64_t e = 0; e < n; ++e) expert_out.push_back(experts_->forward_one(e, x, {}));
+  for (int64_t e = 0; e < cfg_.gate.experts; ++e) expert_out.push_back(experts_->forward_one(e, x, {}));
   std::vector<ag::Var> slots;  // the gates' slot weights, before any permutation
   for (auto& g : gates_) slots.push_back(g->forward({x, in.keys}, nullptr, false).weights);
-  moe::SwapObjective objective;
-  objective.value = [&](const moe::Permutation& perm) {
-    const ag::Var p = ag::constant(moe::permutation_matrix(perm));
+  const auto towers = [this](const std::vector<ag::Var>& mixtures) {
     std::vector<ag::Var> predictions;
-    for (size_t g = 0; g < slots.size(); ++g) {
-      const std::vector<ag::Var> w = ag::split_cols(ag::matmul(slots[g], p), std::vector<int64_t>(n, 1));
-      ag::Var mix;
-      for (int64_t e = 0; e < n; ++e) mix = moe::add_defined(mix, ag::mul(expert_out[e], w[e]));
+    for (size_t g = 0; g < mixtures.size(); ++g) {
       const int last = cfg_.shared_gate ? cfg_.tasks() - 1 : static_cast<int>(g);
-      for (int t = static_cast<int>(g); t <= last; ++t) predictions.push_back(towers_[t](mix));
+      for (int t = static_cast<int>(g); t <= last; ++t) predictions.push_back(towers_[t](mixtures[g]));
     }
-    return loss(predictions);
+    return predictions;
   };
+  SwapState state(expert_out, slots, towers, loss, weights);
+  moe::SwapObjective objective;
+  objective.value = [&](const moe::Permutation& perm) { return state.value(perm); };
+  objective.scorer = moe::SwapScorer{[&](const moe::Permutation& perm) { state.prepare(perm); },
+                                     [&](int64_t a, int64_t b) { return state.swapped(a, b); }};
   auto& fixed = static_cast<moe::FixedPermutation&>(*perm_);
   moe::SwapSearchResult r = moe::swap_search(fixed.hard(), objective, max_moves);
   fixed.set(r.perm);

@@ -85,12 +85,17 @@ class Mmoe {
   Generator& dropout_generator() { return dropout_gen_; }
 
   // The discrete local-search pass (spec 10.2): from the current hard permutation, expert outputs and the gates'
-  // slot weights are computed once on `in`, then every swap of two experts is scored by re-mixing the cached
-  // outputs, running the towers and `loss` of their predictions (no expert evaluation); the best improving swap is
-  // taken until none improves or max_moves. Only for LocalSearch::Swap. Returns the objective history
-  // (non-increasing).
-  using PredictionLoss = std::function<double(const std::vector<ag::Var>& predictions)>;
-  std::vector<double> swap_pass(const ModelInput& in, const PredictionLoss& loss, int max_moves);
+  // slot weights are computed once on `in`; the objective of a permutation is sum_t weights[t] * sum_t / count_t,
+  // with the per-task loss sums and counts from `loss` (of the rows given, for the predictions of those rows; the
+  // counts must not depend on the predictions). Each swap of two experts is scored incrementally: only rows whose
+  // two slot weights differ change, so only their mixtures are updated and only they go through the towers and
+  // `loss` (with a sparse gate: few rows per swap); accepted swaps are re-scored in full. The best improving swap
+  // is taken until none improves or max_moves. Only for LocalSearch::Swap. Returns the objective history
+  // (strictly decreasing).
+  using TaskSums = std::vector<std::pair<double, double>>;  // per task (loss sum, targets counted)
+  using RowLoss = std::function<TaskSums(const Tensor& rows, const std::vector<ag::Var>& predictions)>;
+  std::vector<double> swap_pass(const ModelInput& in, const RowLoss& loss, const std::vector<double>& weights,
+                                int max_moves);
 
  private:
   ag::Var encode(const ModelInput& in) const;  // the experts' and gates' input [B, input_dim]

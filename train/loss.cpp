@@ -46,6 +46,17 @@ TaskLoss task_loss(const data::Dataset& batch, size_t t, const ag::Var& predicti
   throw Error("task_loss: unknown task kind");
 }
 
+std::vector<std::pair<double, double>> task_sums(const data::Dataset& batch, const std::vector<ag::Var>& predictions) {
+  COMET_CHECK(predictions.size() == batch.tasks.size(), "task_sums: {} predictions for {} tasks", predictions.size(),
+              batch.tasks.size());
+  std::vector<std::pair<double, double>> sums;
+  for (size_t t = 0; t < predictions.size(); ++t) {
+    const TaskLoss l = task_loss(batch, t, predictions[t]);
+    sums.emplace_back(l.mean.value().item() * l.count, l.count);
+  }
+  return sums;
+}
+
 ag::Var multitask_loss(const std::vector<ag::Var>& predictions, const data::Dataset& batch,
                        const std::vector<double>& weights) {
   COMET_CHECK(predictions.size() == batch.tasks.size() && weights.size() == batch.tasks.size(),

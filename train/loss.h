@@ -17,6 +17,10 @@ struct TaskLoss {
 // Task t of `batch` against `prediction` [B, 1] (binary, regression) or [B, classes] (multiclass).
 TaskLoss task_loss(const data::Dataset& batch, size_t t, const ag::Var& prediction);
 
+// Per task (loss sum, targets counted) = (mean * count, count): the form that adds up over row subsets (the swap
+// pass scores swaps on the rows they change).
+std::vector<std::pair<double, double>> task_sums(const data::Dataset& batch, const std::vector<ag::Var>& predictions);
+
 // sum_t weights[t] * task_loss(t).mean.
 ag::Var multitask_loss(const std::vector<ag::Var>& predictions, const data::Dataset& batch,
                        const std::vector<double>& weights);

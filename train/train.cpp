@@ -87,8 +87,8 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
   const int64_t held_out = swap ? std::min<int64_t>(cfg.swap_samples, train.rows() - cfg.batch) : 0;
   const int64_t n = train.rows() - held_out;
   const data::Dataset probe = data::slice(train, n, train.rows());
-  const auto probe_loss = [&](const std::vector<ag::Var>& predictions) {
-    return multitask_loss(predictions, probe, cfg.task_weights).value().item();
+  const auto probe_loss = [&](const Tensor& rows, const std::vector<ag::Var>& predictions) {
+    return task_sums(data::gather(probe, rows), predictions);
   };
   const int64_t batches = n / cfg.batch;
 
@@ -129,7 +129,7 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
     }
     int moves = 0;
     if (swap && held_out > 0)
-      moves = static_cast<int>(model.swap_pass(models::model_input(probe), probe_loss, cfg.swap_max_moves).size()) - 1;
+      moves = static_cast<int>(model.swap_pass(models::model_input(probe), probe_loss, cfg.task_weights, cfg.swap_max_moves).size()) - 1;
     EpochReport r;
     r.epoch = epoch;
     r.val = evaluate(model, val, cfg.task_weights, cfg.eval_batch);
