@@ -291,6 +291,51 @@ def evaluate(model, data, tasks, weights, batch=4096):
     return out
 
 
+def load_comet(model, path):
+    """Our weights from a comet_train checkpoint (safetensors; layouts as this twin's: Linear [in, out], experts
+    [n, in, out], convs [n, O, C, k, k]) into the twin, for checking that both compute the same function."""
+    import struct
+
+    with open(path, "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+        blob = f.read()
+    dtypes = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        tensors[name] = torch.from_numpy(np.frombuffer(blob[begin:end], dtype=dtypes[info["dtype"]]).copy()
+                                         .reshape(info["shape"]))
+    if "permutation.hard" in tensors:
+        hard = tensors.pop("permutation.hard")
+        assert torch.equal(hard, torch.arange(hard.numel())), f"{path}: a non-identity expert permutation {hard}"
+    tensors.pop("permutation.step", None)
+    ours = {}
+    for f, table in enumerate(model.embeddings):
+        ours[f"embedding.{f}"] = table
+    experts = model.experts
+    if isinstance(experts, CnnExperts):
+        for l, (w, b) in enumerate(zip(experts.conv_w, experts.conv_b)):
+            ours[f"experts.conv{l + 1}.weight"], ours[f"experts.conv{l + 1}.bias"] = w, b
+        experts = experts.dense
+        prefix = "experts.dense."
+    else:
+        prefix = "experts."
+    for l, (w, b) in enumerate(zip(experts.weights, experts.biases)):
+        ours[f"{prefix}w{l + 1}"], ours[f"{prefix}b{l + 1}"] = w, b
+    for t, (gate, tower) in enumerate(zip(model.gates, model.towers)):
+        ours[f"task{t}.gate.0"], ours[f"task{t}.gate.1"] = gate.weight, gate.bias
+        for l, layer in enumerate(tower.layers):
+            ours[f"task{t}.tower.{l}.weight"], ours[f"task{t}.tower.{l}.bias"] = layer.weight, layer.bias
+    assert set(ours) == set(tensors), f"{path}: tensors {sorted(set(tensors) ^ set(ours))} do not match the twin"
+    with torch.no_grad():
+        for name, p in ours.items():
+            assert p.shape == tensors[name].shape, f"{name}: {tuple(tensors[name].shape)} vs the twin's {tuple(p.shape)}"
+            p.copy_(tensors[name])
+
+
 def metrics_line(e):
     line = ""
     for name, m in e["tasks"].items():
@@ -320,6 +365,9 @@ def main():
     ap.add_argument("--expert-hidden", type=int, default=256, help="recommender: expert width")
     ap.add_argument("--dropout", type=float, default=0.5, help="recommender: expert dropout")
     ap.add_argument("--out", help="summary.json (test.tasks.<name>.<metric>, as comet_train's)")
+    ap.add_argument("--load-comet", metavar="MODEL.safetensors",
+                    help="no training: evaluate the test split with comet_train's weights (a run's model.safetensors) "
+                         "in the twin; the metrics should equal that run's summary.json up to float rounding")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -342,6 +390,15 @@ def main():
     print(f"  {args.model}, {args.gate} gate, n = {args.experts}, k = {args.k}; {rows(train)} / {rows(val)} / "
           f"{rows(test)} rows; batch {args.batch}, Adam lr {args.lr:g}, up to {args.epochs} epochs "
           f"(patience {args.patience}); {sum(p.numel() for p in model.parameters())} parameters", flush=True)
+
+    if args.load_comet:
+        load_comet(model, args.load_comet)
+        test_eval = evaluate(model, test, tasks, weights)
+        print(f"comet weights {args.load_comet} | test{metrics_line(test_eval)}", flush=True)
+        if args.out:
+            with open(args.out, "w") as f:
+                json.dump({"test": test_eval, "load_comet": args.load_comet}, f, indent=1)
+        return
 
     def snapshot():
         return {k: v.detach().clone() for k, v in model.state_dict().items()}
