@@ -3,8 +3,13 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -28,6 +33,54 @@ inline std::string find_python(const std::string& modules) {
   for (const char* py : {"python3", "/usr/bin/python3"})
     if (std::system(fmt::format("{} -c 'import {}' >/dev/null 2>&1", py, modules).c_str()) == 0) return py;
   return "";
+}
+
+// A fresh directory under the system temp directory, removed with its contents at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    dir = std::filesystem::temp_directory_path() /
+          fmt::format("comet-test-{}-{}", static_cast<long>(::getpid()), counter++);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+  std::string operator/(const std::string& name) const { return path(name); }
+  // Writes `content` byte for byte to `name` (sub-folders created) and returns its path.
+  std::string write(const std::string& name, const std::string& content) const {
+    const std::filesystem::path p = dir / name;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+  // The names of the files in the directory, sorted (e.g. to see that no temporary file was left behind).
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::filesystem::path dir;
+};
+
+// The message of the exception f() throws, or "(no error)".
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 // Sizes every op is checked on (odd sizes catch remainder loops).

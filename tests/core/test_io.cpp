@@ -26,27 +26,6 @@ using io::NamedTensors;
 const std::vector<DType> kDTypes = {DType::F32, DType::F64, DType::I32, DType::I64};
 const std::vector<Shape> kShapes = {{}, {0}, {1}, {7, 33}, {2, 3, 4}};
 
-// A fresh directory under the system temp directory, removed with its contents.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() / fmt::format("comet_test_io_{}_{}", ::getpid(), counter++);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -148,7 +127,7 @@ NamedTensors all_patterns() {
 }
 
 TEST_CASE("npy round trip for every dtype and shape") {
-  TempDir tmp;
+  test::TempDir tmp;
   for (DType dtype : kDTypes)
     for (const Shape& shape : kShapes) {
       CAPTURE(dtype_name(dtype));
@@ -161,7 +140,7 @@ TEST_CASE("npy round trip for every dtype and shape") {
 }
 
 TEST_CASE("npy writes numpy's exact layout: version 1.0, header padded to 64 bytes") {
-  TempDir tmp;
+  test::TempDir tmp;
   const Tensor t = Tensor::from_vector<float>({2}, {1.5f, -2.0f});
   io::save_npy(tmp / "a.npy", t);
   std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
@@ -176,7 +155,7 @@ TEST_CASE("npy writes numpy's exact layout: version 1.0, header padded to 64 byt
 }
 
 TEST_CASE("npy reads versions 2.0 and 3.0, '=' and '|' markers, other spellings of the dict") {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::string path = tmp / "a.npy";
   const Tensor t = pattern(DType::I32, {2, 3});
   const std::vector<std::pair<std::string, int>> cases = {
@@ -196,7 +175,7 @@ TEST_CASE("npy reads versions 2.0 and 3.0, '=' and '|' markers, other spellings 
 }
 
 TEST_CASE("npy rejects malformed files with a message naming the file and the problem") {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::string path = tmp / "bad.npy";
   const std::string data = bytes_of(pattern(DType::F32, {2, 3}));
   const auto fails = [&](const std::string& bytes, const std::string& what) {
@@ -240,7 +219,7 @@ TEST_CASE("npy rejects malformed files with a message naming the file and the pr
 }
 
 TEST_CASE("safetensors round trip for every dtype and shape, with metadata") {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::string path = tmp / "all.safetensors";
   NamedTensors tensors = all_patterns();
   std::reverse(tensors.begin(), tensors.end());  // the file keeps name order whatever the caller's order
@@ -263,7 +242,7 @@ TEST_CASE("safetensors round trip for every dtype and shape, with metadata") {
 }
 
 TEST_CASE("safetensors layout: header size, space padding to 8 bytes, offsets in name order") {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::string path = tmp / "a.safetensors";
   const Tensor b = Tensor::from_vector<int32_t>({3}, {1, 2, 3});
   const Tensor a = Tensor::from_vector<double>({1}, {0.5});
@@ -276,7 +255,7 @@ TEST_CASE("safetensors layout: header size, space padding to 8 bytes, offsets in
 }
 
 TEST_CASE("safetensors rejects malformed files with a message naming the file and the problem") {
-  TempDir tmp;
+  test::TempDir tmp;
   const std::string path = tmp / "bad.safetensors";
   const std::string data = bytes_of(pattern(DType::F32, {4}));
   const auto fails = [&](const std::string& bytes, const std::string& what) {
@@ -333,7 +312,7 @@ TEST_CASE("safetensors rejects malformed files with a message naming the file an
 }
 
 // Every prefix of a valid file must throw comet::Error; every single-byte change must load or throw it.
-// Each variant goes to a new file (removed with the TempDir): rewriting one file in place makes ext4 flush it
+// Each variant goes to a new file (removed with the test::TempDir): rewriting one file in place makes ext4 flush it
 // to disk on every close, which takes seconds over thousands of variants.
 template <class Load>
 void check_truncations_and_flips(const std::string& path, Load load) {
@@ -361,7 +340,7 @@ void check_truncations_and_flips(const std::string& path, Load load) {
 }
 
 TEST_CASE("every truncation and byte flip of a valid file throws comet::Error or loads") {
-  TempDir tmp;
+  test::TempDir tmp;
   io::save_npy(tmp / "a.npy", pattern(DType::F64, {3, 5}));
   check_truncations_and_flips(tmp / "a.npy", io::load_npy);
   io::save_safetensors(
@@ -372,7 +351,7 @@ TEST_CASE("every truncation and byte flip of a valid file throws comet::Error or
 }
 
 TEST_CASE("writes are atomic: a failed write leaves the target as it was and no temporary file") {
-  TempDir tmp;
+  test::TempDir tmp;
   const Tensor t = pattern(DType::F32, {7, 33});
   check_fails([&] { io::save_npy(tmp / "no/such/dir/a.npy", t); }, tmp / "no/such/dir/a.npy",
               "cannot create a temporary file in directory '" + tmp / "no/such/dir");
@@ -425,7 +404,7 @@ TEST_CASE("writes are atomic: a failed write leaves the target as it was and no 
 TEST_CASE("npy interop with numpy in both directions") {
   const std::string py = test::find_python("numpy");
   if (py.empty()) COMET_SKIP_TEST("neither python3 nor /usr/bin/python3 can import numpy");
-  TempDir from_engine, from_numpy;
+  test::TempDir from_engine, from_numpy;
   std::string specs;
   for (DType dtype : kDTypes)
     for (size_t s = 0; s < kShapes.size(); ++s) {
@@ -452,7 +431,7 @@ TEST_CASE("safetensors interop with safetensors.numpy in both directions") {
   if (py.empty())
     COMET_SKIP_TEST("neither python3 nor /usr/bin/python3 can import numpy and safetensors.numpy "
                     "(pip install numpy safetensors)");
-  TempDir tmp;
+  test::TempDir tmp;
   const std::string path = tmp / "x.safetensors";
   std::string specs;
   for (DType dtype : kDTypes)

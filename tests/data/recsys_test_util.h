@@ -16,38 +16,10 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "test_util.h"
 
 namespace comet::test {
 
-// A fresh folder under the system temp directory, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            fmt::format("comet-data-test-{}-{}", static_cast<long>(::getpid()), counter++);
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-  // Writes `content` byte for byte to `name` (sub-folders created) and returns its path.
-  std::string write(const std::string& name, const std::string& content) const {
-    const std::filesystem::path p = path_ / name;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-    return p.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 struct RecsysRow {
   int64_t user, item;

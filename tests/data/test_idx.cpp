@@ -14,17 +14,6 @@
 namespace comet::data {
 namespace {
 
-// A fresh folder under the system temp dir, removed with everything in it at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = std::filesystem::temp_directory_path() / fmt::format("comet_test_idx_{}_{}", getpid(), counter++);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 // IDX bytes as given, consistent or not: big-endian magic, dims, then data.
 std::vector<uint8_t> idx_bytes(uint32_t magic, const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data) {
@@ -65,7 +54,7 @@ const std::vector<uint8_t> kPixels = {0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254,
 }  // namespace
 
 TEST_CASE("IDX: plain and gzip files read the same, told apart by their bytes, not their names") {
-  TempDir dir;
+  test::TempDir dir;
   const std::vector<uint8_t> bytes = idx_bytes(0x00000803, {2, 2, 3}, kPixels);
   write_bytes(dir / "plain", bytes, false);
   write_bytes(dir / "plain.gz", bytes, false);  // misnamed: plain content
@@ -93,7 +82,7 @@ TEST_CASE("IDX: plain and gzip files read the same, told apart by their bytes, n
 }
 
 TEST_CASE("IDX: a gzip file of several members reads as their concatenation") {
-  TempDir dir;
+  test::TempDir dir;
   const std::vector<uint8_t> bytes = idx_bytes(0x00000801, {4}, {1, 2, 3, 4});
   write_bytes(dir / "a.gz", {bytes.begin(), bytes.begin() + 6}, true);
   write_bytes(dir / "b.gz", {bytes.begin() + 6, bytes.end()}, true);
@@ -104,7 +93,7 @@ TEST_CASE("IDX: a gzip file of several members reads as their concatenation") {
 }
 
 TEST_CASE("IDX: malformed files are refused, naming the file and the field") {
-  TempDir dir;
+  test::TempDir dir;
   const std::string p = dir / "bad";
   auto refuse = [&](const std::vector<uint8_t>& bytes, bool gz, const std::string& message) {
     CAPTURE(message);
@@ -113,7 +102,7 @@ TEST_CASE("IDX: malformed files are refused, naming the file and the field") {
   };
   CHECK_THROWS_WITH_AS(read_idx(dir / "missing.gz"),
                        doctest::Contains((dir / "missing.gz" + ": cannot open (no such file)").c_str()), Error);
-  CHECK_THROWS_WITH_AS(read_idx(dir.path.string()), doctest::Contains(": cannot open (a directory, not a file)"), Error);
+  CHECK_THROWS_WITH_AS(read_idx(dir.dir.string()), doctest::Contains(": cannot open (a directory, not a file)"), Error);
   refuse({'P', 'K', 3, 4, 5}, false, p + ": neither gzip nor IDX (5 bytes, first bytes 50 4b 03 04;");
   refuse({0, 0}, false, p + ": neither gzip nor IDX (2 bytes, first bytes 00 00;");
   refuse(idx_bytes(0x00000D03, {1, 1, 1}, {0, 0, 0, 0}), false,

@@ -17,17 +17,6 @@
 namespace comet::data {
 namespace {
 
-// A fresh folder under the system temp dir, removed with everything in it at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = std::filesystem::temp_directory_path() / fmt::format("comet_test_multimnist_{}_{}", getpid(), counter++);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 IdxArray images_of(int64_t n, int64_t h, int64_t w, std::vector<uint8_t> pixels) {
   return IdxArray{0x00000803, {n, h, w}, std::move(pixels)};
@@ -152,7 +141,7 @@ TEST_CASE("MultiMNIST: bad inputs refused") {
 }
 
 TEST_CASE("MultiMNIST: the splits of a folder, with a train file (either compression) or t10k only") {
-  TempDir dir;
+  test::TempDir dir;
   const LabeledImages train = tagged_images(12), t10k = tagged_images(20);
   write_idx(dir / "train-images-idx3-ubyte", train.images, false);
   write_idx(dir / "train-labels-idx1-ubyte.gz", train.labels, true);
@@ -162,23 +151,23 @@ TEST_CASE("MultiMNIST: the splits of a folder, with a train file (either compres
   o.canvas = 3;
   o.offset = 1;
   o.val_images = 4;
-  const Splits s = read_multimnist(dir.path.string(), 7, o);
+  const Splits s = read_multimnist(dir.dir.string(), 7, o);
   check_layout(s.train, 16, 3);
   check_layout(s.val, 8, 3);
   check_layout(s.test, 40, 3);
   CHECK(s.source.find("train file 12 images (8 train / 4 val), t10k 20 test") != std::string::npos);
-  CHECK(same_data(s.train, read_multimnist(dir.path.string(), 7, o).train));
+  CHECK(same_data(s.train, read_multimnist(dir.dir.string(), 7, o).train));
 
   o.max_train_images = 3;
   o.max_test_images = 5;
-  const Splits capped = read_multimnist(dir.path.string(), 7, o);
+  const Splits capped = read_multimnist(dir.dir.string(), 7, o);
   CHECK(capped.train.rows() == 6);
   CHECK(capped.val.rows() == 8);
   CHECK(capped.test.rows() == 10);
 
   // Without the train images: the 20 t10k images split 14 / 3 / 3 into disjoint source sets.
   std::filesystem::remove(dir / "train-images-idx3-ubyte");
-  const Splits mini = read_multimnist(dir.path.string(), 7, MultiMnistOptions{3, 1});
+  const Splits mini = read_multimnist(dir.dir.string(), 7, MultiMnistOptions{3, 1});
   CHECK(mini.source.find("t10k only") != std::string::npos);
   std::set<int64_t> seen;
   size_t sources = 0;
@@ -194,7 +183,7 @@ TEST_CASE("MultiMNIST: the splits of a folder, with a train file (either compres
   CHECK(seen.size() == 20);
 
   std::filesystem::remove(dir / "t10k-images-idx3-ubyte.gz");
-  CHECK_THROWS_WITH_AS(read_multimnist(dir.path.string(), 7, o),
+  CHECK_THROWS_WITH_AS(read_multimnist(dir.dir.string(), 7, o),
                        doctest::Contains("no t10k-images-idx3-ubyte (or t10k-images-idx3-ubyte.gz)"), Error);
 }
 

@@ -40,15 +40,6 @@ Tensor integer_tensor(const Shape& shape, Generator& gen, int lo = -4, int hi = 
   return t.to(DType::F32);
 }
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST_CASE("conv2d on a 1x1x3x3 input with a 2x2 kernel: forward and backward by hand") {
   for (KernelSet set : kBothSets) {
@@ -176,25 +167,25 @@ TEST_CASE("dropout keeps about 1 - p of the elements, scaled, and the same seed 
   Var vx = ag::constant(x);
   CHECK((ag::dropout(vx, 0.3, gen, false).node() == vx.node()));
   CHECK((ag::dropout(vx, 0.0, gen, true).node() == vx.node()));
-  CHECK(error_of([&] { ag::dropout(vx, 1.0, gen, true); }) == "dropout: p must be in [0, 1), got 1");
-  CHECK(error_of([&] { ag::dropout(vx, -0.1, gen, true); }).find("got -0.1") != std::string::npos);
+  CHECK(test::error_of([&] { ag::dropout(vx, 1.0, gen, true); }) == "dropout: p must be in [0, 1), got 1");
+  CHECK(test::error_of([&] { ag::dropout(vx, -0.1, gen, true); }).find("got -0.1") != std::string::npos);
 }
 
 TEST_CASE("index and shape errors name the op, the bad entry and the bound") {
   Var table = ag::param(Tensor::zeros({5, 2}));
-  CHECK(error_of([&] { ag::embedding(table, Tensor::from_vector<int64_t>({3}, {0, 4, 9})); }) ==
+  CHECK(test::error_of([&] { ag::embedding(table, Tensor::from_vector<int64_t>({3}, {0, 4, 9})); }) ==
         "embedding: id 9 at position 2 is out of range [0, 5) (vocabulary of table [5, 2])");
-  CHECK(error_of([&] { ag::gather_rows(table, Tensor::from_vector<int32_t>({1}, {-1})); }) ==
+  CHECK(test::error_of([&] { ag::gather_rows(table, Tensor::from_vector<int32_t>({1}, {-1})); }) ==
         "gather_rows: index -1 at position 0 is out of range [0, 5) (rows of x [5, 2])");
-  CHECK(error_of([&] { ag::scatter_add_rows(table, Tensor::from_vector<int64_t>({5}, {0, 1, 2, 3, 3}), 3); }) ==
+  CHECK(test::error_of([&] { ag::scatter_add_rows(table, Tensor::from_vector<int64_t>({5}, {0, 1, 2, 3, 3}), 3); }) ==
         "scatter_add_rows: index 3 at position 3 is out of range [0, 3) (num_rows 3)");
-  CHECK(error_of([&] { ag::scatter_add_rows(table, Tensor::from_vector<int64_t>({2}, {0, 1}), 3); })
+  CHECK(test::error_of([&] { ag::scatter_add_rows(table, Tensor::from_vector<int64_t>({2}, {0, 1}), 3); })
             .find("has 2 entries, expected 5") != std::string::npos);
-  CHECK(error_of([&] { ag::gather_rows(table, Tensor::zeros({2})); }).find("must be i32 or i64") != std::string::npos);
-  CHECK(error_of([&] { ag::maxpool2x2(ag::constant(Tensor::zeros({1, 1, 3, 4}))); }) ==
+  CHECK(test::error_of([&] { ag::gather_rows(table, Tensor::zeros({2})); }).find("must be i32 or i64") != std::string::npos);
+  CHECK(test::error_of([&] { ag::maxpool2x2(ag::constant(Tensor::zeros({1, 1, 3, 4}))); }) ==
         "maxpool2x2: need x [N, C, H, W] with H and W even, got [1, 1, 3, 4]");
-  CHECK(error_of([&] { ag::split_cols(table, {1, 2}); }).find("add up to 3") != std::string::npos);
-  CHECK(error_of([&] { ag::conv2d(ag::constant(Tensor::zeros({1, 2, 3, 3})), ag::constant(Tensor::zeros({1, 3, 2, 2})),
+  CHECK(test::error_of([&] { ag::split_cols(table, {1, 2}); }).find("add up to 3") != std::string::npos);
+  CHECK(test::error_of([&] { ag::conv2d(ag::constant(Tensor::zeros({1, 2, 3, 3})), ag::constant(Tensor::zeros({1, 3, 2, 2})),
                                   std::nullopt, 0); })
             .find("conv2d: need x [N, C, H, W]") != std::string::npos);
 }

@@ -187,15 +187,6 @@ CheckResult model_gradcheck(Mmoe& model, const std::function<Var()>& loss, const
   return r;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 std::string label(Preset p, GateKind kind, LocalSearch s) {
   return fmt::format("{} {} {}", preset_name(p), moe::gate_name(kind), local_search_name(s));
@@ -352,33 +343,33 @@ TEST_CASE("forward refuses ids and dense features of the wrong shape, with the m
 
   ModelInput in = batch.input;
   in.ids = Tensor::zeros({4, 3}, DType::I64);
-  CHECK(error_of([&] { model.forward(in, false); }) == "Mmoe: expected ids i64 [B, 2], got [4, 3]");
+  CHECK(test::error_of([&] { model.forward(in, false); }) == "Mmoe: expected ids i64 [B, 2], got [4, 3]");
   in.ids = Tensor();
-  CHECK(error_of([&] { model.forward(in, false); }) == "Mmoe: expected ids i64 [B, 2], got none");
+  CHECK(test::error_of([&] { model.forward(in, false); }) == "Mmoe: expected ids i64 [B, 2], got none");
   in.ids = batch.input.ids.to(DType::F32);
-  CHECK(error_of([&] { model.forward(in, false); }).find("Mmoe: expected ids i64 [B, 2]") == 0);
+  CHECK(test::error_of([&] { model.forward(in, false); }).find("Mmoe: expected ids i64 [B, 2]") == 0);
 
   in = batch.input;
   in.dense = Tensor::zeros({4, 5});
-  CHECK(error_of([&] { model.forward(in, false); }) == "Mmoe: expected dense features [B, 2], got [4, 5]");
+  CHECK(test::error_of([&] { model.forward(in, false); }) == "Mmoe: expected dense features [B, 2], got [4, 5]");
   in.dense = Tensor();
-  CHECK(error_of([&] { model.forward(in, false); }) == "Mmoe: expected dense features [B, 2], got none");
+  CHECK(test::error_of([&] { model.forward(in, false); }) == "Mmoe: expected dense features [B, 2], got none");
   in = batch.input;
   in.dense = Tensor::zeros({3, 2});  // rows that do not match the ids'
-  CHECK(error_of([&] { model.forward(in, false); }) == "Mmoe: 4 rows of ids but 3 rows of dense features");
+  CHECK(test::error_of([&] { model.forward(in, false); }) == "Mmoe: 4 rows of ids but 3 rows of dense features");
   in = batch.input;
   in.ids = in.ids.clone();
   in.ids.data<int64_t>()[1] = 7;  // item id of row 0 outside the vocabulary of 7
-  CHECK(error_of([&] { model.forward(in, false); }) ==
+  CHECK(test::error_of([&] { model.forward(in, false); }) ==
         "embedding: id 7 at position 0 is out of range [0, 7) (vocabulary of table [7, 3])");
   // Hash routing needs one key per sample.
   Generator g2(5);
   Mmoe hash(make_config(Preset::Recommender, GateKind::Hash, LocalSearch::None), g2);
   in = batch.input;
   in.keys = Tensor();
-  CHECK(error_of([&] { hash.forward(in, false); }) == "hash gate: needs one key per sample ([4]), got none");
+  CHECK(test::error_of([&] { hash.forward(in, false); }) == "hash gate: needs one key per sample ([4]), got none");
   in.keys = Tensor::zeros({3}, DType::I64);
-  CHECK(error_of([&] { hash.forward(in, false); }) == "hash gate: needs one key per sample ([4]), got [3]");
+  CHECK(test::error_of([&] { hash.forward(in, false); }) == "hash gate: needs one key per sample ([4]), got [3]");
 }
 
 TEST_CASE("model description: parse(describe()) gives the same config, and bad fields are named") {

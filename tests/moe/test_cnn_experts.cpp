@@ -80,15 +80,6 @@ CnnExperts bind_experts(const CnnExpertsConfig& cfg, const std::vector<Var>& v) 
   return CnnExperts(cfg, cw, cb, dw, db);
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 }  // namespace
 
@@ -194,12 +185,12 @@ TEST_CASE("CNN experts: feature_dim, names and the error for an image the 2x2 po
   const std::string message =
       "CnnExperts: conv block 2 (3x3 kernel) leaves 3x3 from a 12x12 image; the 2x2 pool needs an even size of at "
       "least 2";
-  CHECK(error_of([&] { CnnExperts::feature_dim(bad); }) == message);
+  CHECK(test::error_of([&] { CnnExperts::feature_dim(bad); }) == message);
   Generator gen(1);
-  CHECK(error_of([&] { CnnExperts(2, bad, gen); }) == message);
+  CHECK(test::error_of([&] { CnnExperts(2, bad, gen); }) == message);
   bad = config(false);
   bad.width = 13;  // the first block leaves 12x11
-  CHECK(error_of([&] { CnnExperts::feature_dim(bad); }) ==
+  CHECK(test::error_of([&] { CnnExperts::feature_dim(bad); }) ==
         "CnnExperts: conv block 1 (3x3 kernel) leaves 12x11 from a 14x13 image; the 2x2 pool needs an even size of at "
         "least 2");
 
@@ -216,7 +207,7 @@ TEST_CASE("CNN experts: feature_dim, names and the error for an image the 2x2 po
   std::vector<Var> v;
   for (const Tensor& t : inputs(config(false), 2, DType::F64, 1)) v.emplace_back(t, true);
   std::swap(v[1], v[3]);  // conv1 and conv2 weights swapped
-  CHECK(error_of([&] { bind_experts(config(false), v); }) ==
+  CHECK(test::error_of([&] { bind_experts(config(false), v); }) ==
         "CnnExperts: conv block 1 weight [3, 3, 2, 3, 3] and bias [3, 2] are not [3, 2, 1, 3, 3] and [3, 2]");
 }
 

@@ -45,15 +45,6 @@ data::Dataset batch(const std::vector<data::TaskSpec>& tasks, int64_t rows, cons
   return d;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 const data::TaskSpec kClick{"click", TaskKind::Binary, 0}, kRating{"rating", TaskKind::Regression, 0},
     kDigit{"digit", TaskKind::Multiclass, 3};
@@ -131,14 +122,14 @@ TEST_CASE("multiclass cross-entropy on a hand-worked case") {
 
 TEST_CASE("a prediction of the wrong width or task index is refused with the message") {
   const data::Dataset d = batch({kDigit, kClick}, 2, "2 1  0 0");
-  CHECK(error_of([&] { task_loss(d, 0, Var(Tensor::zeros({2, 1}), false)); }) ==
+  CHECK(test::error_of([&] { task_loss(d, 0, Var(Tensor::zeros({2, 1}), false)); }) ==
         "task_loss: task 'digit' (multiclass) needs predictions [2, 3], got [2, 1]");
-  CHECK(error_of([&] { task_loss(d, 1, Var(Tensor::zeros({2, 3}), false)); }) ==
+  CHECK(test::error_of([&] { task_loss(d, 1, Var(Tensor::zeros({2, 3}), false)); }) ==
         "task_loss: task 'click' (binary) needs predictions [2, 1], got [2, 3]");
-  CHECK(error_of([&] { task_loss(d, 1, Var(Tensor::zeros({3, 1}), false)); }) ==
+  CHECK(test::error_of([&] { task_loss(d, 1, Var(Tensor::zeros({3, 1}), false)); }) ==
         "task_loss: task 'click' (binary) needs predictions [2, 1], got [3, 1]");
-  CHECK(error_of([&] { task_loss(d, 2, Var(Tensor::zeros({2, 1}), false)); }) == "task_loss: task 2 of 2");
-  CHECK(error_of([&] {
+  CHECK(test::error_of([&] { task_loss(d, 2, Var(Tensor::zeros({2, 1}), false)); }) == "task_loss: task 2 of 2");
+  CHECK(test::error_of([&] {
           multitask_loss({Var(Tensor::zeros({2, 3}), false)}, d, {1.0, 1.0});
         }) == "multitask_loss: 1 predictions and 2 weights for 2 tasks");
 }

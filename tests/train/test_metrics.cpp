@@ -63,19 +63,6 @@ std::vector<Case> random_cases() {
   return cases;
 }
 
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() / fmt::format("comet_test_metrics_{}", ::getpid());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
 
 Tensor vector_tensor(const V& v) { return Tensor::from_vector<double>({static_cast<int64_t>(v.size())}, v); }
 
@@ -128,7 +115,7 @@ TEST_CASE("roc_auc: agrees with scikit-learn's roc_auc_score to 1e-12 (N 10 to 1
   const std::string py = test::find_python("numpy, sklearn");
   if (py.empty()) COMET_SKIP_TEST("neither python3 nor /usr/bin/python3 can import numpy and sklearn");
   const std::vector<Case> cases = random_cases();
-  TempDir tmp;
+  test::TempDir tmp;
   for (size_t i = 0; i < cases.size(); ++i) {
     io::save_npy(tmp / fmt::format("scores_{}.npy", i), vector_tensor(cases[i].scores));
     io::save_npy(tmp / fmt::format("labels_{}.npy", i), vector_tensor(cases[i].labels));
