@@ -6,12 +6,6 @@
 namespace comet::moe {
 namespace {
 
-ag::Var uniform(const Shape& shape, double bound, Generator& gen, DType dtype) {
-  Tensor t = Tensor::empty(shape, dtype);
-  gen.uniform(t, -bound, bound);
-  return ag::param(t);
-}
-
 // Row blocks of a 2-D x as column blocks of its one-row view (rows are contiguous), so that the existing
 // split_cols / concat_cols ops carry the gradient.
 std::vector<ag::Var> split_rows(const ag::Var& x, const std::vector<int64_t>& rows) {
@@ -66,8 +60,8 @@ CnnExperts::Convs CnnExperts::make_convs(int64_t count, const CnnExpertsConfig& 
   for (int64_t out : cfg.filters) {
     COMET_CHECK(out >= 1, "CnnExperts: filter counts must be positive, got {}", shape_str(cfg.filters));
     const double bound = 1.0 / std::sqrt(static_cast<double>(in * cfg.kernel * cfg.kernel));
-    convs.weights.push_back(uniform({count, out, in, cfg.kernel, cfg.kernel}, bound, gen, dtype));
-    convs.biases.push_back(uniform({count, out}, bound, gen, dtype));
+    convs.weights.push_back(uniform_param({count, out, in, cfg.kernel, cfg.kernel}, bound, gen, dtype));
+    convs.biases.push_back(uniform_param({count, out}, bound, gen, dtype));
     in = out;
   }
   return convs;

@@ -4,13 +4,11 @@
 #include <cmath>
 
 namespace comet::moe {
-namespace {
-ag::Var uniform(const Shape& shape, double bound, Generator& gen, DType dtype) {
+ag::Var uniform_param(const Shape& shape, double bound, Generator& gen, DType dtype) {
   Tensor t = Tensor::empty(shape, dtype);
   gen.uniform(t, -bound, bound);
   return ag::param(t);
 }
-}  // namespace
 
 std::vector<ag::Var> Experts::params() const {
   std::vector<ag::Var> out;
@@ -27,8 +25,8 @@ MlpExperts::MlpExperts(int64_t count, const std::vector<int64_t>& sizes, Generat
               count, shape_str(sizes));
   for (size_t l = 0; l + 1 < sizes.size(); ++l) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(sizes[l]));
-    weights_.push_back(uniform({count, sizes[l], sizes[l + 1]}, bound, gen, dtype));
-    biases_.push_back(uniform({count, sizes[l + 1]}, bound, gen, dtype));
+    weights_.push_back(uniform_param({count, sizes[l], sizes[l + 1]}, bound, gen, dtype));
+    biases_.push_back(uniform_param({count, sizes[l + 1]}, bound, gen, dtype));
   }
 }
 

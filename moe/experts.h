@@ -13,6 +13,9 @@
 
 namespace comet::moe {
 
+// A trainable tensor ~ U(-bound, bound) drawn from gen (the experts' nn.Linear-style initialisation).
+ag::Var uniform_param(const Shape& shape, double bound, Generator& gen, DType dtype);
+
 struct ExpertMode {
   bool training = false;
   Generator* dropout_gen = nullptr;  // required when training with dropout
