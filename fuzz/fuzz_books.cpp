@@ -1,5 +1,5 @@
-// libFuzzer target: data/books.h read_books on a single file of arbitrary bytes (a Book-Crossing ratings CSV), through negative sampling and
-// the splits; the returned parts must pass Dataset::validate.
+// libFuzzer target: data/books.h read_books on a single file of arbitrary bytes (a Book-Crossing ratings CSV),
+// through negative sampling and the splits; the returned parts must pass Dataset::validate.
 #include "data/books.h"
 #include "fuzz/fuzz_common.h"
 

@@ -1,5 +1,6 @@
-// libFuzzer target: data/jester.h read_jester on a single file of arbitrary bytes (a Jester matrix CSV), through negative sampling and
-// the splits; the returned parts must pass Dataset::validate.
+// libFuzzer target: data/jester.h read_jester on a single file of arbitrary bytes (a Jester matrix CSV), through
+// negative sampling and the
+// splits; the returned parts must pass Dataset::validate.
 #include "data/jester.h"
 #include "fuzz/fuzz_common.h"
 
