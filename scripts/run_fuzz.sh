@@ -4,12 +4,13 @@
 # target and exits non-zero when any target crashes, hangs (-timeout=10 s), runs out of memory or leaks; the input
 # that did it is kept (its path is printed). Skips (exit 0) when clang or its libFuzzer runtime is missing.
 #   scripts/run_fuzz.sh [RUNS] [TARGET...]      e.g. scripts/run_fuzz.sh 1000000 fuzz_npy
-# Environment: JOBS (build jobs, default nproc), FUZZ_ARGS (extra libFuzzer flags, e.g. -max_total_time=300).
+# Environment: JOBS (build jobs, default nproc), FUZZ_ARGS (extra libFuzzer flags, e.g. -max_total_time=300),
+# FUZZ_BUILD_DIR (default build-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-2000}"
 shift || true
-BUILD=build-fuzz
+BUILD="${FUZZ_BUILD_DIR:-build-fuzz}"
 JOBS="${JOBS:-$(nproc)}"
 
 if ! command -v clang++ >/dev/null 2>&1 || ! command -v clang >/dev/null 2>&1; then
