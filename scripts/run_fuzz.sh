@@ -56,16 +56,17 @@ for t in "${targets[@]}"; do
     -artifact_prefix="$work/artifacts/" -print_final_stats=1 ${FUZZ_ARGS:-} "$work/corpus" >"$work/log" 2>&1
   rc=$?
   set -e
-  done_runs="$(grep -o 'Done [0-9]* runs' "$work/log" | grep -o '[0-9]*' | tail -1)"
-  execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$' | tail -1)"
-  artifacts="$(ls "$work/artifacts")"
+  done_runs="$(grep -o 'Done [0-9]* runs' "$work/log" | grep -o '[0-9]*' | tail -1 || true)"
+  execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$' | tail -1 || true)"
+  artifacts="$(ls "$work/artifacts" || true)"
   if [[ $rc -eq 0 && -z "$artifacts" ]]; then
     echo "$t: ${done_runs:-${execs:-?}} runs, 0 crashes ($((SECONDS - start)) s)"
     rm -rf "$work"
   else
     failed=1
     echo "$t: FAILED (exit $rc) after ${execs:-?} runs; input and log kept in $work:"
-    grep -m3 -E 'ERROR|runtime error|fuzz:|==[0-9]+==' "$work/log" | sed 's/^/  /' || true
+    { grep -m3 -E 'ERROR|runtime error|fuzz:|==[0-9]+==|No such file' "$work/log" || tail -3 "$work/log"; } |
+      sed 's/^/  /' || true
     for a in $artifacts; do echo "  reproduce: $BUILD/fuzz/$t $work/artifacts/$a"; done
   fi
 done
