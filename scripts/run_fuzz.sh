@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang with ASan + UBSan, in build-fuzz/) and runs each on a temporary copy of
-# its seed corpus (fuzz/corpus/<target>/) for RUNS executions (default 2000), with a fixed seed. Prints one line per
-# target and exits non-zero when any target crashes, hangs (-timeout=10 s), runs out of memory or leaks; the input
-# that did it is kept (its path is printed). Skips (exit 0) when clang or its libFuzzer runtime is missing.
+# its seed corpus (fuzz/corpus/<target>/; fuzz/<target>.dict as its dictionary when there is one) for RUNS executions
+# (default 2000), with a fixed seed. Prints one line per target and exits non-zero when any target crashes, hangs
+# (-timeout=10 s), runs out of memory or leaks; the input that did it is kept (its path is printed). Skips (exit 0)
+# when clang or its libFuzzer runtime is missing.
 #   scripts/run_fuzz.sh [RUNS] [TARGET...]      e.g. scripts/run_fuzz.sh 1000000 fuzz_npy
 # Environment: JOBS (build jobs, default nproc), FUZZ_ARGS (extra libFuzzer flags, e.g. -max_total_time=300),
 # FUZZ_BUILD_DIR (default build-fuzz).
@@ -49,11 +50,13 @@ for t in "${targets[@]}"; do
   work="$(mktemp -d "${TMPDIR:-/tmp}/comet_$t.XXXXXX")"
   mkdir -p "$work/corpus" "$work/artifacts"
   cp -r "fuzz/corpus/$t/." "$work/corpus/"
+  dict=()
+  if [[ -f "fuzz/$t.dict" ]]; then dict=(-dict="fuzz/$t.dict"); fi
   start=$SECONDS
   set +e
   # shellcheck disable=SC2086
   "$BUILD/fuzz/$t" -runs="$RUNS" -seed=1 -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
-    -artifact_prefix="$work/artifacts/" -print_final_stats=1 ${FUZZ_ARGS:-} "$work/corpus" >"$work/log" 2>&1
+    -artifact_prefix="$work/artifacts/" -print_final_stats=1 "${dict[@]}" ${FUZZ_ARGS:-} "$work/corpus" >"$work/log" 2>&1
   rc=$?
   set -e
   done_runs="$(grep -o 'Done [0-9]* runs' "$work/log" | grep -o '[0-9]*' | tail -1 || true)"
