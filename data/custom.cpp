@@ -162,6 +162,11 @@ class Parser {
       const json& v = j["image"];
       expect(v, v.is_array() && v.size() == 3, "image", "an array [C, H, W]");
       for (size_t i = 0; i < 3; ++i) d.image.push_back(integer(v[i], at("image", i), 1));
+      // C*H*W is compared with the dense column count: it must not overflow (reproduced by fuzz/fuzz_custom_json).
+      int64_t pixels = 0;
+      if (__builtin_mul_overflow(d.image[0], d.image[1], &pixels) ||
+          __builtin_mul_overflow(pixels, d.image[2], &pixels))
+        fail("image", fmt::format("{} has more than 2^63 features", shape_str(d.image)));
     }
     if (d.ids.empty() && d.dense.empty() && !d.dense_range && !d.dense_all)
       fail("", "no input: give 'ids' or 'dense' columns");

@@ -294,6 +294,10 @@ TEST_CASE("custom: bad descriptions name the JSON file and key") {
           json + ": no input: give 'ids' or 'dense' columns");
   refuses("{\"format\": \"csv\", " + files + ", \"dense\": [\"age\"], \"image\": [1, 2, 2], " + task + "}",
           json + ": 'image': [1, 2, 2] needs 4 dense features, 'dense' selects 1 of " + dir.path("train.csv"));
+  // Found by fuzz/fuzz_custom_json: C*H*W overflowed int64 (undefined behaviour) when compared with the dense count.
+  refuses("{\"format\": \"csv\", " + files + ", \"dense\": [\"age\"], \"image\": [4294967296, 4294967296, 1], " +
+              task + "}",
+          json + ": 'image': [4294967296, 4294967296, 1] has more than 2^63 features");
   refuses("{\"format\": \"npy\", \"separator\": \";\", " + files + ", \"ids\": [0], " + task + "}",
           json + ": 'separator': only for format csv");
   refuses("{\"format\": \"csv\", " + files + ", \"ids\": [\"user\"], " +
