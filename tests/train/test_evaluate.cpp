@@ -124,6 +124,20 @@ bool bitwise_equal(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
   return true;
 }
 
+// Early stopping on the tiny recommender: patience 1, a learning rate that overshoots, batches of 8.
+TrainConfig early_stopping_run(bool restore_best) {
+  TrainConfig tc;
+  tc.epochs = 30;
+  tc.batch = 8;
+  tc.eval_batch = 5;
+  tc.lr = 0.05;
+  tc.task_weights = kWeights;
+  tc.patience = 1;
+  tc.restore_best = restore_best;
+  tc.swap_samples = 16;
+  return tc;
+}
+
 }  // namespace
 
 TEST_CASE("evaluate: batches of 1, 3 and the whole split agree, and equal the whole-batch values (F64)") {
@@ -197,15 +211,7 @@ TEST_CASE("train_mmoe: early stopping with patience 1, and restore_best ends wit
       MmoeConfig mc = recommender(GateKind::Softmax, search);
       mc.permutation_window_steps = window;  // learned: frozen during epoch 1 (3 steps) or still soft at the stop
       Mmoe model(mc, gen);
-      TrainConfig tc;
-      tc.epochs = 30;
-      tc.batch = 8;
-      tc.eval_batch = 5;
-      tc.lr = 0.05;
-      tc.task_weights = kWeights;
-      tc.patience = 1;
-      tc.restore_best = restore_best;
-      tc.swap_samples = 16;
+      const TrainConfig tc = early_stopping_run(restore_best);
       std::vector<Tensor> best_params, last_params;
       Evaluation best_eval;
       int calls = 0;
@@ -253,15 +259,7 @@ TEST_CASE("train_mmoe: restore_best also restores the slot permutation of the be
     MmoeConfig mc = recommender(GateKind::Softmax, search);
     mc.permutation_window_steps = 200;
     Mmoe model(mc, gen);
-    TrainConfig tc;
-    tc.epochs = 30;
-    tc.batch = 8;
-    tc.eval_batch = 5;
-    tc.lr = 0.05;
-    tc.task_weights = kWeights;
-    tc.patience = 1;
-    tc.restore_best = true;
-    tc.swap_samples = 16;
+    const TrainConfig tc = early_stopping_run(true);
     moe::Permutation best_perm, last_perm;
     int64_t best_step = -1;
     std::vector<Tensor> best_params;

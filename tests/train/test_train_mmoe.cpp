@@ -54,6 +54,21 @@ Run train(GateKind kind, LocalSearch search, int epochs, uint64_t seed = 3) {
   return r;
 }
 
+Dataset synthetic_rows(int64_t samples) {
+  SyntheticConfig data;
+  data.samples = samples;
+  return make_synthetic_multitask(data);
+}
+
+Mmoe topk_model(int64_t experts, LocalSearch search, uint64_t seed) {
+  MmoeConfig cfg;
+  cfg.gate.kind = GateKind::TopK;
+  cfg.gate.experts = experts;
+  cfg.local_search = search;
+  Generator gen(seed);
+  return Mmoe(cfg, gen);
+}
+
 double mean_task_loss(const Evaluation& e) {
   double s = 0;
   for (const TaskMetrics& t : e.tasks) s += t.loss;
@@ -82,15 +97,8 @@ TEST_CASE("COMET: the share of samples using at most k experts rises above 99%")
 }
 
 TEST_CASE("the discrete swap pass trains and never increases its objective") {
-  SyntheticConfig data;
-  data.samples = 2048;
-  const Dataset d = make_synthetic_multitask(data);
-  MmoeConfig cfg;
-  cfg.gate.kind = GateKind::TopK;
-  cfg.gate.experts = 6;
-  cfg.local_search = LocalSearch::Swap;
-  Generator gen(4);
-  Mmoe model(cfg, gen);
+  const Dataset d = synthetic_rows(2048);
+  Mmoe model = topk_model(6, LocalSearch::Swap, 4);
   const auto loss = [&](const Tensor& rows, const std::vector<ag::Var>& p) { return task_sums(gather(d, rows), p); };
   const auto history = model.swap_pass(model_input(d), loss, {0.5, 0.5}, 10);
   REQUIRE(!history.empty());
@@ -100,9 +108,7 @@ TEST_CASE("the discrete swap pass trains and never increases its objective") {
 }
 
 TEST_CASE("bad training data is refused with the split, tensor and position") {
-  SyntheticConfig data;
-  data.samples = 1024;
-  const Dataset d = make_synthetic_multitask(data);
+  const Dataset d = synthetic_rows(1024);
   MmoeConfig cfg;
   cfg.gate.experts = 4;
   Generator gen(1);
@@ -130,15 +136,8 @@ TEST_CASE("training is repeatable bit for bit at a fixed seed and thread count")
 }
 
 TEST_CASE("a diverging run stops with the step and the first parameter whose gradient is not finite") {
-  SyntheticConfig data;
-  data.samples = 1024;
-  const Dataset d = make_synthetic_multitask(data);
-  MmoeConfig cfg;
-  cfg.gate.kind = GateKind::TopK;
-  cfg.gate.experts = 4;
-  cfg.local_search = LocalSearch::None;
-  Generator gen(1);
-  Mmoe model(cfg, gen);
+  const Dataset d = synthetic_rows(1024);
+  Mmoe model = topk_model(4, LocalSearch::None, 1);
   TrainConfig tc;
   tc.epochs = 3;
   tc.batch = 128;
