@@ -1,6 +1,7 @@
 // Storage: one owned buffer (64-byte aligned on the CPU) tagged with its device. CPU buffers come from a
 // caching allocator, because fresh large allocations page-fault on every training step; freed blocks are
-// kept per exact size and handed out again. Other devices supply their own storage and deleter
+// kept per size class (within 12.5% of the size asked for) and handed out again, and the cache holds at most the
+// peak bytes in use. Other devices supply their own storage and deleter
 // (kernels/cuda/). Test: tests/core/test_tensor.cpp.
 #pragma once
 #include <cstddef>
