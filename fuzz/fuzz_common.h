@@ -80,4 +80,19 @@ inline void must_be_valid(const data::Splits& s) {
   }
 }
 
+// The body of a reader target: the input as file `name`, read with read(path, seed 1); a comet::Error is an expected
+// refusal, and what the reader returns must be valid.
+inline int fuzz_reader(const char* name, data::Splits (*read)(const std::string&, uint64_t), const uint8_t* data,
+                       size_t size) {
+  const std::string path = write_file(name, data, size);
+  data::Splits s;
+  bool done = false;
+  expect_only_comet_errors([&] {
+    s = read(path, 1);
+    done = true;
+  });
+  if (done) must_be_valid(s);
+  return 0;
+}
+
 }  // namespace comet::fuzz
