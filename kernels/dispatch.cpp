@@ -2,6 +2,7 @@
 #include "kernels/dispatch.h"
 
 #include "core/error.h"
+#include "core/mutation.h"
 
 namespace comet {
 
@@ -26,10 +27,16 @@ DispatchPlan plan_dispatch(int64_t batch, int64_t experts, const T* g) {
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t e = 0; e < experts; ++e)
       if (g[b * experts + e] != T(0)) {
-        const int64_t slot = next[e]++;
+        int64_t slot = next[e]++;
+        if (COMET_MUTANT(dispatch_unstable)) slot = plan.offsets[e] + plan.offsets[e + 1] - 1 - slot;
         plan.sample[slot] = b;
         plan.flat[slot] = b * experts + e;
       }
+  if (COMET_MUTANT(dispatch_last_row_lost) && plan.offsets[experts] > plan.offsets[experts - 1]) {
+    --plan.offsets[experts];
+    plan.sample.pop_back();
+    plan.flat.pop_back();
+  }
   return plan;
 }
 

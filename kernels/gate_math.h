@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/mutation.h"
 #include "kernels/hd.h"
 
 namespace comet {
@@ -26,7 +27,8 @@ namespace comet {
 template <class T>
 COMET_HD T smooth_step(T t, T gamma) {
   const T u = t / gamma;
-  T y = u * (T(1.5) - T(2) * u * u) + T(0.5);
+  const T cubic = COMET_MUTANT(smooth_step_cubic) ? T(1.9) : T(2);
+  T y = u * (T(1.5) - cubic * u * u) + T(0.5);
   y = t <= -gamma / 2 ? T(0) : y;
   y = t >= gamma / 2 ? T(1) : y;
   return y;
@@ -36,6 +38,7 @@ template <class T>
 COMET_HD T smooth_step_derivative(T t, T gamma) {
   const T u = t / gamma;
   T slope = (T(1.5) - T(6) * u * u) / gamma;
+  if (COMET_MUTANT(smooth_step_slope)) slope *= T(1.05);
   slope = t <= -gamma / 2 ? T(0) : slope;
   slope = t >= gamma / 2 ? T(0) : slope;
   return slope;

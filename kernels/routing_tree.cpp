@@ -2,6 +2,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "core/mutation.h"
 #include "kernels/gate_math.h"
 
 namespace comet {
@@ -11,7 +12,7 @@ RoutingTree comet_tree(int32_t n) {
   RoutingTree t;
   t.num_leaves = n;
   t.num_activations = n - 1;
-  t.left_takes_s = true;
+  t.left_takes_s = !COMET_MUTANT(tree_sides_swapped);
   t.left.assign(n - 1, 0);
   t.right.assign(n - 1, 0);
   t.act.resize(n - 1);

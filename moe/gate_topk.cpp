@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/mutation.h"
 #include "moe/gates.h"
 
 namespace comet::moe {
@@ -18,7 +19,7 @@ std::vector<int64_t> top_k_indices(const T* h, int64_t rows, int64_t n, int64_t 
     const T* row = h + b * n;
     std::iota(idx.begin(), idx.end(), 0);
     std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [row](int64_t x, int64_t y) {
-      return row[x] > row[y] || (row[x] == row[y] && x < y);
+      return row[x] > row[y] || (row[x] == row[y] && (x < y) != COMET_MUTANT(topk_ties_high));
     });
     std::sort(idx.begin(), idx.begin() + k);  // experts ascending within a sample
     for (int64_t j = 0; j < k; ++j) out[b * k + j] = b * n + idx[j];

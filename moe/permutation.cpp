@@ -3,6 +3,7 @@
 
 #include <numeric>
 
+#include "core/mutation.h"
 #include "moe/assignment.h"
 #include "moe/sinkhorn.h"
 
@@ -65,7 +66,7 @@ ag::Var LearnedPermutation::matrix(bool training) {
   // The released counter is incremented before it is read, and the soft matrix is used while it is below the window
   // (spec 4.2): I_p - 1 soft steps, then the rounding of the last soft matrix, frozen.
   ++step_;
-  if (frozen()) return ag::constant(permutation_matrix(hard_));
+  if (frozen() && !(COMET_MUTANT(permutation_window_long) && step_ == window_)) return ag::constant(permutation_matrix(hard_));
   const SinkhornSchedule s = sinkhorn_schedule(static_cast<double>(step_) / static_cast<double>(window_));
   ag::Var p = sinkhorn(s.tau, s.iterations);
   last_soft_ = p.value().clone();

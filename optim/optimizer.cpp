@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/mutation.h"
 #include "kernels/cpu/parallel.h"
 
 namespace comet::optim {
@@ -78,7 +79,7 @@ void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr) {
   Tensor& m_state = state(index, 0);
   Tensor& v_state = state(index, 1);
   const double t = static_cast<double>(steps());
-  const double bc1 = 1.0 - std::pow(opt_.beta1, t), bc2 = 1.0 - std::pow(opt_.beta2, t);
+  const double bc1 = COMET_MUTANT(adam_no_bias_correction) ? 1.0 : 1.0 - std::pow(opt_.beta1, t), bc2 = 1.0 - std::pow(opt_.beta2, t);
   COMET_DISPATCH_FLOAT(param.dtype(), "Adam::step", [&] {
     scalar_t* __restrict p = param.data<scalar_t>();
     const scalar_t* __restrict g = grad.data<scalar_t>();

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/io/safetensors.h"
+#include "core/mutation.h"
 #include "moe/assignment.h"
 
 namespace comet::train {
@@ -34,7 +35,8 @@ std::string noise_offset(int gate) { return fmt::format("train.task{}.gate.noise
 io::NamedTensors model_tensors(models::Mmoe& model) {
   io::NamedTensors t;
   for (auto& [name, v] : model.named_params()) t.emplace_back(name, v.value());
-  for (auto& [name, buffer] : model.named_buffers()) t.emplace_back(name, *buffer);
+  if (!COMET_MUTANT(checkpoint_no_buffers))
+    for (auto& [name, buffer] : model.named_buffers()) t.emplace_back(name, *buffer);
   const moe::Permutation hard = model.permutation().hard();
   t.emplace_back("permutation.hard", Tensor::from_vector<int64_t>({static_cast<int64_t>(hard.size())}, hard));
   t.emplace_back("permutation.step", i64(model.permutation().step()));

@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "core/mutation.h"
+
 namespace comet::train {
 namespace {
 
@@ -89,7 +91,7 @@ double roc_auc(const std::vector<double>& scores, const std::vector<double>& lab
     uint64_t pos_group = 0, neg_group = 0;
     size_t end = begin;
     for (; end < n && sorted[end].first == sorted[begin].first; ++end) (sorted[end].second ? pos_group : neg_group)++;
-    twice_u += pos_group * (2 * neg_below + neg_group);
+    twice_u += pos_group * (2 * neg_below + (COMET_MUTANT(auc_ties_full) ? 2 : 1) * neg_group);
     neg_below += neg_group;
     begin = end;
   }

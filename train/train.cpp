@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/mutation.h"
 #include "train/checkpoint.h"
 #include "train/loss.h"
 #include "optim/optimizer.h"
@@ -55,7 +56,7 @@ void check_step(models::Mmoe& model, const ag::Var& loss, int epoch, int64_t bat
       culprit = name;
       break;
     }
-  if (std::isfinite(value) && culprit.empty()) return;
+  if ((std::isfinite(value) && culprit.empty()) || COMET_MUTANT(divergence_unchecked)) return;
   throw Error(fmt::format("train_mmoe: training diverged at epoch {}, batch {} of {}: the loss is {}{}; the last "
                           "checkpoint (if any) is from before this epoch. Lower the learning rate?",
                           epoch, batch + 1, batches, value,

@@ -5,6 +5,7 @@
 // count. Max-pool splits output rows over threads.
 #include <vector>
 
+#include "core/mutation.h"
 #include "kernels/conv.h"
 #include "kernels/cpu/parallel.h"
 
@@ -94,6 +95,7 @@ void maxpool2x2_backward(int64_t planes, int64_t h, int64_t w, const T* x, const
         m = c2 ? bottom[2 * ox] : m;
         best = c2 ? 2 : best;
         best = bottom[2 * ox + 1] > m ? 3 : best;
+        if (COMET_MUTANT(maxpool_last_max)) best = bottom[2 * ox + 1] >= m ? 3 : best;
         gtop[2 * ox] = best == 0 ? g[ox] : T(0);
         gtop[2 * ox + 1] = best == 1 ? g[ox] : T(0);
         gbottom[2 * ox] = best == 2 ? g[ox] : T(0);

@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "core/error.h"
+#include "core/mutation.h"
 #include "core/threading.h"
 #include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/cpu/parallel.h"
@@ -263,7 +264,10 @@ void blocked_sgemm(const GemmArgs<float>& g) {
 }  // namespace
 
 template <class T>
-void gemm(const GemmArgs<T>& g) {
+void gemm(const GemmArgs<T>& args) {
+  GemmArgs<T> g = args;
+  if (COMET_MUTANT(gemm_last_k_dropped) && g.k > 1) --g.k;
+  if (COMET_MUTANT(gemm_beta_ignored) && g.beta == T(1)) g.beta = T(0);
   if (g.m == 0 || g.n == 0) return;
 #if defined(__AVX2__) && defined(__FMA__)
   if constexpr (std::is_same_v<T, float>) return blocked_sgemm(g);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/mutation.h"
 #include "core/threading.h"
 #include "kernels/gemm.h"
 #include "kernels/grouped_gemm.h"
@@ -35,7 +36,9 @@ std::vector<Tile> make_tiles(int64_t experts, const int64_t* offsets, int64_t pe
   std::vector<Tile> tiles;
   for (int64_t e = 0; e < experts; ++e) {
     if (offsets[e + 1] == offsets[e] && per_expert == 0) continue;
-    const int64_t b = per_expert ? 0 : offsets[e], end = per_expert ? per_expert : offsets[e + 1];
+    const int64_t b = per_expert ? 0 : offsets[e];
+    int64_t end = per_expert ? per_expert : offsets[e + 1];
+    if (COMET_MUTANT(grouped_gemm_last_row_dropped) && per_expert == 0 && end - b > 1) --end;
     for (int64_t r = b; r < end; r += block) tiles.push_back({e, r, std::min(end, r + block)});
   }
   return tiles;

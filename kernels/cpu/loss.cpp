@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "core/mutation.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/reduce.h"
 
@@ -23,7 +24,7 @@ void squared_error_backward(int64_t n, T scale, const T* pred, const T* target, 
   const T two_scale = T(2) * scale;
   parallel_for(n, 2, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      const T g = two_scale * (mask ? mask[i] : T(1)) * (pred[i] - target[i]);
+      const T g = two_scale * (mask && !COMET_MUTANT(masked_mse_no_mask_grad) ? mask[i] : T(1)) * (pred[i] - target[i]);
       if (gp) gp[i] = g;
       if (gt) gt[i] = -g;
     }
@@ -40,7 +41,7 @@ template <class T>
 void bce_with_logits_backward(int64_t n, T scale, const T* x, const T* t, T* gx, T* gt) {
   parallel_for(n, 8, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      if (gx) gx[i] = scale * (unary_forward<T>(Unary::Sigmoid, x[i]) - t[i]);
+      if (gx) gx[i] = (COMET_MUTANT(bce_grad_unscaled) ? T(1) : scale) * (unary_forward<T>(Unary::Sigmoid, x[i]) - t[i]);
       if (gt) gt[i] = -scale * x[i];
     }
   });
@@ -63,7 +64,7 @@ void cross_entropy_backward(int64_t rows, int64_t cols, T scale, const T* x, con
       T* gb = gx + b * cols;
 #pragma omp simd
       for (int64_t j = 0; j < cols; ++j) gb[j] *= scale;
-      gb[labels[b]] -= scale;
+      if (!COMET_MUTANT(cross_entropy_label_grad)) gb[labels[b]] -= scale;
     }
   });
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/mutation.h"
 #include "kernels/cpu/parallel.h"
 
 namespace comet::cpu {
@@ -130,6 +131,7 @@ void softmax(bool log_space, int64_t rows, int64_t cols, const T* x, T* y) {
       T m = -INFINITY;
 #pragma omp simd reduction(max : m)
       for (int64_t j = 0; j < cols; ++j) m = std::max(m, xi[j]);
+      if (COMET_MUTANT(softmax_no_max_shift)) m = T(0);
       for (int64_t j = 0; j < cols; ++j) yi[j] = std::exp(xi[j] - m);
       const double s = dsum(yi, cols);
       if (log_space) {

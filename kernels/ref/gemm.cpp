@@ -1,10 +1,13 @@
 // Reference GEMM: triple loop with double accumulation.
 #include "kernels/gemm.h"
 
+#include "core/mutation.h"
+
 namespace comet::ref {
 
 template <class T>
 void gemm(const GemmArgs<T>& g) {
+  const double alpha = COMET_MUTANT(ref_gemm_alpha_ignored) ? 1.0 : static_cast<double>(g.alpha);
   for (int64_t i = 0; i < g.m; ++i) {
     for (int64_t j = 0; j < g.n; ++j) {
       double acc = 0;
@@ -14,7 +17,7 @@ void gemm(const GemmArgs<T>& g) {
         acc += a * b;
       }
       T& c = g.c[i * g.ldc + j];
-      c = static_cast<T>(g.alpha * acc + (g.beta == T(0) ? 0.0 : static_cast<double>(g.beta) * c));
+      c = static_cast<T>(alpha * acc + (g.beta == T(0) ? 0.0 : static_cast<double>(g.beta) * c));
     }
   }
 }
