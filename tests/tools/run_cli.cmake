@@ -4,6 +4,10 @@
 execute_process(COMMAND ${PROGRAM} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out
                 TIMEOUT 300)
 message("${out}")
+# A sanitizer build (scripts/run_sanitizers.sh) prints its reports here; an expected error exit must not hide one.
+if(out MATCHES "(Address|Leak|UndefinedBehavior|Thread|Memory)Sanitizer|runtime error: ")
+  message(FATAL_ERROR "a sanitizer reported an error (exit status ${rc})")
+endif()
 if(EXPECT STREQUAL "ok" AND NOT rc EQUAL 0)
   message(FATAL_ERROR "expected success, got exit status ${rc}")
 elseif(EXPECT STREQUAL "error" AND rc EQUAL 0)
