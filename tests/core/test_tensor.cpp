@@ -52,6 +52,8 @@ TEST_CASE("dtype conversion and access checks") {
 }
 
 TEST_CASE("the caching allocator reuses freed blocks") {
+  cpu_allocator_release_cache();  // blocks cached by earlier test cases in this process would be picked instead
+  cpu_allocator_reset_peak();
   void* first = nullptr;
   {
     Tensor a = Tensor::empty({1000, 1000});
