@@ -381,7 +381,7 @@ class SwapState {
 
 }  // namespace
 
-std::vector<double> Mmoe::swap_pass(const ModelInput& in, const RowLoss& loss, const std::vector<double>& weights,
+moe::SwapSearchResult Mmoe::swap_pass(const ModelInput& in, const RowLoss& loss, const std::vector<double>& weights,
                                     int max_moves) {
   COMET_CHECK(cfg_.local_search == LocalSearch::Swap, "Mmoe::swap_pass: the model uses local search '{}', not 'swap'",
               local_search_name(cfg_.local_search));
@@ -409,7 +409,7 @@ std::vector<double> Mmoe::swap_pass(const ModelInput& in, const RowLoss& loss, c
   auto& fixed = static_cast<moe::FixedPermutation&>(*perm_);
   moe::SwapSearchResult r = moe::swap_search(fixed.hard(), objective, max_moves);
   fixed.set(r.perm);
-  return r.history;
+  return r;
 }
 
 }  // namespace comet::models

@@ -17,6 +17,7 @@
 #include "moe/gate.h"
 #include "moe/moe_layer.h"
 #include "moe/permutation.h"
+#include "moe/swap_search.h"
 #include "nn/mlp.h"
 
 namespace comet::models {
@@ -90,12 +91,12 @@ class Mmoe {
   // counts must not depend on the predictions). Each swap of two experts is scored incrementally: only rows whose
   // two slot weights differ change, so only their mixtures are updated and only they go through the towers and
   // `loss` (with a sparse gate: few rows per swap); accepted swaps are re-scored in full. The best improving swap
-  // is taken until none improves or max_moves. Only for LocalSearch::Swap. Returns the objective history
-  // (strictly decreasing).
+  // is taken until none improves or max_moves. Only for LocalSearch::Swap. Returns the search's result: the
+  // objective history (strictly decreasing), the moves and how many full and incremental evaluations it made.
   using TaskSums = std::vector<std::pair<double, double>>;  // per task (loss sum, targets counted)
   using RowLoss = std::function<TaskSums(const Tensor& rows, const std::vector<ag::Var>& predictions)>;
-  std::vector<double> swap_pass(const ModelInput& in, const RowLoss& loss, const std::vector<double>& weights,
-                                int max_moves);
+  moe::SwapSearchResult swap_pass(const ModelInput& in, const RowLoss& loss, const std::vector<double>& weights,
+                                  int max_moves);
 
  private:
   ag::Var encode(const ModelInput& in) const;  // the experts' and gates' input [B, input_dim]

@@ -130,7 +130,7 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
     }
     int moves = 0;
     if (swap && held_out > 0)
-      moves = static_cast<int>(model.swap_pass(models::model_input(probe), probe_loss, cfg.task_weights, cfg.swap_max_moves).size()) - 1;
+      moves = model.swap_pass(models::model_input(probe), probe_loss, cfg.task_weights, cfg.swap_max_moves).moves;
     EpochReport r;
     r.epoch = epoch;
     r.val = evaluate(model, val, cfg.task_weights, cfg.eval_batch);

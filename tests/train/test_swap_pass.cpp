@@ -69,8 +69,13 @@ TEST_CASE("swap pass: on a case built to need moves it reaches the brute-force o
   const auto loss = [&](const Tensor& rows, const std::vector<ag::Var>& p) {
     return task_sums(data::gather(c.data, rows), p);
   };
-  const std::vector<double> history = c.model->swap_pass(model_input(c.data), loss, {0.5, 0.5}, 10);
+  const moe::SwapSearchResult r = c.model->swap_pass(model_input(c.data), loss, {0.5, 0.5}, 10);
+  const std::vector<double>& history = r.history;
   CHECK(history.size() == 3);  // two moves
+  // Candidates (10 pairs a round; 3 rounds: two moves, then the local optimum) are scored incrementally; the full
+  // objective runs only at the start and to confirm each accepted move (1 + 2), against 1 + 3 * 10 without a scorer.
+  CHECK(r.swap_evaluations == 3 * 10);
+  CHECK(r.full_evaluations == 1 + 2);
   CHECK(history.front() == doctest::Approx(start).epsilon(1e-9));
   for (size_t i = 1; i < history.size(); ++i) CHECK(history[i] < history[i - 1]);
   CHECK(c.model->permutation().hard() == sigma);

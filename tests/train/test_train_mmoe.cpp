@@ -100,7 +100,7 @@ TEST_CASE("the discrete swap pass trains and never increases its objective") {
   const Dataset d = synthetic_rows(2048);
   Mmoe model = topk_model(6, LocalSearch::Swap, 4);
   const auto loss = [&](const Tensor& rows, const std::vector<ag::Var>& p) { return task_sums(gather(d, rows), p); };
-  const auto history = model.swap_pass(model_input(d), loss, {0.5, 0.5}, 10);
+  const auto history = model.swap_pass(model_input(d), loss, {0.5, 0.5}, 10).history;
   REQUIRE(!history.empty());
   for (size_t i = 1; i < history.size(); ++i) CHECK(history[i] < history[i - 1]);
   const Run r = train(GateKind::TopK, LocalSearch::Swap, 2);
