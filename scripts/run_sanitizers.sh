@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (issue 7): builds build-asan/ (GCC, -O1 -g,
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (issue 7): builds build-asan/ (GCC, -O1 -g1 (line tables for the reports),
 # -fsanitize=address,undefined, every UB check fatal; CUDA and benchmarks off) and runs every ctest test in it except
 # the downstream-consumer builds (they compile other projects against the libraries: build-system tests, run in the
 # plain build). Any sanitizer report fails the test that caused it: ASan and UBSan abort, LeakSanitizer exits with
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 BUILD="${SANITIZER_BUILD_DIR:-build-asan}"
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
-  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DCMAKE_CXX_FLAGS="$flags" \
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_CXX_FLAGS="$flags" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCOMET_BUILD_BENCH=OFF -DCOMET_CUDA=OFF >/dev/null
 fi
 cmake --build "$BUILD" -j"${JOBS:-$(nproc)}" >"$BUILD/build.log" 2>&1 || { tail -40 "$BUILD/build.log"; exit 1; }
