@@ -28,7 +28,14 @@
   X(maxpool_last_max, "max-pool backward: the gradient goes to the window's last maximum")                 \
   X(permutation_window_long, "learned permutation: I_p soft steps instead of I_p - 1")                     \
   X(checkpoint_no_buffers, "checkpoint: gate buffers (the Hash table) not written")                        \
-  X(divergence_unchecked, "training: a non-finite gradient is not caught before the optimizer step")
+  X(divergence_unchecked, "training: a non-finite gradient is not caught before the optimizer step")            \
+  X(philox_round_lost, "Philox4x32: 9 rounds instead of 10")                                                 \
+  X(npy_shape_reversed, ".npy reader: the shape tuple read in reverse")                                        \
+  X(table_quote_kept, "delimited-text reader: a quoted field keeps its closing quote")                        \
+  X(idx_gzip_member_dropped, "IDX reader: a gzip member after the first is ignored")                           \
+  X(multimnist_partner_offset, "MultiMNIST: the partner image at (8, 7) instead of (8, 8)")                    \
+  X(negatives_may_be_rated, "recommender data: a sampled negative may be an item the user rated")              \
+  X(sinkhorn_iteration_lost, "Sinkhorn: the last column normalisation left out")
 
 namespace comet::mutation {
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/mutation.h"
+
 namespace comet {
 namespace {
 
@@ -39,7 +41,8 @@ std::array<uint32_t, 4> philox4x32(uint64_t key, uint64_t counter_hi, uint64_t c
   uint32_t c0 = static_cast<uint32_t>(counter_lo), c1 = static_cast<uint32_t>(counter_lo >> 32);
   uint32_t c2 = static_cast<uint32_t>(counter_hi), c3 = static_cast<uint32_t>(counter_hi >> 32);
   uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
-  for (int round = 0; round < 10; ++round) {
+  const int rounds = COMET_MUTANT(philox_round_lost) ? 9 : 10;
+  for (int round = 0; round < rounds; ++round) {
     uint32_t hi0, lo0, hi1, lo1;
     mulhilo(kMul0, c0, hi0, lo0);
     mulhilo(kMul1, c2, hi1, lo1);

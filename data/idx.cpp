@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/mutation.h"
 
 namespace comet::data {
 namespace {
@@ -78,7 +79,7 @@ std::vector<uint8_t> gunzip(const std::string& path, const std::vector<uint8_t>&
     produced = static_cast<size_t>(zs.next_out - out.data());
     const size_t consumed = in.size() - zs.avail_in;
     if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0) break;
+      if (zs.avail_in == 0 || COMET_MUTANT(idx_gzip_member_dropped)) break;
       inflateReset(&zs);  // another gzip member follows
       continue;
     }

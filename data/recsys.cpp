@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/mutation.h"
 
 namespace comet::data {
 
@@ -56,7 +57,7 @@ void sample_unmarked(std::vector<uint8_t>& marked, int64_t unmarked, int64_t cou
         used = 0;
       }
       const int64_t c = draws.data<int64_t>()[used++];
-      if (marked[static_cast<size_t>(c)]) continue;
+      if (marked[static_cast<size_t>(c)] && !COMET_MUTANT(negatives_may_be_rated)) continue;
       marked[static_cast<size_t>(c)] = 1;
       out.push_back(c);
       ++taken;

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/mutation.h"
 
 namespace comet::data {
 
@@ -125,6 +126,7 @@ class TableReader {
         ++in;
         continue;
       }
+      if (COMET_MUTANT(table_quote_kept)) *out++ = '"';
       char* after = in + 1;  // just past the closing quote
       const std::string_view rest(after, static_cast<size_t>(stop - after));
       COMET_CHECK(rest.empty() || rest.substr(0, options_.separator.size()) == options_.separator,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/mutation.h"
 #include "moe/assignment.h"
 
 namespace comet::moe {
@@ -36,6 +37,7 @@ Tensor sinkhorn_log(const Tensor& log_alpha, double tau, int iterations) {
   }
   for (int it = 0; it < iterations; ++it) {
     for (int64_t r = 0; r < n; ++r) subtract_logsumexp(p + r * n, n, 1);
+    if (COMET_MUTANT(sinkhorn_iteration_lost) && it + 1 == iterations) break;
     for (int64_t c = 0; c < n; ++c) subtract_logsumexp(p + c, n, n);
   }
   for (int64_t i = 0; i < n * n; ++i) p[i] = std::exp(p[i]);

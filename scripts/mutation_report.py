@@ -74,7 +74,8 @@ def main():
     unknown = [m for m in a.mutants if m not in descriptions]
     if unknown:
         sys.exit(f"mutation_report: not in {a.registry}: {', '.join(unknown)}")
-    exes = sorted(e for e in glob.glob(os.path.join(a.build, "tests", "test_*")) if os.access(e, os.X_OK))
+    exes = sorted(os.path.abspath(e) for e in glob.glob(os.path.join(a.build, "tests", "test_*"))
+                  if os.path.isfile(e) and os.access(e, os.X_OK))
     if not exes:
         sys.exit(f"mutation_report: no test executables in {a.build}/tests")
     os.makedirs(os.path.join(a.out, "xml"), exist_ok=True)
@@ -83,7 +84,7 @@ def main():
     def run_all(mutant):
         failed, notes = {}, []
         for exe in exes:
-            xml = os.path.join(a.out, "xml", f"{mutant or 'none'}.{os.path.basename(exe)}.xml")
+            xml = os.path.join(os.path.abspath(a.out), "xml", f"{mutant or 'none'}.{os.path.basename(exe)}.xml")
             cases, note = run_executable(exe, mutant, xml, a.timeout)
             failed.update(cases)
             if note:

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/io/atomic_file.h"
+#include "core/mutation.h"
 
 namespace comet::io {
 namespace {
@@ -138,6 +139,7 @@ class HeaderParser {
     }
     // "(5)" is the int 5 in Python, not a tuple; numpy writes "(5,)".
     if (shape.size() == 1 && !comma) error("shape '({})' is not a tuple", shape[0]);
+    if (COMET_MUTANT(npy_shape_reversed)) std::reverse(shape.begin(), shape.end());
     return shape;
   }
 
