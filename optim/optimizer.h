@@ -1,7 +1,8 @@
 // Optimizers over a list of parameters (ag::Var leaves): SGD with momentum, Adam and AdamW (bias-corrected),
 // gradient clipping by global norm, and a learning-rate schedule hook. Parameters without a gradient are
-// skipped. Updates run in the parameter's dtype with OpenMP over elements (no reductions, so they are
-// deterministic at any thread count). Tests: tests/optim/test_optim.cpp (steps worked out by hand).
+// skipped. Updates run in the parameter's dtype; a step is one parallel region over all parameters (multi-tensor:
+// each is cut into chunks and the threads share the chunks of every tensor, instead of waking the team once per
+// tensor). Updates are elementwise (no reductions), so they are deterministic at any thread count. Tests: tests/optim/test_optim.cpp (steps worked out by hand).
 #pragma once
 #include <array>
 #include <functional>
@@ -37,7 +38,9 @@ class Optimizer {
   void set_steps(int64_t steps);
 
  protected:
-  virtual void update(size_t index, Tensor& param, const Tensor& grad, double lr) = 0;
+  // Updates elements [begin, end) of params()[index] (called from inside the step's parallel region; the state
+  // buffers exist already).
+  virtual void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t begin, int64_t end) = 0;
   static constexpr int kStateSlots = 2;  // the most any optimizer keeps
 
  private:
@@ -60,7 +63,7 @@ class Sgd : public Optimizer {
   int state_slots() const override { return opt_.momentum != 0.0 ? 1 : 0; }
 
  private:
-  void update(size_t index, Tensor& param, const Tensor& grad, double lr) override;
+  void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t begin, int64_t end) override;
   SgdOptions opt_;
 };
 
@@ -79,7 +82,7 @@ class Adam : public Optimizer {
   int state_slots() const override { return 2; }
 
  private:
-  void update(size_t index, Tensor& param, const Tensor& grad, double lr) override;
+  void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t begin, int64_t end) override;
   AdamOptions opt_;
 };
 

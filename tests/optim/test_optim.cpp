@@ -1,6 +1,11 @@
 // Optimizers against steps worked out by hand (one scalar parameter, two steps), clipping, schedules.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstring>
+
+#include "core/rng.h"
+#include "core/threading.h"
 #include "optim/optimizer.h"
 
 namespace comet::optim {
@@ -72,6 +77,48 @@ TEST_CASE("optimizer state for checkpoints: slots by hand, and a copy continues 
   CHECK(q.value().item() == p.value().item());
   CHECK(p.value().item() == doctest::Approx(0.8733662987078462).epsilon(1e-12));
   CHECK_THROWS_WITH_AS(copy.set_steps(-1), doctest::Contains("must be >= 0"), Error);
+}
+
+TEST_CASE("Adam over many tensors in one parallel region: every element as the formula, the same bits at 1 and 2 "
+          "threads") {
+  // Sizes around the step's 8192-element chunks, one tensor without a gradient (index 3), float parameters.
+  const std::vector<int64_t> sizes = {1, 8191, 8192, 8193, 20000, 3};
+  const auto draw = [&](Generator& gen) {
+    std::vector<Tensor> t;
+    for (int64_t n : sizes) {
+      t.push_back(Tensor::empty({n}));
+      gen.normal(t.back(), 0.0, 1.0);
+    }
+    return t;
+  };
+  Generator gen(11);
+  const std::vector<Tensor> start = draw(gen), g1 = draw(gen), g2 = draw(gen);
+  const auto run = [&](int threads, int steps) {
+    ThreadScope scope(threads);
+    std::vector<ag::Var> params;
+    for (const Tensor& t : start) params.push_back(ag::param(t.clone()));
+    Adam opt(params, constant_lr(0.01));
+    for (int step = 0; step < steps; ++step) {
+      for (size_t i = 0; i < params.size(); ++i)
+        if (i != 3) params[i].grad() = (step == 0 ? g1 : g2)[i].clone();
+      opt.step();
+    }
+    return params;
+  };
+  const std::vector<ag::Var> one = run(1, 2), two = run(2, 2);
+  for (size_t i = 0; i < sizes.size(); ++i)
+    CHECK(std::memcmp(one[i].value().raw(), two[i].value().raw(), one[i].value().nbytes()) == 0);
+  // After one step m^ = g and v^ = g^2: p1 = p0 - lr * g / (|g| + eps), element by element (in double).
+  const std::vector<ag::Var> first = run(2, 1);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const float* p0 = start[i].data<float>();
+    const float* p1 = first[i].value().data<float>();
+    const float* g = g1[i].data<float>();
+    for (int64_t j = 0; j < sizes[i]; ++j) {
+      const double expect = i == 3 ? p0[j] : p0[j] - 0.01 * g[j] / (std::abs(double(g[j])) + 1e-8);
+      REQUIRE(p1[j] == doctest::Approx(expect).epsilon(1e-6));
+    }
+  }
 }
 
 TEST_CASE("parameters without a gradient are left alone") {
