@@ -1,10 +1,12 @@
 // The multi-task MoE on the synthetic data: the loss falls for every gate; COMET's share of samples that use at
 // most k experts rises above 99%; the learned permutation freezes after its window; the swap pass never increases
-// its objective; training is bit-for-bit repeatable.
+// its objective; training is bit-for-bit repeatable; the allocator's cache stays bounded through a long run.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
+#include "core/storage.h"
 #include "core/threading.h"
 #include "train/loss.h"
 #include "data/synthetic.h"
@@ -22,7 +24,8 @@ struct Run {
   std::vector<float> weights;
 };
 
-Run train(GateKind kind, LocalSearch search, int epochs, uint64_t seed = 3) {
+Run train(GateKind kind, LocalSearch search, int epochs, uint64_t seed = 3,
+          std::function<void(int64_t, int64_t)> on_batch = {}) {
   SyntheticConfig data;
   data.samples = 12288;
   data.seed = seed;
@@ -45,6 +48,7 @@ Run train(GateKind kind, LocalSearch search, int epochs, uint64_t seed = 3) {
   tc.batch = 512;
   tc.lr = 5e-3;
   tc.swap_samples = 512;
+  tc.on_batch = std::move(on_batch);
   Run r{train_mmoe(model, tr, val, tc).reports, {}};
   for (const ag::Var& p : model.params()) {
     const float* d = p.value().data<float>();
@@ -94,6 +98,25 @@ TEST_CASE("COMET: the share of samples using at most k experts rises above 99%")
     INFO("experts per sample " << g.routing.experts_per_sample);
     CHECK(g.routing.within_k > 0.99);
   }
+}
+
+TEST_CASE("the caching allocator's cache stays within 2x the peak bytes in use through 10 epochs of COMET+") {
+  // The sparse path allocates buffers of new sizes every step (rows per expert change); the cache must not grow
+  // past the memory actually in use at the peak. Checked after every batch, by the allocator's own counters.
+  cpu_allocator_release_cache();
+  cpu_allocator_reset_peak();
+  size_t worst_cached = 0, peak = 0;
+  int64_t batches = 0;
+  train(GateKind::Comet, LocalSearch::Learned, 10, 3, [&](int64_t, int64_t) {
+    const AllocatorStats s = cpu_allocator_stats();
+    worst_cached = std::max(worst_cached, s.cached);
+    peak = s.peak;
+    CHECK(s.cached <= 2 * s.peak);
+    ++batches;
+  });
+  MESSAGE(batches << " batches: cache at most " << worst_cached << " bytes, peak in use " << peak << " bytes");
+  CHECK(batches == 10 * 20);
+  CHECK(worst_cached > 0);  // the cache was used at all
 }
 
 TEST_CASE("the discrete swap pass trains and never increases its objective") {
