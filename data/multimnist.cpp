@@ -34,7 +34,8 @@ void check_generator_inputs(const IdxArray& images, const IdxArray& labels, int6
 void add_image(float* out, int64_t canvas, const uint8_t* image, int64_t h, int64_t w, int64_t offset) {
   const int64_t column_offset = COMET_MUTANT(multimnist_partner_offset) && offset > 0 ? offset - 1 : offset;
   for (int64_t r = 0; r < h; ++r)
-    for (int64_t c = 0; c < w; ++c) out[(offset + r) * canvas + column_offset + c] += static_cast<float>(image[r * w + c]);
+    for (int64_t c = 0; c < w; ++c)
+      out[(offset + r) * canvas + column_offset + c] += static_cast<float>(image[r * w + c]);
 }
 
 std::string find_idx(const std::string& folder, const std::string& name) {

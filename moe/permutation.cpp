@@ -66,7 +66,8 @@ ag::Var LearnedPermutation::matrix(bool training) {
   // The released counter is incremented before it is read, and the soft matrix is used while it is below the window
   // (spec 4.2): I_p - 1 soft steps, then the rounding of the last soft matrix, frozen.
   ++step_;
-  if (frozen() && !(COMET_MUTANT(permutation_window_long) && step_ == window_)) return ag::constant(permutation_matrix(hard_));
+  const bool extra_soft_step = COMET_MUTANT(permutation_window_long) && step_ == window_;
+  if (frozen() && !extra_soft_step) return ag::constant(permutation_matrix(hard_));
   const SinkhornSchedule s = sinkhorn_schedule(static_cast<double>(step_) / static_cast<double>(window_));
   ag::Var p = sinkhorn(s.tau, s.iterations);
   last_soft_ = p.value().clone();

@@ -39,9 +39,10 @@ void bce_with_logits(int64_t n, T alpha, const T* x, const T* t, T* out) {
 
 template <class T>
 void bce_with_logits_backward(int64_t n, T scale, const T* x, const T* t, T* gx, T* gt) {
+  const T gx_scale = COMET_MUTANT(bce_grad_unscaled) ? T(1) : scale;
   parallel_for(n, 8, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      if (gx) gx[i] = (COMET_MUTANT(bce_grad_unscaled) ? T(1) : scale) * (unary_forward<T>(Unary::Sigmoid, x[i]) - t[i]);
+      if (gx) gx[i] = gx_scale * (unary_forward<T>(Unary::Sigmoid, x[i]) - t[i]);
       if (gt) gt[i] = -scale * x[i];
     }
   });
