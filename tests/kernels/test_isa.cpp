@@ -1,6 +1,6 @@
 // The ISA registry of kernels/cpu/isa.h: detection (scalar always there, the default is the best supported),
 // COMET_ISA's parsing and refusals (unknown names, an ISA the CPU lacks: the message names the value and what the
-// CPU supports) and IsaScope forcing and restoring a path.
+// CPU supports), IsaScope forcing and restoring a path, and each built kernel's block sizes fitting its tile.
 // The GEMM results per ISA are tested in tests/kernels/test_gemm.cpp; tests/CMakeLists.txt runs this program
 // with a bad COMET_ISA and expects the refusal message.
 #include <doctest/doctest.h>
@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "kernels/cpu/isa.h"
+#include "kernels/cpu/sgemm_kernel.h"
 #include "test_util.h"
 
 namespace comet::cpu {
@@ -61,6 +62,17 @@ TEST_CASE("isa: IsaScope forces a supported path, nests and restores, and refuse
     if (cpu_supports(isa)) continue;
     CHECK(test::error_of([&] { IsaScope scope(isa); }).find("this CPU does not support") != std::string::npos);
     CHECK(active_isa() == before);
+  }
+}
+
+TEST_CASE("isa: every supported path has a kernel whose cache blocks are whole tiles") {
+  for (Isa isa : supported_isas()) {
+    const SgemmKernel& k = sgemm_kernel(isa);
+    INFO(isa_name(isa), ": ", k.mr, " x ", k.nr, " tile, blocks ", k.mc, " / ", k.kc, " / ", k.nc);
+    CHECK(k.isa == isa);
+    CHECK(k.mc % k.mr == 0);
+    CHECK(k.nc % k.nr == 0);
+    CHECK(k.kc > 0);
   }
 }
 
