@@ -2,6 +2,7 @@
 #include "kernels/cpu/isa.h"
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

@@ -174,8 +174,8 @@ template <class V, int64_t MR, int64_t NV>
 void tile(int64_t depth, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc,
           int64_t rows, int64_t cols) {
   constexpr int64_t NR = NV * V::width;
-  for (int64_t r = 0; r < rows; ++r) {  // C arrives while the k loop runs
-    __builtin_prefetch(c + r * ldc);
+  for (int64_t r = 0; r < rows; ++r) {  // C's cache lines arrive while the k loop runs
+    for (int64_t j = 0; j < cols; j += 16) __builtin_prefetch(c + r * ldc + j);
     __builtin_prefetch(c + r * ldc + cols - 1);
   }
   const bool full = rows == MR && cols == NR;
