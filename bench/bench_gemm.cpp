@@ -80,9 +80,11 @@ void BM_sgemm_eigen(benchmark::State& state) {
   set_flops(state, gemm_flops(s.n, s.n, s.n));
 }
 
-// The path's FMA loop on every thread at once, 2^20 steps each (a few milliseconds).
+// The path's FMA loop on every thread at once, 2^22 steps each (10-30 ms, so that one scheduler tick lost to
+// another process, 4 ms here, costs a few percent rather than half: with 2^20 steps the AVX2 peak read half the
+// AVX-512 one on a loaded Zen 4, where the two are equal).
 void BM_fma_peak(benchmark::State& state, cpu::Isa isa) {
-  constexpr int64_t kIterations = int64_t(1) << 20;
+  constexpr int64_t kIterations = int64_t(1) << 22;
   const FmaLoop loop = fma_loop(isa);
   const int threads = num_threads();
   std::vector<float> sinks(static_cast<size_t>(threads) * 16);  // one cache line per thread
