@@ -24,3 +24,32 @@ function(comet_add_library name dir)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION include/comet/${dir}
           FILES_MATCHING PATTERN "*.h")
 endfunction()
+
+# Translation units of one ISA path (kernels/cpu/isa.h), named by suffix: *_avx2.cpp is compiled for AVX2 + FMA
+# and never AVX-512, *_avx512.cpp for AVX-512 F + VL with FMA, *_scalar.cpp without AVX; these options follow the
+# target's own, so they hold under COMET_NATIVE's -march=native too (a -march=native AVX-512 instruction must not
+# leak into the AVX2 path, which then runs on CPUs without it). comet_isa_sources(<list variable>) sets them on
+# the files of the list and, on a non-x86 target, removes the x86 files from it (COMET_X86 says which).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
+  set(COMET_X86 ON)
+else()
+  set(COMET_X86 OFF)
+endif()
+
+function(comet_isa_sources sources_var)
+  set(sources ${${sources_var}})
+  if(NOT COMET_X86)
+    list(FILTER sources EXCLUDE REGEX "_avx(2|512)\\.cpp$")
+    set(${sources_var} ${sources} PARENT_SCOPE)
+    return()
+  endif()
+  foreach(src ${sources})
+    if(src MATCHES "_avx2\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mno-avx512f")
+    elseif(src MATCHES "_avx512\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512vl;-mfma")
+    elseif(src MATCHES "_scalar\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mno-avx")
+    endif()
+  endforeach()
+endfunction()

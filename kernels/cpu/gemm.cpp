@@ -1,16 +1,17 @@
 // Fast CPU GEMM on row-major buffers (signature and alpha/beta semantics in kernels/gemm.h).
-// float with AVX2 + FMA: a GotoBLAS/BLIS-style blocked GEMM. Each thread owns a share of C's tiles (a run of
-// rows, or of columns when C is short). For each kNC-wide column block and each kKC-deep slice of k it packs
-// the op(B)[kc x nc] panels it needs into kNR-wide k-major panels, then kMC-row blocks of op(A) into kMR-row
-// panels, and runs the 6 x 16 micro-kernel of kernels/cpu/gemm_microkernel.h over its tiles. Packing buffers
-// are thread-local and only grow (no allocation or page fault per call); transposes are handled by the
-// packing routines only.
-// Determinism: the tile grid and the k slices depend only on (m, n, k), every tile is computed by one thread
-// and an element's k order is fixed (slices in order, k ascending within a slice), so the result is
-// bit-identical at any thread count.
-// double, and float without AVX2/FMA: Eigen's product (single-threaded Eigen) over fixed row blocks of C,
-// threaded by parallel_for (also bit-identical at any thread count).
-// Tests: tests/kernels/test_gemm.cpp; benchmark: bench/bench_gemm.cpp.
+// float: a GotoBLAS/BLIS-style blocked GEMM, this file's driver running the kernel of the active ISA
+// (kernels/cpu/isa.h; kernels/cpu/sgemm_kernel.h: micro-tile mr x nr, blocks mc, kc, nc, packing and tile
+// functions). Each thread owns a share of C's tiles (a run of rows, or of columns when C is short). For each
+// nc-wide column block and each kc-deep slice of k it packs the op(B)[kc x nc] panels it needs into nr-wide
+// k-major panels, then mc-row blocks of op(A) into mr-row panels, and runs the kernel's tile function over its
+// tiles. Packing buffers are thread-local and only grow (no allocation or page fault per call); transposes are
+// handled by the packing routines only.
+// Determinism: for a given kernel the tile grid and the k slices depend only on (m, n, k), every tile is computed
+// by one thread and an element's k order is fixed (slices in order, k ascending within a slice), so the result
+// is bit-identical at any thread count. Different ISAs round differently (tile shapes, k blocks, FMA or not).
+// double: Eigen's product (single-threaded Eigen) over fixed row blocks of C, threaded by parallel_for (also
+// bit-identical at any thread count).
+// Tests: tests/kernels/test_gemm.cpp, tests/kernels/test_isa.cpp; benchmark: bench/bench_gemm.cpp.
 #include <omp.h>
 
 #include <Eigen/Core>
@@ -21,8 +22,8 @@
 #include "core/error.h"
 #include "core/mutation.h"
 #include "core/threading.h"
-#include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/sgemm_kernel.h"
 #include "kernels/gemm.h"
 
 namespace comet::cpu {
@@ -64,15 +65,7 @@ void eigen_gemm(const GemmArgs<T>& g) {
   });
 }
 
-#if defined(__AVX2__) && defined(__FMA__)
-using gemm_detail::kMR;
-using gemm_detail::kNR;
-
-// Cache blocking for Zen 3 (32 KiB L1d, 512 KiB L2 per core, 32 MiB L3): a kKC x kNR panel of B (16 KiB)
-// stays in L1, a kMC x kKC block of A (144 KiB) in L2, a kKC x kNC panel of B (4 MiB) in L3.
-constexpr int64_t kMC = 144, kKC = 256, kNC = 4080;
 constexpr double kParallelFlops = 1e6;  // below this a GEMM runs on one thread
-static_assert(kMC % kMR == 0 && kNC % kNR == 0, "block sizes must be multiples of the micro-tile");
 
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
@@ -108,110 +101,26 @@ float* pack_buffer(int kind, int64_t floats) {
   return buffers[kind].get(floats);
 }
 
-// op(A)[i0 : i0 + mc, p0 : p0 + kc] into kMR-row panels, panel q at dst + q * kMR * kc, rows past mc zero.
-void pack_a(const GemmArgs<float>& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
-  for (int64_t ir = 0; ir < mc; ir += kMR, dst += kMR * kc) {
-    const int64_t mr = std::min(kMR, mc - ir);
-    if (g.trans_a) {  // op(A)(i, p) = a[p * lda + i]: kMR contiguous values per p
-      const float* src = g.a + p0 * g.lda + i0 + ir;
-      for (int64_t p = 0; p < kc; ++p, src += g.lda) {
-        for (int64_t r = 0; r < mr; ++r) dst[p * kMR + r] = src[r];
-        for (int64_t r = mr; r < kMR; ++r) dst[p * kMR + r] = 0.0f;
-      }
-    } else {  // op(A)(i, p) = a[i * lda + p]: one contiguous stream per row
-      for (int64_t r = 0; r < kMR; ++r) {
-        const float* src = g.a + (i0 + ir + r) * g.lda + p0;
-        for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = r < mr ? src[p] : 0.0f;
-      }
-    }
-  }
-}
-
-// Transposes the 8 x 8 block rows[0..7] (8 floats each) in registers: out[c] holds column c.
-inline void transpose8(__m256 r[8]) {
-  __m256 t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-  }
-}
-
-// op(B) = B^T for panel d: d[p * kNR + j] = b[(jq + j) * ldb + p0 + p] for j < nr, zero past nr. Whole 8 x 8
-// blocks go through transpose8 (one pass over 16 contiguous rows of B, vector stores); the k tail is scalar.
-void pack_b_transposed(const GemmArgs<float>& g, int64_t p0, int64_t kc, int64_t jq, int64_t nr, float* d) {
-  const int64_t kc8 = kc / 8 * 8;
-  for (int64_t h = 0; h < kNR; h += 8) {
-    const float* rows[8];
-    for (int64_t r = 0; r < 8; ++r) rows[r] = h + r < nr ? g.b + (jq + h + r) * g.ldb + p0 : nullptr;
-    for (int64_t p = 0; p < kc8; p += 8) {
-      __m256 blk[8];
-      for (int r = 0; r < 8; ++r) blk[r] = rows[r] ? _mm256_loadu_ps(rows[r] + p) : _mm256_setzero_ps();
-      transpose8(blk);
-      for (int c = 0; c < 8; ++c) _mm256_store_ps(d + (p + c) * kNR + h, blk[c]);
-    }
-    for (int64_t p = kc8; p < kc; ++p)
-      for (int64_t r = 0; r < 8; ++r) d[p * kNR + h + r] = rows[r] ? rows[r][p] : 0.0f;
-  }
-}
-
-// kNR-wide panels [q0, q1) of op(B)[p0 : p0 + kc, j0 : j0 + nc], panel q at dst + (q - q0) * kNR * kc,
-// columns past nc zero. Untransposed B is read row by row across all the panels, so the reads stream through
-// memory (panel by panel, they would stride by ldb and wait on every cache line).
-void pack_b(const GemmArgs<float>& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int64_t q0, int64_t q1,
-            float* dst) {
-  if (g.trans_b) {
-    for (int64_t q = q0; q < q1; ++q) {
-      const int64_t jq = j0 + q * kNR;
-      pack_b_transposed(g, p0, kc, jq, std::min(kNR, j0 + nc - jq), dst + (q - q0) * kNR * kc);
-    }
-    return;
-  }
-  for (int64_t p = 0; p < kc; ++p) {
-    const float* src = g.b + (p0 + p) * g.ldb + j0;
-    for (int64_t q = q0; q < q1; ++q) {
-      float* d = dst + (q - q0) * kNR * kc + p * kNR;
-      const int64_t nr = std::min(kNR, nc - q * kNR);
-      if (nr == kNR) {
-        _mm256_store_ps(d, _mm256_loadu_ps(src + q * kNR));
-        _mm256_store_ps(d + 8, _mm256_loadu_ps(src + q * kNR + 8));
-        continue;
-      }
-      for (int64_t j = 0; j < nr; ++j) d[j] = src[q * kNR + j];
-      for (int64_t j = nr; j < kNR; ++j) d[j] = 0.0f;
-    }
-  }
-}
-
-// The part of one (column block, k slice) step that a thread owns: C rows [i0, i1) (i0 a multiple of kMR)
-// x kNR-wide panels [q0, q1) of the column block, whose packed B is at bpack.
+// The part of one (column block, k slice) step that a thread owns: C rows [i0, i1) (i0 a multiple of mr)
+// x nr-wide panels [q0, q1) of the column block, whose packed B is at bpack.
 struct Step {
   int64_t i0, i1, q0, q1;  // thread's share
   int64_t j0, nc, p0, kc;  // column block and k slice
   float beta;              // g.beta for the first k slice, 1 after
 };
 
-void compute(const GemmArgs<float>& g, const Step& s, const float* bpack) {
-  const int64_t mc_max = balanced_block(s.i1 - s.i0, kMC, kMR);
+void compute(const GemmArgs<float>& g, const SgemmKernel& kern, const Step& s, const float* bpack) {
+  const int64_t mr = kern.mr, nr = kern.nr, mc_max = balanced_block(s.i1 - s.i0, kern.mc, mr);
   float* apack = pack_buffer(0, mc_max * s.kc);
   for (int64_t ic = s.i0; ic < s.i1; ic += mc_max) {
     const int64_t mc = std::min(mc_max, s.i1 - ic);
-    pack_a(g, ic, mc, s.p0, s.kc, apack);
+    kern.pack_a(g, ic, mc, s.p0, s.kc, apack);
     for (int64_t q = s.q0; q < s.q1; ++q) {
-      const int64_t jq = s.j0 + q * kNR, nr = std::min(kNR, s.j0 + s.nc - jq);
-      const float* bp = bpack + (q - s.q0) * kNR * s.kc;
-      for (int64_t ir = 0; ir < mc; ir += kMR) {
-        gemm_detail::tile(s.kc, apack + ir * s.kc, bp, g.alpha, s.beta, g.c + (ic + ir) * g.ldc + jq, g.ldc,
-                          std::min(kMR, mc - ir), nr);
+      const int64_t jq = s.j0 + q * nr, cols = std::min(nr, s.j0 + s.nc - jq);
+      const float* bp = bpack + (q - s.q0) * nr * s.kc;
+      for (int64_t ir = 0; ir < mc; ir += mr) {
+        kern.tile(s.kc, apack + ir * s.kc, bp, g.alpha, s.beta, g.c + (ic + ir) * g.ldc + jq, g.ldc,
+                  std::min(mr, mc - ir), cols);
       }
     }
   }
@@ -228,40 +137,50 @@ void scale_c(const GemmArgs<float>& g) {
 // Everything thread t of nt computes. Threads own either a contiguous run of row tiles or (when there are
 // too few of those) of column panels; each packs the B panels it needs itself, so threads never wait on
 // each other (a thread stalled by a busy machine holds up only the final join).
-void run_thread(const GemmArgs<float>& g, bool split_rows, int t, int nt) {
-  const int64_t kc_max = balanced_block(g.k, kKC, 1), nc_max = balanced_block(g.n, kNC, kNR);
-  const int64_t row_tiles = ceil_div(g.m, kMR);
-  const int64_t i0 = split_rows ? std::min(g.m, row_tiles * t / nt * kMR) : 0;
-  const int64_t i1 = split_rows ? std::min(g.m, row_tiles * (t + 1) / nt * kMR) : g.m;
+void run_thread(const GemmArgs<float>& g, const SgemmKernel& kern, bool split_rows, int t, int nt) {
+  const int64_t mr = kern.mr, nr = kern.nr;
+  const int64_t kc_max = balanced_block(g.k, kern.kc, 1), nc_max = balanced_block(g.n, kern.nc, nr);
+  const int64_t row_tiles = ceil_div(g.m, mr);
+  const int64_t i0 = split_rows ? std::min(g.m, row_tiles * t / nt * mr) : 0;
+  const int64_t i1 = split_rows ? std::min(g.m, row_tiles * (t + 1) / nt * mr) : g.m;
   if (i1 <= i0) return;
   float* bpack = pack_buffer(1, kc_max * nc_max);
   for (int64_t j0 = 0; j0 < g.n; j0 += nc_max) {
-    const int64_t nc = std::min(nc_max, g.n - j0), panels = ceil_div(nc, kNR);
+    const int64_t nc = std::min(nc_max, g.n - j0), panels = ceil_div(nc, nr);
     const int64_t q0 = split_rows ? 0 : panels * t / nt, q1 = split_rows ? panels : panels * (t + 1) / nt;
     if (q1 <= q0) continue;
     for (int64_t p0 = 0; p0 < g.k; p0 += kc_max) {
       const int64_t kc = std::min(kc_max, g.k - p0);
-      pack_b(g, p0, kc, j0, nc, q0, q1, bpack);
-      compute(g, Step{i0, i1, q0, q1, j0, nc, p0, kc, p0 == 0 ? g.beta : 1.0f}, bpack);
+      kern.pack_b(g, p0, kc, j0, nc, q0, q1, bpack);
+      compute(g, kern, Step{i0, i1, q0, q1, j0, nc, p0, kc, p0 == 0 ? g.beta : 1.0f}, bpack);
     }
   }
 }
 
-void blocked_sgemm(const GemmArgs<float>& g) {
+
+}  // namespace
+
+const SgemmKernel& sgemm_kernel(Isa isa) {
+#if defined(COMET_X86_KERNELS)
+  if (isa == Isa::avx2) return sgemm_kernel_avx2();
+  if (isa == Isa::avx512) return sgemm_kernel_avx512();
+#endif
+  COMET_CHECK(isa == Isa::scalar, "sgemm_kernel: this build has no {} path", isa_name(isa));
+  return sgemm_kernel_scalar();
+}
+
+void blocked_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel) {
   if (g.k == 0) return scale_c(g);
-  const int64_t row_tiles = ceil_div(g.m, kMR), col_tiles = ceil_div(g.n, kNR);
+  const int64_t row_tiles = ceil_div(g.m, kernel.mr), col_tiles = ceil_div(g.n, kernel.nr);
   const int threads = gemm_flops(g.m, g.n, g.k) < kParallelFlops
                           ? 1
                           : static_cast<int>(std::min<int64_t>(num_threads(), std::max(row_tiles, col_tiles)));
   // Rows unless there are too few row tiles to go round: then every thread packs all of (the small) A.
   const bool split_rows = row_tiles >= 4 * threads || row_tiles >= col_tiles;
-  if (threads == 1) return run_thread(g, split_rows, 0, 1);
+  if (threads == 1) return run_thread(g, kernel, split_rows, 0, 1);
 #pragma omp parallel num_threads(threads)
-  run_thread(g, split_rows, omp_get_thread_num(), omp_get_num_threads());
+  run_thread(g, kernel, split_rows, omp_get_thread_num(), omp_get_num_threads());
 }
-#endif
-
-}  // namespace
 
 template <class T>
 void gemm(const GemmArgs<T>& args) {
@@ -269,9 +188,7 @@ void gemm(const GemmArgs<T>& args) {
   if (COMET_MUTANT(gemm_last_k_dropped) && g.k > 1) --g.k;
   if (COMET_MUTANT(gemm_beta_ignored) && g.beta == T(1)) g.beta = T(0);
   if (g.m == 0 || g.n == 0) return;
-#if defined(__AVX2__) && defined(__FMA__)
-  if constexpr (std::is_same_v<T, float>) return blocked_sgemm(g);
-#endif
+  if constexpr (std::is_same_v<T, float>) return blocked_sgemm(g, sgemm_kernel(active_isa()));
   eigen_gemm(g);
 }
 

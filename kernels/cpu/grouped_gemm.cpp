@@ -7,13 +7,14 @@
 
 #include "core/mutation.h"
 #include "core/threading.h"
+#include "kernels/cpu/sgemm_kernel.h"
 #include "kernels/gemm.h"
 #include "kernels/grouped_gemm.h"
 
 namespace comet::cpu {
 namespace {
 
-constexpr int64_t kMinTileRows = 96;    // a multiple of the micro-kernel's 6 rows
+constexpr int64_t kMinTileRows = 96;    // rounded up to whole micro-tiles of the float kernel (tile_rows)
 constexpr int64_t kTilesPerThread = 4;  // enough tiles for the dynamic schedule to even out uneven experts
 
 struct Tile {
@@ -26,7 +27,8 @@ struct Tile {
 // 5 times. No element's value depends on the tiling (a tile boundary never splits a sum).
 int64_t tile_rows(int64_t total_rows) {
   const int64_t rows = std::max(kMinTileRows, total_rows / (kTilesPerThread * num_threads()));
-  return (rows + 5) / 6 * 6;
+  const int64_t mr = sgemm_kernel(active_isa()).mr;
+  return (rows + mr - 1) / mr * mr;
 }
 
 // Tiles over [offsets[e], offsets[e+1]) (rows of x) or, when `per_expert` is set, over [0, per_expert) for every

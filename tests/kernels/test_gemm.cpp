@@ -1,8 +1,10 @@
-// cpu::gemm against ref::gemm (kernels/gemm.h) for float and double: all four transpose combinations, shapes
-// from 0 to past the block sizes of kernels/cpu/gemm.cpp, leading dimensions wider than the matrices,
-// alpha/beta cases and beta = 0 over a NaN-filled C. Integer-valued inputs make float GEMM exact, so those
-// cases compare bit for bit (an indexing bug cannot hide inside a tolerance); random inputs use
-// |a - b| <= 1e-5 (|ref| + rms(ref)). Results must be bit-identical at 1, 2 and 3 threads.
+// cpu::gemm against ref::gemm (kernels/gemm.h) for float, on every ISA path (kernels/cpu/isa.h), and double: all
+// four transpose combinations, shapes from 0 to past the cache blocks of the path's kernel (partial tiles, several
+// k slices), leading dimensions wider than the matrices, alpha/beta cases and beta = 0 over a NaN-filled C.
+// Integer-valued inputs make float GEMM exact, so those cases compare bit for bit (an indexing bug cannot hide
+// inside a tolerance); random inputs use |a - b| <= 1e-5 (|ref| + rms(ref)). Results must be bit-identical at 1,
+// 2 and 3 threads on each path. Each float test case exists once per ISA; on a CPU without that ISA it is
+// skipped (ctest counts it so).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,6 +14,8 @@
 
 #include "core/rng.h"
 #include "core/threading.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/sgemm_kernel.h"
 #include "kernels/gemm.h"
 #include "test_util.h"
 
@@ -114,28 +118,41 @@ void check_all_shapes(Fill fill) {
   }
 }
 
-TEST_CASE("gemm: float, integer-valued inputs, all transposes and shapes 0..257: exact") {
-  check_all_shapes<float>(Fill::Integer);
-}
+// One test case per ISA running BODY under an IsaScope for it, skipped where the CPU lacks the ISA.
+#define GEMM_ISA_TEST_CASE(ISA, NAME, BODY)                                                 \
+  TEST_CASE("gemm [" #ISA "]: " NAME) {                                                     \
+    if (!cpu::cpu_supports(cpu::Isa::ISA)) COMET_SKIP_TEST("this CPU does not support " #ISA); \
+    const cpu::IsaScope isa_scope(cpu::Isa::ISA);                                            \
+    BODY(cpu::sgemm_kernel(cpu::Isa::ISA));                                                   \
+  }
+#define GEMM_ALL_ISAS_TEST_CASE(NAME, BODY)  \
+  GEMM_ISA_TEST_CASE(scalar, NAME, BODY)     \
+  GEMM_ISA_TEST_CASE(avx2, NAME, BODY)       \
+  GEMM_ISA_TEST_CASE(avx512, NAME, BODY)
 
-TEST_CASE("gemm: float, random inputs, all transposes and shapes 0..257: close") {
-  check_all_shapes<float>(Fill::Random);
-}
+void integer_shapes(const cpu::SgemmKernel&) { check_all_shapes<float>(Fill::Integer); }
+void random_shapes(const cpu::SgemmKernel&) { check_all_shapes<float>(Fill::Random); }
+GEMM_ALL_ISAS_TEST_CASE("float, integer-valued inputs, all transposes and shapes 0..257: exact", integer_shapes)
+GEMM_ALL_ISAS_TEST_CASE("float, random inputs, all transposes and shapes 0..257: close", random_shapes)
 
 TEST_CASE("gemm: double, random inputs, all transposes and shapes 0..257: close") {
   check_all_shapes<double>(Fill::Random);
 }
 
-// Shapes past the cache blocks of kernels/cpu/gemm.cpp (kMC = 144, kKC = 256, kNC = 4080) and their edges.
 struct Shape3 {
   int64_t m, n, k;
 };
-const std::vector<Shape3> kBlockShapes = {{145, 17, 513}, {400, 33, 300}, {7, 4100, 600}, {6, 16, 256},
-                                          {13, 4081, 5},  {300, 300, 1}, {1, 600, 300}, {290, 95, 257}};
 
-TEST_CASE("gemm: float, shapes across the cache blocks, all alpha/beta cases: exact") {
+// Shapes past the cache blocks of `kernel` (mc rows, kc deep, nc columns) and at their edges, one exact tile.
+std::vector<Shape3> block_shapes(const cpu::SgemmKernel& kernel) {
+  const int64_t mc = kernel.mc, kc = kernel.kc, nc = kernel.nc;
+  return {{mc + 1, 17, 2 * kc + 1}, {400, 33, 300}, {7, nc + 20, 600},           {kernel.mr, kernel.nr, kc},
+          {13, nc + 1, 5},          {300, 300, 1},  {1, 600, 300},               {2 * mc + 2, 95, kc + 1}};
+}
+
+void block_edges(const cpu::SgemmKernel& kernel) {
   Generator gen(13);
-  for (const Shape3& sh : kBlockShapes)
+  for (const Shape3& sh : block_shapes(kernel))
     for (int t = 0; t < 4; ++t)
       for (const Scalars& s : kScalars) {
         const Problem<float> p(t & 1, t & 2, sh.m, sh.n, sh.k, float(s.alpha), float(s.beta), t, Fill::Integer,
@@ -143,8 +160,9 @@ TEST_CASE("gemm: float, shapes across the cache blocks, all alpha/beta cases: ex
         check(p, p.run(true), p.run(false), true);
       }
 }
+GEMM_ALL_ISAS_TEST_CASE("float, shapes across the cache blocks, all alpha/beta cases: exact", block_edges)
 
-TEST_CASE("gemm: beta = 0 overwrites a NaN-filled C") {
+void nan_overwritten(const cpu::SgemmKernel&) {
   Generator gen(14);
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (const Shape3& sh : {Shape3{7, 33, 257}, Shape3{257, 33, 7}, Shape3{33, 257, 0}, Shape3{300, 300, 300}})
@@ -160,6 +178,7 @@ TEST_CASE("gemm: beta = 0 overwrites a NaN-filled C") {
       check(p, got, p.run(false), false);
     }
 }
+GEMM_ALL_ISAS_TEST_CASE("beta = 0 overwrites a NaN-filled C", nan_overwritten)
 
 template <class T>
 void check_thread_independence() {
@@ -181,10 +200,10 @@ void check_thread_independence() {
     }
 }
 
-TEST_CASE("gemm: results are bit-identical at 1, 2 and 3 threads") {
-  check_thread_independence<float>();
-  check_thread_independence<double>();
-}
+void float_thread_independence(const cpu::SgemmKernel&) { check_thread_independence<float>(); }
+GEMM_ALL_ISAS_TEST_CASE("float results are bit-identical at 1, 2 and 3 threads", float_thread_independence)
+
+TEST_CASE("gemm: double results are bit-identical at 1, 2 and 3 threads") { check_thread_independence<double>(); }
 
 }  // namespace
 }  // namespace comet

@@ -1,0 +1,44 @@
+// The interface between the blocked SGEMM driver (kernels/cpu/gemm.cpp, written once) and the ISA-specific code
+// it runs (kernels/cpu/sgemm_kernel_<isa>.cpp, all built from the templates of kernels/cpu/sgemm_tile.h): the
+// micro-tile and cache-block sizes and the packing and tile functions of one ISA. Packed layouts: a block of op(A)
+// is stored as mr-row panels, k-major (panel[p * mr + r]); a slice of op(B) as nr-column panels, k-major
+// (panel[p * nr + j]), 64-byte aligned. Tests: tests/kernels/test_isa.cpp.
+#pragma once
+#include <cstdint>
+
+#include "kernels/cpu/isa.h"
+#include "kernels/gemm.h"
+
+namespace comet::cpu {
+
+struct SgemmKernel {
+  Isa isa;
+  int64_t mr, nr;      // micro-tile of C: mr rows x nr columns
+  int64_t mc, kc, nc;  // cache blocks: rows of A, depth of k, columns of B (multiples of mr, -, nr)
+
+  // op(A)[i0 : i0 + rows, p0 : p0 + depth] into mr-row panels at dst (panel q at dst + q * mr * depth), rows past
+  // `rows` zero.
+  void (*pack_a)(const GemmArgs<float>& g, int64_t i0, int64_t rows, int64_t p0, int64_t depth, float* dst);
+  // nr-column panels [q0, q1) of op(B)[p0 : p0 + depth, j0 : j0 + cols] at dst (panel q at
+  // dst + (q - q0) * nr * depth), columns past `cols` zero.
+  void (*pack_b)(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t j0, int64_t cols, int64_t q0,
+                 int64_t q1, float* dst);
+  // c = alpha * (A panel x B panel) + beta * c on a tile of rows <= mr, cols <= nr at c (row stride ldc); beta == 0
+  // never reads c. Each element gets the same operations wherever the tile boundaries fall.
+  void (*tile)(int64_t depth, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc,
+               int64_t rows, int64_t cols);
+};
+
+// The kernel of `isa`, which this build must carry (cpu_supports(isa) or a build-only check).
+const SgemmKernel& sgemm_kernel(Isa isa);
+
+// Per-ISA definitions, one translation unit each.
+const SgemmKernel& sgemm_kernel_scalar();
+const SgemmKernel& sgemm_kernel_avx2();
+const SgemmKernel& sgemm_kernel_avx512();
+
+// The blocked driver: C = alpha * op(A) * op(B) + beta * C with `kernel`, threads from core/threading.h.
+// Bit-identical at any thread count for a given kernel.
+void blocked_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel);
+
+}  // namespace comet::cpu

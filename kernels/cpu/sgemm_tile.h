@@ -1,0 +1,204 @@
+// The ISA-specific half of the blocked SGEMM, written once as templates over a vector type V of
+// kernels/cpu/simd.h and the micro-tile MR x (NV vectors): packing, the micro-kernel and the tile update.
+// make_sgemm_kernel<V, MR, NV>() bundles them into the SgemmKernel (kernels/cpu/sgemm_kernel.h) that the driver
+// in kernels/cpu/gemm.cpp runs. Included only by kernels/cpu/sgemm_kernel_<isa>.cpp, each compiled for its ISA;
+// everything here has internal linkage, so each of those files gets its own copy built with its own flags.
+// Tests: tests/kernels/test_isa.cpp.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/cpu/simd.h"
+#include "kernels/cpu/sgemm_kernel.h"
+
+namespace comet::cpu::sgemm_tile {
+namespace {
+
+// Cache blocks, for the smallest caches among the CPUs this runs on (AMD Zen 3/4, Intel Skylake-X: 32 KiB L1d,
+// 512 KiB to 1 MiB L2 per core; Zen 5 and Ice Lake or later have 48 KiB L1d and more L2):
+// - kc, the depth of a k slice, is set per ISA by measurement: the C tile is read and written once per slice, so
+//   deeper is better until the kc x NR panel of B, which every A panel of a block passes over, falls out of
+//   the cache level that can feed the FMAs (AVX2: 256 x 16 floats = 16 KiB, in L1; AVX-512: 384 x 64 = 96 KiB,
+//   in L2, which serves its 4 vector loads per 24 FMAs);
+// - the mc x kc block of A stays in L2: at most 144 KiB, a quarter of Zen 3's L2 (the B panel streams through it
+//   too);
+// - the kc x nc slice of B stays in the L3: at most 4 MiB per thread.
+constexpr int64_t kABlockFloats = 144 * 1024 / 4, kBSliceFloats = 4 * 1024 * 1024 / 4;
+
+// See SgemmKernel::pack_a.
+template <int64_t MR>
+void pack_a(const GemmArgs<float>& g, int64_t i0, int64_t rows, int64_t p0, int64_t depth, float* dst) {
+  for (int64_t ir = 0; ir < rows; ir += MR, dst += MR * depth) {
+    const int64_t mr = std::min(MR, rows - ir);
+    if (g.trans_a) {  // op(A)(i, p) = a[p * lda + i]: MR contiguous values per p
+      const float* src = g.a + p0 * g.lda + i0 + ir;
+      for (int64_t p = 0; p < depth; ++p, src += g.lda) {
+        for (int64_t r = 0; r < mr; ++r) dst[p * MR + r] = src[r];
+        for (int64_t r = mr; r < MR; ++r) dst[p * MR + r] = 0.0f;
+      }
+    } else {  // op(A)(i, p) = a[i * lda + p]: one contiguous stream per row
+      for (int64_t r = 0; r < MR; ++r) {
+        const float* src = g.a + (i0 + ir + r) * g.lda + p0;
+        for (int64_t p = 0; p < depth; ++p) dst[p * MR + r] = r < mr ? src[p] : 0.0f;
+      }
+    }
+  }
+}
+
+#if defined(__AVX2__)
+// Transposes the 8 x 8 block r[0..7] (8 floats each) in registers: r[c] then holds column c.
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+#endif
+
+// op(B) = B^T for one panel: d[p * NR + j] = b[(jq + j) * ldb + p0 + p] for j < cols, zero past cols. With AVX2,
+// whole 8 x 8 blocks go through transpose8 (one pass over 8 contiguous rows of B, vector stores), the k tail
+// element by element; the scalar path transposes element by element throughout.
+template <int64_t NR>
+void pack_b_panel_transposed(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t jq, int64_t cols,
+                             float* d) {
+  static_assert(NR % 8 == 0 || NR < 8, "panel width: whole 8-column groups, or narrower than one");
+  constexpr int64_t kGroup = NR < 8 ? NR : 8;
+  for (int64_t h = 0; h < NR; h += kGroup) {
+    const float* rows[kGroup];
+    for (int64_t r = 0; r < kGroup; ++r) rows[r] = h + r < cols ? g.b + (jq + h + r) * g.ldb + p0 : nullptr;
+    int64_t p = 0;
+#if defined(__AVX2__)
+    for (; p + 8 <= depth; p += 8) {
+      __m256 blk[8];
+      for (int r = 0; r < 8; ++r) blk[r] = rows[r] ? _mm256_loadu_ps(rows[r] + p) : _mm256_setzero_ps();
+      transpose8(blk);
+      for (int c = 0; c < 8; ++c) _mm256_store_ps(d + (p + c) * NR + h, blk[c]);
+    }
+#endif
+    for (; p < depth; ++p)
+      for (int64_t r = 0; r < kGroup; ++r) d[p * NR + h + r] = rows[r] ? rows[r][p] : 0.0f;
+  }
+}
+
+// See SgemmKernel::pack_b. Untransposed B is read row by row across all the panels, so the reads stream through
+// memory (panel by panel, they would stride by ldb and wait on every cache line).
+template <int64_t NR>
+void pack_b(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t j0, int64_t cols, int64_t q0, int64_t q1,
+            float* dst) {
+  if (g.trans_b) {
+    for (int64_t q = q0; q < q1; ++q) {
+      const int64_t jq = j0 + q * NR;
+      pack_b_panel_transposed<NR>(g, p0, depth, jq, std::min(NR, j0 + cols - jq), dst + (q - q0) * NR * depth);
+    }
+    return;
+  }
+  for (int64_t p = 0; p < depth; ++p) {
+    const float* src = g.b + (p0 + p) * g.ldb + j0;
+    for (int64_t q = q0; q < q1; ++q) {
+      float* d = dst + (q - q0) * NR * depth + p * NR;
+      const int64_t nr = std::min(NR, cols - q * NR);
+      for (int64_t j = 0; j < nr; ++j) d[j] = src[q * NR + j];
+      for (int64_t j = nr; j < NR; ++j) d[j] = 0.0f;
+    }
+  }
+}
+
+// out[r * ldo + j] = sum_p a[p * MR + r] * b[p * NR + j] over a full MR x NR tile, or out += that sum when
+// `accumulate`. The MR x NV accumulators live in registers (the loops over them are unrolled completely); each
+// k step is NV loads of B, MR broadcasts of A and MR * NV fused multiply-adds. Kept out of line and free of
+// float arguments so that the compiler gives the accumulators registers of their own (inlined next to alpha and
+// beta, GCC 12 spilled one and the loop waited on a store-to-load round trip).
+template <class V, int64_t MR, int64_t NV>
+__attribute__((noinline)) void microkernel(int64_t depth, const float* __restrict a, const float* __restrict b,
+                                           float* __restrict out, int64_t ldo, bool accumulate) {
+  using T = typename V::type;
+  constexpr int64_t W = V::width, NR = NV * W;
+  T acc[MR][NV];
+#pragma GCC unroll 16
+  for (int64_t r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+    for (int64_t v = 0; v < NV; ++v) acc[r][v] = V::zero();
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < depth; ++p, a += MR, b += NR) {
+    T bv[NV];
+#pragma GCC unroll 8
+    for (int64_t v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+#pragma GCC unroll 16
+    for (int64_t r = 0; r < MR; ++r) {
+      const T ar = V::set1(a[r]);
+#pragma GCC unroll 8
+      for (int64_t v = 0; v < NV; ++v) acc[r][v] = V::fmadd(ar, bv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int64_t r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+    for (int64_t v = 0; v < NV; ++v) {
+      float* o = out + r * ldo + v * W;
+      V::storeu(o, accumulate ? V::add(V::loadu(o), acc[r][v]) : acc[r][v]);
+    }
+}
+
+// c = alpha * acc + beta * c on a full MR x NR tile (acc: NR floats per row, aligned); beta == 0 never reads c.
+template <class V, int64_t MR, int64_t NV>
+void update(const float* acc, float alpha, float beta, float* c, int64_t ldc) {
+  constexpr int64_t W = V::width, NR = NV * W;
+  const typename V::type va = V::set1(alpha), vb = V::set1(beta);
+  for (int64_t r = 0; r < MR; ++r) {
+    for (int64_t v = 0; v < NV; ++v) {
+      float* cp = c + r * ldc + v * W;
+      const typename V::type x = V::load(acc + r * NR + v * W);
+      if (beta == 0.0f) V::storeu(cp, V::mul(va, x));
+      else if (beta == 1.0f) V::storeu(cp, V::fmadd(va, x, V::loadu(cp)));
+      else V::storeu(cp, V::fmadd(va, x, V::mul(vb, V::loadu(cp))));
+    }
+  }
+}
+
+// See SgemmKernel::tile. A full tile with alpha = 1 and beta = 0 or 1 is written by the micro-kernel itself
+// (c = sum, or c + sum: the same roundings as update's 1 * x and fmadd(1, x, c)), which saves the round trip
+// through acc that costs as much as the arithmetic when k is short (an expert's weight gradient over its few
+// rows). An edge tile is updated through a full-size copy, so its elements get exactly a full tile's operations.
+template <class V, int64_t MR, int64_t NV>
+void tile(int64_t depth, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc,
+          int64_t rows, int64_t cols) {
+  constexpr int64_t NR = NV * V::width;
+  for (int64_t r = 0; r < rows; ++r) {  // C's cache lines arrive while the k loop runs
+    for (int64_t j = 0; j < cols; j += 16) __builtin_prefetch(c + r * ldc + j);
+    __builtin_prefetch(c + r * ldc + cols - 1);
+  }
+  const bool full = rows == MR && cols == NR;
+  if (full && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
+    return microkernel<V, MR, NV>(depth, a, b, c, ldc, beta == 1.0f);
+  alignas(64) float acc[MR * NR];
+  microkernel<V, MR, NV>(depth, a, b, acc, NR, false);
+  if (full) return update<V, MR, NV>(acc, alpha, beta, c, ldc);
+  alignas(64) float edge[MR * NR] = {};
+  for (int64_t r = 0; r < rows && beta != 0.0f; ++r)
+    for (int64_t j = 0; j < cols; ++j) edge[r * NR + j] = c[r * ldc + j];
+  update<V, MR, NV>(acc, alpha, beta, edge, NR);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) c[r * ldc + j] = edge[r * NR + j];
+}
+
+// The kernel for vector type V with an MR x (NV vectors) micro-tile and k blocks of `kc`.
+template <class V, int64_t MR, int64_t NV>
+SgemmKernel make_sgemm_kernel(Isa isa, int64_t kc) {
+  constexpr int64_t NR = NV * V::width;
+  const int64_t mc = std::max(MR, kABlockFloats / kc / MR * MR), nc = std::max(NR, kBSliceFloats / kc / NR * NR);
+  return SgemmKernel{isa, MR, NR, mc, kc, nc, &pack_a<MR>, &pack_b<NR>, &tile<V, MR, NV>};
+}
+
+}  // namespace
+}  // namespace comet::cpu::sgemm_tile
