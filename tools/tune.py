@@ -387,10 +387,10 @@ def run_trial(optuna, study, trial, space, variant, args, extra, retry):
 
 
 def command_run(args, extra):
-    optuna = import_optuna()
     options, datasets = comet_train_options(args.comet_train)
     space = load_space(args.space, options, datasets)
     variant = space.variant(args.gate)
+    optuna = import_optuna()
     for a in extra:
         name = a[2:].split("=")[0] if a.startswith("--") else None
         if name in ("out", "config"):
