@@ -218,9 +218,12 @@ def die_with_parent():
 
 
 def pop_trial(optuna, study):
-    """Takes one queued trial (WAITING -> RUNNING is atomic in the storage), or returns None."""
+    """Takes one queued trial (WAITING -> RUNNING is atomic in the storage), or returns None. Its heartbeat is written
+    first: Optuna never counts a RUNNING trial without a heartbeat as stale, so a worker killed between the two
+    statements in the other order would leave a trial RUNNING for ever."""
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)):
         try:
+            study._storage.record_heartbeat(t._trial_id)
             if study._storage.set_trial_state_values(t._trial_id, state=optuna.trial.TrialState.RUNNING):
                 return optuna.trial.Trial(study, t._trial_id)
         except RuntimeError:
