@@ -14,7 +14,8 @@ as a subprocess (its output in trial_<n>/output.log), reads summary.json and rep
 (summary["val"]["loss"], task-weighted as comet_train computes it). The trial's user attributes hold the test and
 validation metrics ("test.loss", "test.<task>.<metric>", "test.experts_per_sample" (mean over the gates), ...), the
 tasks and the run directory. A trial whose comet_train exits non-zero, or leaves no usable summary.json, is marked
-FAIL with the error text in its "error" attribute; the study goes on. Run directories are always kept.
+FAIL with the error text in its "error" attribute; the study goes on. Run directories are always kept, and every start
+of a trial adds a line to <runs>/<study>/executions.jsonl (trial number, worker, time).
 
 --trials N is the study's total, not this process's share: the first process creates N queued (WAITING) trials, under
 a lock that works on every storage (a marker study whose name is unique in the storage); every worker, on this machine

@@ -3,6 +3,7 @@
 tools/tune_report.py (top-5% table, tuning-budget curve). One case per ctest test (tests/tools/tune_tests.cmake):
 
   space_errors        every shipped space loads; each kind of bad space is refused naming the file and the key
+  space_variants_run  comet_train accepts every variant of the shipped spaces whose data are here
   seeded_sampling     a seeded study samples the same parameters twice, another seed others, all within the space
   failed_trials       trials whose comet_train fails are FAIL with the error text; the study still finishes
   two_workers_sqlite  two worker processes on one SQLite study run N trials between them, each exactly once
@@ -192,6 +193,39 @@ def case_space_errors():
               and not os.path.exists(os.path.join(tmp, "runs", "tune.db")),
               f"tune.py with a bad space: status {result.returncode}, stderr {result.stderr!r}")
     print(f"{len(cases) + 2} bad spaces refused with the file and key named; 6 shipped spaces load")
+
+
+def case_space_variants_run():
+    """Every variant of the shipped spaces whose data are here, at both ends of every range and grid, is accepted by
+    comet_train (--epochs 0: the options are checked, the model built and evaluated once)."""
+    options, datasets = tune_space.comet_train_options(COMET_TRAIN)
+    data = {"synthetic": ["--samples", "256"],
+            "multifashionmnist": ["--train-rows", "64", "--val-rows", "64", "--test-rows", "64"],
+            "movielens": ["--data", os.path.join(HERE, "..", "..", "..", "shared", "data", "comet-movielens"),
+                          "--train-rows", "256", "--val-rows", "256", "--test-rows", "256"]}
+    present = {"synthetic": True, "multifashionmnist": os.path.isdir("/usr/share/datasets/fashion-mnist"),
+               "movielens": os.path.isdir(data["movielens"][1])}
+    ran, absent = 0, []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("movielens", "books", "jester", "multimnist", "multifashionmnist", "synthetic"):
+            if not present.get(name):
+                absent.append(name)
+                continue
+            space = tune_space.load_space(os.path.join(SPACES, name + ".json"), options, datasets)
+            for variant in space.variants.values():
+                for end in (0, -1):
+                    config = dict(variant.fixed, dataset=space.dataset)
+                    config.update({k: d.values[end] for k, d in variant.search.items()})
+                    path = os.path.join(tmp, "config.json")
+                    with open(path, "w") as f:
+                        json.dump(config, f)
+                    result = subprocess.run([COMET_TRAIN, "--config", path, "--epochs", "0", "--threads", "1",
+                                             "--batch", "64", *data[name]], capture_output=True, text=True)
+                    check(result.returncode == 0, f"{name} {variant.name} {config}: comet_train exited with "
+                                                  f"{result.returncode}: {result.stderr.strip()[-300:]}")
+                    ran += 1
+    print(f"{ran} configurations (every variant, both ends of each range) accepted by comet_train; not checked "
+          f"here (no data): {', '.join(absent)}")
 
 
 # --- the driver ---------------------------------------------------------------------------------------------------
