@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(cmake g++ make libeigen3-dev libfmt-dev nlohmann-json3-dev libcli11-dev doctest-dev libbenchmark-dev
           zlib1g-dev dataset-fashion-mnist python3-numpy python3-matplotlib python3-sklearn
-          clang libclang-rt-14-dev libomp-14-dev)
+          clang libclang-rt-14-dev libomp-14-dev
+          python3-optuna python3-psycopg2 postgresql)  # tools/tune.py; its tests start a PostgreSQL server
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
