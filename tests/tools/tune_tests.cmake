@@ -13,5 +13,6 @@ foreach(case space_errors space_variants_run seeded_sampling failed_trials two_w
              report_top5 budget_curve)
   add_test(NAME tools/tune_${case}
            COMMAND ${COMET_TUNE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_tune.py ${case} $<TARGET_FILE:comet_train>)
-  set_tests_properties(tools/tune_${case} PROPERTIES SKIP_REGULAR_EXPRESSION "skipped: " TIMEOUT 300)
+  set_tests_properties(tools/tune_${case} PROPERTIES SKIP_REGULAR_EXPRESSION "skipped: " TIMEOUT 300
+                       LABELS tuning)
 endforeach()
