@@ -18,7 +18,8 @@ if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCOMET_BUILD_BENCH=OFF -DCOMET_CUDA=OFF >/dev/null
 fi
 cmake --build "$BUILD" -j"${JOBS:-$(nproc)}" >"$BUILD/build.log" 2>&1 || { tail -40 "$BUILD/build.log"; exit 1; }
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1}"
+asan_defaults="detect_leaks=1:abort_on_error=1:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-$asan_defaults}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-exitcode=86}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
