@@ -28,6 +28,7 @@
   X(maxpool_last_max, "max-pool backward: the gradient goes to the window's last maximum")                 \
   X(permutation_window_long, "learned permutation: I_p soft steps instead of I_p - 1")                     \
   X(checkpoint_no_buffers, "checkpoint: gate buffers (the Hash table) not written")                        \
+  X(checkpoint_gate_settings_unrecorded, "checkpoint: the gates' gamma and entropy weight not recorded")   \
   X(divergence_unchecked, "training: a non-finite gradient is not caught before the optimizer step")            \
   X(philox_round_lost, "Philox4x32: 9 rounds instead of 10")                                                 \
   X(npy_shape_reversed, ".npy reader: the shape tuple read in reverse")                                        \
