@@ -92,6 +92,15 @@ BASE = {"dataset": "synthetic", "fixed": {"experts": 4},
                                            "perm-epochs": {"int": [1, 10]}}}}}
 
 
+def report_row(storage, out):
+    """Runs tune_report on `storage` into `out` and returns the first row of its table.csv."""
+    result = subprocess.run([sys.executable, REPORT, "--storage", storage, "--out", out], capture_output=True,
+                            text=True)
+    check(result.returncode == 0, f"tune_report: {result.returncode} {result.stderr}")
+    with open(os.path.join(out, "table.csv")) as f:
+        return next(csv.DictReader(f))
+
+
 def case_space_errors():
     options, datasets = tune_space.comet_train_options(COMET_TRAIN)
     check({"lr", "gamma", "entropy", "perm-epochs", "gate", "local-search", "k", "experts"} <= options,
@@ -436,12 +445,7 @@ def case_killed_worker():
               f"executions {numbers}: each trial once")
         print(f"killed trial 0 mid-run: FAIL ({trials[0].user_attrs.get('error')!r}), retried as trial "
               f"{retries[0].number if retries else '?'} with its parameters; 3 complete trials")
-        report = os.path.join(tmp, "report")
-        result = subprocess.run([sys.executable, REPORT, "--storage", storage, "--out", report], capture_output=True,
-                                text=True)
-        check(result.returncode == 0, f"tune_report: {result.returncode} {result.stderr}")
-        with open(os.path.join(report, "table.csv")) as f:
-            row = next(csv.DictReader(f))
+        row = report_row(storage, os.path.join(tmp, "report"))
         check(row["complete"] == "3" and row["failed"] == "1" and row["unfinished"] == "0",
               f"report row {row}: expected 3 complete, 1 failed")
 
@@ -479,11 +483,7 @@ def case_report_top5():
                 "tasks": tasks}))
             number += 1
         out = os.path.join(tmp, "report")
-        result = subprocess.run([sys.executable, REPORT, "--storage", storage, "--out", out], capture_output=True,
-                                text=True)
-        check(result.returncode == 0, f"tune_report: {result.returncode} {result.stderr}")
-        with open(os.path.join(out, "table.csv")) as f:
-            row = next(csv.DictReader(f))
+        row = report_row(storage, out)
         expected = {"complete": 41, "failed": 1, "top": 3, "t1_mean": 0.8, "t1_se": 0.1 / math.sqrt(3),
                     "test_loss_mean": 0.7, "test_loss_se": math.sqrt(0.07 / 3), "t2_mean": 2.0, "t2_se": 0.0,
                     "experts_mean": 1.9, "experts_se": 0.1}
