@@ -9,7 +9,9 @@
 # PyTorch ms / floor ms is the largest speed-up any implementation with this GEMM and this Adam could show.
 # Run from the repository root after scripts/build.sh:  bench/run_moe_comparison.sh
 # Environment: THREADS (default 2), ROUNDS (default 2: ours and PyTorch alternate, each row's figure is the median
-# over the rounds), BUILD_DIR (default build), TORCH_STEPS (default 20), OUT_DIR (where the JSON results are kept;
+# over the rounds), BUILD_DIR (default build), TORCH_STEPS (default 20), TORCH_PYTHON (the interpreter whose torch is
+# the peer; default Debian's /usr/bin/python3 with torch 1.13; e.g. build/torch-venv/bin/python3 of
+# bench/run_gemm_peer.sh for current PyTorch from PyPI), OUT_DIR (where the JSON results are kept;
 # default a temporary directory). Extra arguments go to bench_moe and bench_grouped
 # (e.g. --benchmark_repetitions=3: each round then uses the medians). Tables: bench/moe_comparison_table.py.
 set -euo pipefail
@@ -33,7 +35,7 @@ for round in $(seq 1 "$rounds"); do
   COMET_NUM_THREADS="$threads" "$grouped" --benchmark_filter='^BM_OneGemm/' --benchmark_format=json \
     --benchmark_out="$out/floor_$round.json" --benchmark_out_format=json "$@" >/dev/null
   echo "== round $round/$rounds: PyTorch (--threads $threads)"
-  /usr/bin/python3 bench/torch_moe_baseline.py --threads "$threads" --steps "${TORCH_STEPS:-20}" \
+  "${TORCH_PYTHON:-/usr/bin/python3}" bench/torch_moe_baseline.py --threads "$threads" --steps "${TORCH_STEPS:-20}" \
     --json "$out/torch_$round.json"
 done
 /usr/bin/python3 bench/moe_comparison_table.py "$out" "$rounds"
