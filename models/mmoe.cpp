@@ -1,6 +1,7 @@
 // MMoE model and the discrete swap pass.
 #include "models/mmoe.h"
 
+#include <cstring>
 #include <functional>
 #include <stdexcept>
 
@@ -142,8 +143,9 @@ const std::vector<Field>& fields() {
 std::string MmoeConfig::describe() const {
   std::string out;
   for (const Field& f : fields()) {
-    const std::string name = f.name;
-    if (COMET_MUTANT(checkpoint_gate_settings_unrecorded) && (name == "gamma" || name == "entropy")) continue;
+    if (COMET_MUTANT(checkpoint_gate_settings_unrecorded) && (std::strcmp(f.name, "gamma") == 0 ||
+                                                              std::strcmp(f.name, "entropy") == 0))
+      continue;
     out += fmt::format("{}{}={}", out.empty() ? "" : " ", f.name, f.print(*this));
   }
   return out;
