@@ -5,7 +5,8 @@ gate variant, the task-weighted validation loss as the objective).
 usage: tools/tune.py run --space tuning/spaces/movielens.json --gate comet+ --trials 500
                          [--storage sqlite:///runs/tune/tune.db | postgresql://user@host:5432/db] [--study NAME]
                          [--runs DIR] [--sampler-seed S] [--comet-train PATH] [--heartbeat S] [--grace S]
-                         [--max-retry R] [--trial-timeout S] [--no-wait] [-- <extra comet_train options>]
+                         [--max-retry R] [--trial-timeout S] [--no-wait] [--search KEY=JSON ...]
+                         [-- <extra comet_train options>]
 
 Each trial samples the variant's search space (tools/tune_space.py), writes <runs>/<study>/trial_<n>/trial.json (the
 variant's fixed options and the sampled ones, comet_train --config keys), runs
@@ -27,6 +28,10 @@ with the same parameters (a new trial number; system attributes "failed_trial" a
 RetryFailedTrialCallback writes them), up to --max-retry times; SIGINT / SIGTERM to a worker do the same at once. A
 worker that finds no queued trial waits while others still run trials (their retries may need it), unless --no-wait.
 
+--search KEY=JSON replaces the variant's distribution of a parameter that it searches, e.g. for a reduced protocol
+that trains fewer epochs than the paper: --search 'perm-epochs={"int": [1, 2]}' (the paper's E_p of 1..10 epochs out
+of 100 would cover the whole of an 8-epoch run). The study records the space it sampled.
+
 Sampling: Optuna's RandomSampler whose random stream is reseeded per (seed, trial number, parameter), so a seeded
 study samples the same parameters for each trial number however many workers share it and in whatever order they
 take trials. Storage default: a SQLite file, sqlite:///<runs>/tune.db. The engine never needs Python; this is a tool.
@@ -47,7 +52,7 @@ import warnings
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tune_space import SpaceError, comet_train_options, default_comet_train, load_space  # noqa: E402
+from tune_space import SpaceError, comet_train_options, default_comet_train, load_space, parse_distribution  # noqa: E402
 
 LOCK_SUFFIX = ":lock"  # marker studies used as a mutex; tools/tune_report.py skips them
 JOURNAL = "executions.jsonl"  # one line per started trial execution, in <runs>/<study>/
@@ -390,10 +395,28 @@ def run_trial(optuna, study, trial, space, variant, args, extra, retry):
     return True
 
 
+def override_search(variant, item, space_path):
+    """Applies one --search KEY=JSON to the variant: KEY must be a parameter the variant searches."""
+    key, sep, text = item.partition("=")
+    if not sep:
+        raise TuneError(f"--search {item}: expected KEY=JSON, e.g. perm-epochs={{\"int\": [1, 2]}}")
+    if key not in variant.search:
+        searched = ", ".join(variant.search) or "nothing"
+        raise TuneError(f"--search {item}: variant {variant.name} of {space_path} does not search '{key}' "
+                        f"(it searches {searched})")
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise TuneError(f"--search {item}: not valid JSON: {e}") from None
+    variant.search[key] = parse_distribution(f"--search {key}", spec)
+
+
 def command_run(args, extra):
     options, datasets = comet_train_options(args.comet_train)
     space = load_space(args.space, options, datasets)
     variant = space.variant(args.gate)
+    for item in args.search:
+        override_search(variant, item, args.space)
     optuna = import_optuna()
     for a in extra:
         name = a[2:].split("=")[0] if a.startswith("--") else None
@@ -483,6 +506,9 @@ def main(argv):
     run.add_argument("--max-retry", type=int, default=3, help="retries of a lost trial (default 3)")
     run.add_argument("--trial-timeout", type=float, default=0, help="kill a trial after this many seconds and "
                                                                     "mark it FAIL (default 0: no limit)")
+    run.add_argument("--search", action="append", default=[], metavar="KEY=JSON",
+                     help="replace the variant's distribution of a searched parameter, e.g. "
+                          "'perm-epochs={\"int\": [1, 2]}' (repeatable)")
     run.add_argument("--no-wait", action="store_true", help="exit when no trial is queued, even while other "
                                                             "workers still run trials")
     args = parser.parse_args(argv)

@@ -116,7 +116,7 @@ def _is_scalar(v):
     return isinstance(v, (str, bool)) or _is_number(v)
 
 
-def _parse_distribution(where, spec):
+def parse_distribution(where, spec):
     if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in DISTRIBUTIONS:
         raise SpaceError(f"{where}: expected one of {{{', '.join(repr(d) for d in DISTRIBUTIONS)}}} with its values, "
                          f"got {json.dumps(spec)}")
@@ -250,7 +250,7 @@ def load_space(path, options, datasets=None):
                 raise SpaceError(f"{path}: {at}.search.{key}: parameter '{key}' is also fixed")
             if key in ("gate", "local-search"):
                 raise SpaceError(f"{path}: {at}.search.{key}: the gate and local search are fixed by the variant")
-            search[key] = _parse_distribution(f"{path}: {at}.search.{key}", spec)
+            search[key] = parse_distribution(f"{path}: {at}.search.{key}", spec)
         keys = {k: f"{'fixed' if k in common else at + '.fixed'}.{k}" for k in fixed}
         keys.update({k: f"{at}.search.{k}" for k in search})
         _check_gate_options(path, gate, local_search, keys)

@@ -268,6 +268,31 @@ def case_seeded_sampling():
         print("seed 5 twice: the same 6 parameter sets; seed 6: others; comet_train ran with what was sampled")
 
 
+def case_search_override():
+    """--search KEY=JSON narrows a searched parameter (a reduced protocol's E_p) and is refused for other keys."""
+    optuna = need_optuna()
+    space = os.path.join(SPACES, "synthetic.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        finish(tune(["--space", space, "--gate", "comet+", "--trials", "4", "--runs", tmp,
+                     "--search", 'perm-epochs={"int": [2, 2]}']), "study with --search")
+        study = optuna.load_study(study_name="synthetic.comet+", storage=f"sqlite:///{tmp}/tune.db")
+        sampled = [t.params.get("perm-epochs") for t in study.get_trials(deepcopy=False)]
+        check(sampled == [2, 2, 2, 2], f"perm-epochs sampled {sampled}, expected 2 four times")
+        recorded = study.user_attrs["space"]["search"]["perm-epochs"]
+        check(recorded == {"int": [2, 2]}, f"the study records perm-epochs as {recorded}")
+        for item, message in (("gamma=" + '{"grid": [1]}', "variant comet+ of " + space + " does not search 'gamma' "
+                               "(it searches lr, entropy, perm-epochs)"),
+                              ("perm-epochs", "--search perm-epochs: expected KEY=JSON"),
+                              ('perm-epochs={"int": [3, 1]}', "--search perm-epochs: bad range [3, 1]: low must not "
+                               "exceed high")):
+            result = subprocess.run([sys.executable, TUNE, "run", "--comet-train", COMET_TRAIN, "--space", space,
+                                     "--gate", "comet+", "--trials", "1", "--runs", os.path.join(tmp, "x"),
+                                     "--search", item, "--", *TINY], capture_output=True, text=True)
+            check(result.returncode == 2 and message in result.stderr,
+                  f"--search {item}: exit {result.returncode}, stderr {result.stderr!r}, expected {message!r}")
+    print("--search narrowed perm-epochs to 2 in 4 trials and the study records it; 3 bad uses refused by name")
+
+
 def case_failed_trials():
     optuna = need_optuna()
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,7 +9,7 @@ endif()
 if(NOT COMET_TUNE_PYTHON)
   return()
 endif()
-foreach(case space_errors space_variants_run seeded_sampling failed_trials two_workers_sqlite two_workers_postgresql killed_worker
+foreach(case space_errors space_variants_run seeded_sampling search_override failed_trials two_workers_sqlite two_workers_postgresql killed_worker
              report_top5 budget_curve)
   add_test(NAME tools/tune_${case}
            COMMAND ${COMET_TUNE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_tune.py ${case} $<TARGET_FILE:comet_train>)
