@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # The reduced tuning protocol of docs/results.md: the paper's random search (tools/tune.py, spec comet.md 6.5) for
 # every gate variant of tuning/spaces/<dataset>.json, on MovieLens (the COMET authors' split) and MultiFashionMNIST,
-# with fewer trials, rows and epochs than the paper so that a 2-core machine finishes in about two hours. The two data
+# with far fewer trials, rows and epochs than the paper so that a 2-core machine finishes in about an hour. The two data
 # sets run side by side, one worker and one thread each. Then the tables (top 5%, as the paper, and top 25%) and the
 # tuning-budget curves per data set (tools/tune_report.py).
-#   TRIALS       trials per gate variant (default 10; the paper: 500)
+#   TRIALS       trials per gate variant (default 6; the paper: 500)
 #   RUNS         output folder (default runs/reduced): <RUNS>/<dataset>/tune.db, trial run directories, report*/
 #   COMET_SPLIT  the COMET authors' MovieLens folder (default ../shared/data/comet-movielens)
 #   ONLY         movielens or multifashionmnist (default both)
 # Interrupted, the same command resumes (tools/tune.py resumes a study; finished studies are skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-trials=${TRIALS:-10}
+trials=${TRIALS:-6}
 runs=${RUNS:-runs/reduced}
 comet_split=${COMET_SPLIT:-../shared/data/comet-movielens}
 only=${ONLY:-}
@@ -19,10 +19,10 @@ py=/usr/bin/python3  # Debian's python3-optuna imports only there
 [ -x "$py" ] || py=python3
 
 # Per data set: the rows, epochs and batch of the reduced protocol, and the learned permutation's window E_p scaled
-# to the shorter run (the paper's 1..10 of 100 epochs; here 1..2 epochs of 5 or 8).
-movielens_options=(--data "$comet_split" --train-rows 40000 --val-rows 10000 --test-rows 40000 --epochs 5
+# to the shorter run (the paper's 1..10 of 100 epochs; here 1..2 epochs of 4 or 5).
+movielens_options=(--data "$comet_split" --train-rows 20000 --val-rows 5000 --test-rows 20000 --epochs 4
                    --patience 2 --threads 1 --progress off)
-multifashionmnist_options=(--train-rows 6000 --val-rows 2000 --test-rows 4000 --epochs 8 --batch 128 --patience 3
+multifashionmnist_options=(--train-rows 2000 --val-rows 1000 --test-rows 2000 --epochs 5 --batch 128 --patience 2
                            --threads 1 --progress off)
 perm_window='perm-epochs={"int": [1, 2]}'
 
