@@ -368,6 +368,9 @@ def main():
     ap.add_argument("--load-comet", metavar="MODEL.safetensors",
                     help="no training: evaluate the test split with comet_train's weights (a run's model.safetensors) "
                          "in the twin; the metrics should equal that run's summary.json up to float rounding")
+    ap.add_argument("--init-comet", metavar="MODEL.safetensors",
+                    help="train from comet_train's weights (e.g. a checkpoint of --epochs 0 --save) instead of the "
+                         "twin's own initialisation, to compare the two trainings from one start")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -399,6 +402,9 @@ def main():
             with open(args.out, "w") as f:
                 json.dump({"test": test_eval, "load_comet": args.load_comet}, f, indent=1)
         return
+
+    if args.init_comet:
+        load_comet(model, args.init_comet)
 
     def snapshot():
         return {k: v.detach().clone() for k, v in model.state_dict().items()}
