@@ -4,6 +4,7 @@
 // header "User-ID";"ISBN";"Book-Rating", ISBN a string. Only users and books with at least kBooksMinRecords records
 // are kept, counted once over the whole file (a single pass, not iterated to a fixed point: a kept user may end with
 // fewer records once rare books are dropped). Ids are then made dense (data/recsys.h), negatives sampled, and split.
+// A preset of the custom description's interactions (data/custom.h, docs/custom_data.md).
 // Test: tests/data/test_jester_books.cpp.
 #pragma once
 #include <cstdint>

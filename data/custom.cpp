@@ -1,10 +1,10 @@
-// Custom data sets: the JSON description parsed with every key checked, CSV read through data/table.h (the header
-// is the first row handed to the callback, so names are resolved per file), .npy through core/io/npy.h, ids
-// remapped with dense_ids, parts split with split_stratified. Test: tests/data/test_custom.cpp.
+// Custom data sets: the JSON description parsed with every key checked, CSV read through data/table.h (column names
+// resolved at each file's first row, from its header), .npy through core/io/npy.h, ids remapped with dense_ids,
+// parts split with split_stratified; the recommender layouts are read by custom_recsys.cpp.
+// Test: tests/data/test_custom.cpp, tests/data/test_custom_recsys.cpp.
 #include "data/custom.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/io/npy.h"
 #include "core/rng.h"
+#include "data/custom_recsys.h"
 #include "data/recsys.h"
 #include "data/table.h"
 
@@ -141,19 +142,24 @@ class Parser {
   CustomDescription parse(const json& j) const {
     CustomDescription d;
     d.json = file_;
-    object(j, "", {"format", "files", "file", "split", "separator", "header", "quoted", "ids", "dense", "image",
-                   "tasks"});
+    object(j, "", {"format", "files", "file", "split", "separator", "header", "quoted", "columns", "ids", "dense",
+                   "image", "tasks", "interactions", "matrix"});
     const std::string format = string(required(j, "", "format"), "format");
     if (format != "csv" && format != "npy") fail("format", fmt::format("'{}' is neither csv nor npy", format));
     d.npy = format == "npy";
-    for (const char* csv_only : {"separator", "header", "quoted"})
+    for (const char* csv_only : {"separator", "header", "quoted", "columns", "interactions", "matrix"})
       if (d.npy && j.contains(csv_only)) fail(csv_only, "only for format csv");
     if (j.contains("separator")) d.separator = string(j["separator"], "separator");
     if (d.separator.empty()) fail("separator", "empty separator");
     if (j.contains("header")) d.header = boolean(j["header"], "header");
     if (j.contains("quoted")) d.quoted = boolean(j["quoted"], "quoted");
+    if (j.contains("columns")) parse_columns(j["columns"], d);
 
     parse_files(j, d);
+    if (j.contains("interactions") || j.contains("matrix")) {
+      parse_recommender(j, d);
+      return d;
+    }
     parse_tasks(j, d);
     parse_split(j, d);
     parse_ids(j, d);
@@ -186,6 +192,100 @@ class Parser {
     d.train = source(required(f, "files", "train"), "files.train", d.npy);
     if (f.contains("val")) d.val = source(f["val"], "files.val", d.npy);
     if (f.contains("test")) d.test = source(f["test"], "files.test", d.npy);
+  }
+
+  void parse_columns(const json& v, CustomDescription& d) const {
+    expect(v, v.is_array() && !v.empty(), "columns", "a non-empty array of column names");
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string name = string(v[i], at("columns", i));
+      if (name.empty()) fail(at("columns", i), "empty column name");
+      if (std::find(d.columns.begin(), d.columns.end(), name) != d.columns.end())
+        fail(at("columns", i), fmt::format("column '{}' again", name));
+      d.columns.push_back(name);
+    }
+  }
+
+  // "interactions" or "matrix": the recommender set of one file, which makes its own ids and tasks and is split as
+  // the paper's generator splits.
+  void parse_recommender(const json& j, CustomDescription& d) const {
+    if (j.contains("interactions") && j.contains("matrix")) fail("", "give either 'interactions' or 'matrix'");
+    const char* layout = j.contains("interactions") ? "interactions" : "matrix";
+    for (const char* other : {"files", "split", "ids", "dense", "image", "tasks"})
+      if (j.contains(other))
+        fail(other, fmt::format("not with '{}' (it reads one 'file', makes its own ids and tasks, and splits as "
+                                "the paper does)",
+                                layout));
+    if (j.contains("interactions")) {
+      d.interactions = parse_interactions(j["interactions"]);
+      return;
+    }
+    const json& m = object(j["matrix"], "matrix", {"count", "not_rated", "rating"});
+    CustomMatrix matrix;
+    if (m.contains("count")) matrix.count = boolean(m["count"], "matrix.count");
+    if (m.contains("not_rated")) matrix.not_rated = number(m["not_rated"], "matrix.not_rated");
+    if (m.contains("rating")) {
+      object(m["rating"], "matrix.rating", {"range", "step", "integer", "implicit"});
+      matrix.ratings = ratings(m["rating"], "matrix.rating");
+    }
+    d.matrix = matrix;
+  }
+
+  CustomInteractions parse_interactions(const json& v) const {
+    const std::string key = "interactions";
+    object(v, key, {"user", "item", "rating", "time", "min_records"});
+    CustomInteractions r;
+    r.user = interaction_id(required(v, key, "user"), at(key, "user"));
+    r.item = interaction_id(required(v, key, "item"), at(key, "item"));
+    if (v.contains("rating")) {
+      const json& rating = v["rating"];
+      const std::string where = at(key, "rating");
+      if (rating.is_object()) {
+        object(rating, where, {"column", "range", "step", "integer", "implicit"});
+        r.rating = column(required(rating, where, "column"), at(where, "column"));
+        r.ratings = ratings(rating, where);
+      } else {
+        r.rating = column(rating, where);
+      }
+    }
+    if (v.contains("time")) r.time = column(v["time"], at(key, "time"));
+    if (v.contains("min_records")) r.min_records = integer(v["min_records"], at(key, "min_records"), 1);
+    return r;
+  }
+
+  CustomInteractionId interaction_id(const json& v, const std::string& key) const {
+    CustomInteractionId id;
+    if (!v.is_object()) {
+      id.column = column(v, key);
+      return id;
+    }
+    object(v, key, {"column", "type"});
+    id.column = column(required(v, key, "column"), at(key, "column"));
+    if (v.contains("type")) {
+      const std::string type = string(v["type"], at(key, "type"));
+      if (type != "integer" && type != "text")
+        fail(at(key, "type"), fmt::format("unknown id type '{}' (expected integer or text)", type));
+      id.type = type == "integer" ? CustomIdType::Integer : CustomIdType::Text;
+    }
+    return id;
+  }
+
+  // The checks of a rating object (its keys checked by the caller).
+  CustomRatings ratings(const json& v, const std::string& key) const {
+    CustomRatings r;
+    if (v.contains("range")) {
+      const json& range = v["range"];
+      expect(range, range.is_array() && range.size() == 2, at(key, "range"), "an array [min, max]");
+      r.range = {number(range[0], at(at(key, "range"), 0)), number(range[1], at(at(key, "range"), 1))};
+      if (r.range->first > r.range->second)
+        fail(at(key, "range"), fmt::format("min {} is above max {}", r.range->first, r.range->second));
+    }
+    if (v.contains("step")) {
+      r.step = number(v["step"], at(key, "step"));
+      if (!(*r.step > 0)) fail(at(key, "step"), fmt::format("{} is not above 0", *r.step));
+    }
+    if (v.contains("integer")) r.integer = boolean(v["integer"], at(key, "integer"));
+    if (v.contains("implicit")) r.implicit = number(v["implicit"], at(key, "implicit"));
+    return r;
   }
 
   void parse_split(const json& j, CustomDescription& d) const {
@@ -355,25 +455,15 @@ class Reader {
 
   // ---- CSV
   void csv(const std::string& path) {
-    TableOptions options;
-    options.separator = d_.separator;
-    options.quoted = d_.quoted;
-    options.has_header = false;  // the header is the first row: its names are resolved here, and put into
-                                 // options.column_names, which the reader names columns from in later messages
     std::vector<int64_t> id_col, dense_col, task_col;
     bool resolved = false;
-    const int64_t rows = read_table(path, options, [&](const TableRow& row) {
-      if (!resolved) {
-        if (d_.header) {
-          for (int64_t c = 0; c < row.size(); ++c) options.column_names.emplace_back(row.text(c));
-        }
-        resolve(path, row.size(), options.column_names, id_col, dense_col, task_col);
+    read_table(path, custom_table_options(d_), [&](const TableRow& row) {
+      if (!resolved) {  // names are per file (the header's): resolved at its first row
+        resolve(path, row.size(), row.names(), id_col, dense_col, task_col);
         resolved = true;
-        if (d_.header) return;
       }
       csv_row(row, id_col, dense_col, task_col);
     });
-    if (d_.header && rows == 1) throw Error(fmt::format("{}: no data rows after the header", path));
   }
 
   // ---- .npy
@@ -471,28 +561,9 @@ class Reader {
     return t;
   }
 
-  // The 0-based position of a column in a file with `count` columns named `names` (empty: no header).
   int64_t index_of(const ColumnRef& c, const std::string& key, const std::string& file, int64_t count,
                    const std::vector<std::string>& names) const {
-    if (c.name.empty()) {
-      if (c.index >= count)
-        throw Error(fmt::format("{}: '{}': column {} is outside the {} columns of {}", d_.json, key, c.index, count,
-                                file));
-      return c.index;
-    }
-    if (names.empty())
-      throw Error(fmt::format("{}: '{}': column '{}' named, but {} has no header (name columns by index)", d_.json,
-                              key, c.name, file));
-    int64_t found = -1;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] != c.name) continue;
-      if (found >= 0)
-        throw Error(fmt::format("{}: '{}': column '{}' appears twice in the header of {}", d_.json, key, c.name,
-                                file));
-      found = static_cast<int64_t>(i);
-    }
-    if (found < 0) throw Error(fmt::format("{}: '{}': no column '{}' in the header of {}", d_.json, key, c.name, file));
-    return found;
+    return custom_column(d_, c, key, file, count, names);
   }
 
   std::vector<int64_t> dense_columns(const std::string& file, int64_t count,
@@ -564,19 +635,6 @@ class Reader {
   Columns c_;
 };
 
-// Raw ids to dense indices: by value when every id of the column is an integer, else bytewise.
-DenseIds remap(const std::vector<std::string>& text) {
-  std::vector<int64_t> numbers;
-  numbers.reserve(text.size());
-  for (const std::string& s : text) {
-    int64_t v = 0;
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || ptr != s.data() + s.size()) return dense_ids(text);
-    numbers.push_back(v);
-  }
-  return dense_ids(numbers);
-}
-
 // Splits the rows of d into (rest, part) with `part_rows` in part, stratified on task `stratify` (its masked rows a
 // stratum of their own) or not stratified; split_stratified does the work on a stand-in whose ids are row numbers.
 std::pair<Dataset, Dataset> split_off(const Dataset& d, int64_t part_rows, std::optional<int64_t> stratify,
@@ -606,6 +664,42 @@ std::string read_text(const std::string& path) {
 
 }  // namespace
 
+TableOptions custom_table_options(const CustomDescription& d) {
+  TableOptions options;
+  options.separator = d.separator;
+  options.quoted = d.quoted;
+  options.has_header = d.header;
+  if (!d.columns.empty()) {
+    options.columns = static_cast<int64_t>(d.columns.size());
+    if (d.header) options.expected_header = d.columns;
+    else options.column_names = d.columns;
+  }
+  return options;
+}
+
+int64_t custom_column(const CustomDescription& d, const ColumnRef& c, const std::string& key, const std::string& file,
+                      int64_t count, const std::vector<std::string>& names) {
+  if (c.name.empty()) {
+    if (c.index >= count)
+      throw Error(fmt::format("{}: '{}': column {} is outside the {} columns of {}", d.json, key, c.index, count,
+                              file));
+    return c.index;
+  }
+  if (names.empty())
+    throw Error(fmt::format("{}: '{}': column '{}' named, but {} has no header (name columns by index)", d.json,
+                            key, c.name, file));
+  int64_t found = -1;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != c.name) continue;
+    if (found >= 0)
+      throw Error(fmt::format("{}: '{}': column '{}' appears twice in the header of {}", d.json, key, c.name,
+                              file));
+    found = static_cast<int64_t>(i);
+  }
+  if (found < 0) throw Error(fmt::format("{}: '{}': no column '{}' in the header of {}", d.json, key, c.name, file));
+  return found;
+}
+
 CustomDescription parse_custom_text(const std::string& text, const std::string& where, const std::string& base_dir) {
   json j;
   try {
@@ -622,6 +716,8 @@ CustomDescription parse_custom(const std::string& json_path) {
 
 Dataset custom_dataset(const CustomDescription& d, const std::vector<CustomSource>& sources,
                        std::vector<int64_t>* rows_per_source) {
+  COMET_CHECK(!d.interactions && !d.matrix, "{}: custom_dataset: a recommender layout is read by read_custom",
+              d.json);
   Reader reader(d);
   Columns& c = reader.columns();
   if (rows_per_source) rows_per_source->clear();
@@ -644,7 +740,7 @@ Dataset custom_dataset(const CustomDescription& d, const std::vector<CustomSourc
         index = std::move(c.id_int[f]);
         vocab = *spec.vocab;
       } else {
-        DenseIds dense = d.npy ? dense_ids(c.id_int[f]) : remap(c.id_text[f]);
+        DenseIds dense = d.npy ? dense_ids(c.id_int[f]) : dense_ids_auto(c.id_text[f]);
         index = std::move(dense.index);
         vocab = dense.size;
       }
@@ -664,6 +760,7 @@ Dataset custom_dataset(const CustomDescription& d, const std::vector<CustomSourc
 }
 
 Splits read_custom(const CustomDescription& d, uint64_t seed) {
+  if (d.interactions || d.matrix) return read_custom_recommender(d, seed);
   std::vector<CustomSource> sources = {d.train};
   if (d.val) sources.push_back(*d.val);
   if (d.test) sources.push_back(*d.test);

@@ -1,11 +1,12 @@
-// MovieLens readers: published ratings files (three layouts, one table reader) and the COMET processed folder.
+// MovieLens readers: published ratings files (three layouts, each a preset of the custom description's interactions)
+// and the COMET processed folder.
 // Test: tests/data/test_movielens.cpp.
 #include "data/movielens.h"
 
-#include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
+#include "data/custom.h"
 #include "data/recsys.h"
 #include "data/table.h"
 
@@ -13,65 +14,47 @@ namespace comet::data {
 
 namespace {
 
-struct RatingsFormat {
-  std::string description;  // for Splits.source
-  TableOptions table;
-  double min_rating, max_rating, step;
-};
-
-const std::vector<std::string> kRatingColumns = {"user", "item", "rating", "timestamp"};
-const std::vector<std::string> kLatestHeader = {"userId", "movieId", "rating", "timestamp"};
-
-RatingsFormat ratings_format(const std::string& separator, bool has_header, const std::string& description,
-                             double min_rating, double step) {
-  RatingsFormat f{description, {}, min_rating, 5.0, step};
-  f.table.separator = separator;
-  f.table.columns = 4;
-  f.table.has_header = has_header;
-  if (has_header) f.table.expected_header = kLatestHeader;
-  else f.table.column_names = kRatingColumns;
-  return f;
+// A ratings file of a published release as a custom description (data/custom.h): interactions `user item rating
+// timestamp`, integer ids, ratings in [min_rating, 5] in steps of `step`, timestamps checked.
+CustomDescription ratings_file(const std::string& path, const std::string& layout, const std::string& separator,
+                               bool header, std::vector<std::string> columns, double min_rating, double step) {
+  CustomDescription d;
+  d.json = "MovieLens " + layout;
+  d.train.csv = path;
+  d.separator = separator;
+  d.header = header;
+  d.quoted = false;
+  d.columns = std::move(columns);
+  CustomInteractions& r = d.interactions.emplace();
+  r.user = {ColumnRef::at(0), CustomIdType::Integer};
+  r.item = {ColumnRef::at(1), CustomIdType::Integer};
+  r.rating = ColumnRef::at(2);
+  r.ratings.range = {min_rating, 5.0};
+  r.ratings.step = step;
+  r.time = ColumnRef::at(3);
+  return d;
 }
 
 // The release, from the first line: the ml-latest header, else "::" (ml-1m / ml-10m), else a tab (ml-100k).
-RatingsFormat detect_format(const std::string& path) {
+CustomDescription detect_format(const std::string& path) {
   const std::string first = read_first_line(path);
+  const std::vector<std::string> columns = {"user", "item", "rating", "timestamp"};
   if (first == "userId,movieId,rating,timestamp")
-    return ratings_format(",", true, "ratings.csv (ml-latest layout)", 0.5, 0.5);
+    return ratings_file(path, "ratings.csv (ml-latest layout)", ",", true,
+                        {"userId", "movieId", "rating", "timestamp"}, 0.5, 0.5);
   if (first.find("::") != std::string::npos)
-    return ratings_format("::", false, "ratings.dat (ml-1m / ml-10m layout)", 0.5, 0.5);
-  if (first.find('\t') != std::string::npos) return ratings_format("\t", false, "u.data (ml-100k layout)", 1.0, 1.0);
+    return ratings_file(path, "ratings.dat (ml-1m / ml-10m layout)", "::", false, columns, 0.5, 0.5);
+  if (first.find('\t') != std::string::npos)
+    return ratings_file(path, "u.data (ml-100k layout)", "\t", false, columns, 1.0, 1.0);
   throw Error(fmt::format(
       "{}: not a MovieLens ratings file: line 1 '{}' is neither tab-separated (ml-100k u.data), '::'-separated "
       "(ml-1m ratings.dat) nor the header 'userId,movieId,rating,timestamp' (ml-latest ratings.csv)",
       path, first.substr(0, 80)));
 }
 
-Splits read_ratings_file(const std::string& path, uint64_t seed) {
-  const RatingsFormat format = detect_format(path);
-  std::vector<int64_t> raw_user, raw_item, line;
-  std::vector<float> rating;
-  read_table(path, format.table, [&](const TableRow& row) {
-    raw_user.push_back(row.integer(0));
-    raw_item.push_back(row.integer(1));
-    const double r = row.number_in(2, format.min_rating, format.max_rating);
-    if (std::fmod(r, format.step) != 0.0)
-      row.fail(2, fmt::format("{} is not a multiple of {}", row.text(2), format.step));
-    row.integer(3);  // the timestamp, checked but not used
-    rating.push_back(static_cast<float>(r));
-    line.push_back(row.line());
-  });
-  const DenseIds users = dense_ids(raw_user), items = dense_ids(raw_item);
-  Interactions records;
-  records.file = path;
-  records.users = users.size;
-  records.items = items.size;
-  for (size_t i = 0; i < rating.size(); ++i) records.add(users.index[i], items.index[i], line[i], rating[i], true);
-  return recommender_splits(records,
-                            seed, fmt::format("MovieLens {} {}: {} ratings, {} users, {} movies", format.description,
-                                              path, records.size(), users.size, items.size));
-}
-
+// The COMET folder is not a preset of the custom description: each part is three headerless files read row for row
+// side by side (ids, watched, rating), already holding their unobserved pairs, with the ML-1M vocabularies fixed,
+// and train is split off val in the published proportion. None of that is a ratings file's layout.
 // One split of the COMET folder: its three files, row for row.
 struct CometPart {
   std::vector<int64_t> user, movie;
@@ -149,7 +132,8 @@ Splits read_comet_folder(const std::string& dir, uint64_t seed) {
 }  // namespace
 
 Splits read_movielens(const std::string& path, uint64_t seed) {
-  return std::filesystem::is_directory(path) ? read_comet_folder(path, seed) : read_ratings_file(path, seed);
+  if (std::filesystem::is_directory(path)) return read_comet_folder(path, seed);
+  return read_custom(detect_format(path), seed);
 }
 
 }  // namespace comet::data

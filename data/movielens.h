@@ -3,8 +3,9 @@
 //   ml-100k u.data            tab-separated `user item rating timestamp`, no header, ratings 1..5
 //   ml-1m / ml-10m ratings.dat `::`-separated, same columns, no header, ratings 0.5..5 in half stars (ml-1m: whole)
 //   ml-latest(-small), ml-20m+ ratings.csv, header `userId,movieId,rating,timestamp`, ratings 0.5..5 in half stars
-// then adds sampled unwatched pairs and splits (data/recsys.h); or a folder in the COMET authors' processed ML-1M
-// layout (shared_features/, watch_classification_targets/, rating_regression_targets/, no headers), used as it is.
+// then adds sampled unwatched pairs and splits (data/recsys.h), each layout a preset of the custom description's
+// interactions (data/custom.h); or a folder in the COMET authors' processed ML-1M layout (shared_features/,
+// watch_classification_targets/, rating_regression_targets/, no headers), used as it is.
 // Test: tests/data/test_movielens.cpp.
 #pragma once
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include "data/recsys.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <numeric>
 
@@ -113,6 +114,18 @@ Tensor shuffled_index(const std::vector<int64_t>& rows, Generator& gen) {
 
 DenseIds dense_ids(const std::vector<int64_t>& raw) { return dense_ids_sorted(raw); }
 DenseIds dense_ids(const std::vector<std::string>& raw) { return dense_ids_sorted(raw); }
+
+DenseIds dense_ids_auto(const std::vector<std::string>& raw) {
+  std::vector<int64_t> numbers;
+  numbers.reserve(raw.size());
+  for (const std::string& s : raw) {
+    int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || ptr != s.data() + s.size()) return dense_ids(raw);
+    numbers.push_back(v);
+  }
+  return dense_ids(numbers);
+}
 
 void Interactions::add(int64_t u, int64_t i, int64_t source_line, float value, bool has_rating) {
   user.push_back(u);

@@ -21,6 +21,8 @@ struct DenseIds {
 };
 DenseIds dense_ids(const std::vector<int64_t>& raw);
 DenseIds dense_ids(const std::vector<std::string>& raw);
+// Ids read as text: by numeric value when every one is an integer, else bytewise.
+DenseIds dense_ids_auto(const std::vector<std::string>& raw);
 
 // Observed (user, item) records, ids already dense; the rows of the two tasks before negatives are added.
 struct Interactions {

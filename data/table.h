@@ -29,6 +29,8 @@ class TableRow {
   int64_t line() const { return line_; }  // 1-based, counting the header
   int64_t size() const { return static_cast<int64_t>(fields_->size()); }
   std::string_view text(int64_t column) const { return (*fields_)[static_cast<size_t>(column)]; }
+  // The names messages give the columns: options.column_names, else the header's; empty when neither.
+  const std::vector<std::string>& names() const { return *names_; }
   // Parsers; `column` is 0-based here, messages say it 1-based:
   // "FILE:LINE: column 3 ('rating'): 'x' is not a number".
   int64_t integer(int64_t column) const;

@@ -82,13 +82,14 @@ TEST_CASE("jester: bad matrices refused with line and column") {
     const std::string path = dir.write("j.csv", text);
     CHECK_THROWS_WITH_AS(read_jester(path, 1), doctest::Contains((path + message).c_str()), Error);
   };
-  refuses("2,1,2,99\n3,1,2,99\n", ":2: column 1 ('count'): the count says 3 jokes rated, but 2 ratings are not 99");
-  refuses("2,1,10.5,99\n", ":1: column 3: joke 2: 10.5 is outside [-10, 10] (99 = not rated)");
-  refuses("2,1,-11,99\n", ":1: column 3: joke 2: -11 is outside [-10, 10] (99 = not rated)");
+  // The messages are those of the custom matrix layout Jester is a preset of: items, not jokes.
+  refuses("2,1,2,99\n3,1,2,99\n", ":2: column 1 ('count'): the count says 3 items rated, but the row has 2 ratings");
+  refuses("2,1,10.5,99\n", ":1: column 3: item 2: 10.5 is outside [-10, 10] (99 = not rated)");
+  refuses("2,1,-11,99\n", ":1: column 3: item 2: -11 is outside [-10, 10] (99 = not rated)");
   refuses("2,1,abc,99\n", ":1: column 3: 'abc' is not a number");
   refuses("2,1,2,99\n1,1,99\n", ":2: expected 4 columns, got 3");
   refuses("4,1,2,99\n", ":1: column 1 ('count'): 4 is outside [0, 3]");
-  refuses("3\n", ":1: a Jester row needs the count column and at least one joke column");
+  refuses("3\n", ":1: a row needs the count column and at least one item column");
   refuses("", ": empty file");
   CHECK_THROWS_WITH_AS(read_jester(dir.path("absent.csv"), 1), doctest::Contains("absent.csv: cannot open"), Error);
 }
@@ -153,9 +154,10 @@ TEST_CASE("books: bad files refused with line and column") {
   refuses(kBooksHeader + "\"abc\";\"X\";\"5\"\n", ":2: column 1 ('User-ID'): 'abc' is not an integer");
   refuses(kBooksHeader + "\"1\";\"X\";\"5\n", ":2: column 3: quoted field without a closing quote");
   refuses(kBooksHeader + "\"1\";\"X\"\n", ":2: expected 3 columns, got 2");
-  refuses(kBooksHeader + "\"1\";\"\";\"5\"\n", ":2: column 2 ('ISBN'): empty ISBN");
+  // The messages are those of the custom interactions Book-Crossing is a preset of: ids and items, not ISBN, books.
+  refuses(kBooksHeader + "\"1\";\"\";\"5\"\n", ":2: column 2 ('ISBN'): empty id");
   refuses(kBooksHeader, ": no data rows after the header");
-  refuses(kBooksHeader + book_line(1, "X", 5), ": no user and book with at least 5 records (1 records read)");
+  refuses(kBooksHeader + book_line(1, "X", 5), ": no user and item with at least 5 records (1 records read)");
   refuses(books_file() + book_line(100, isbn(0), 3), ":61: the (user, item) pair of line 2 again");
 }
 
