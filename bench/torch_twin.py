@@ -291,6 +291,20 @@ def evaluate(model, data, tasks, weights, batch=4096):
     return out
 
 
+def comet_permutation(seed, offset, n):
+    """comet_train's epoch shuffle (core/rng.cpp Generator::permutation): the rows sorted (stably) by the 64-bit key
+    of Philox-4x32-10 words 0 and 1 at key `seed`, counter (stream 3, offset + i)."""
+    mask = np.uint64(0xFFFFFFFF)
+    lo = np.arange(offset, offset + n, dtype=np.uint64)
+    c = [lo & mask, lo >> np.uint64(32), np.full(n, 3, np.uint64), np.zeros(n, np.uint64)]
+    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    for _ in range(10):
+        p0, p1 = np.uint64(0xD2511F53) * c[0], np.uint64(0xCD9E8D57) * c[2]
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ k0, p1 & mask, (p0 >> np.uint64(32)) ^ c[3] ^ k1, p0 & mask]
+        k0, k1 = (k0 + np.uint64(0x9E3779B9)) & mask, (k1 + np.uint64(0xBB67AE85)) & mask
+    return torch.from_numpy(np.argsort((c[0] << np.uint64(32)) | c[1], kind="stable"))
+
+
 def load_comet(model, path):
     """Our weights from a comet_train checkpoint (safetensors; layouts as this twin's: Linear [in, out], experts
     [n, in, out], convs [n, O, C, k, k]) into the twin, for checking that both compute the same function."""
@@ -371,6 +385,10 @@ def main():
     ap.add_argument("--init-comet", metavar="MODEL.safetensors",
                     help="train from comet_train's weights (e.g. a checkpoint of --epochs 0 --save) instead of the "
                          "twin's own initialisation, to compare the two trainings from one start")
+    ap.add_argument("--save-npz", metavar="FILE.npz", help="write the final (best) weights, by the twin's names")
+    ap.add_argument("--comet-order", action="store_true",
+                    help="shuffle as comet_train --seed S does (its Philox permutation per epoch), so that the twin "
+                         "sees the same batches in the same order")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -420,7 +438,8 @@ def main():
             break
         te = time.perf_counter()
         model.train()
-        order = torch.randperm(rows(train))
+        order = comet_permutation(args.seed + 2, (epoch - 1) * rows(train), rows(train)) if args.comet_order \
+            else torch.randperm(rows(train))
         total = 0.0
         for b in range(batches):
             batch = part(train, order[b * args.batch:(b + 1) * args.batch])
@@ -437,6 +456,8 @@ def main():
         print(f"epoch {epoch:2d} train {total / batches:.4f} | val{metrics_line(v)} | "
               f"{time.perf_counter() - te:.1f} s{star}", flush=True)
     model.load_state_dict(best_state)
+    if args.save_npz:
+        np.savez(args.save_npz, **{k: v.numpy() for k, v in best_state.items()})
     test_eval = evaluate(model, test, tasks, weights)
     seconds = time.perf_counter() - t0
     print(f"best epoch {best_epoch}{' (stopped early)' if stopped_early else ''} | test{metrics_line(test_eval)} | "
