@@ -1,5 +1,5 @@
-// The per-ISA vector loops (kernels/cpu/isa.h) under the elementwise, reduction, index and loss kernels of
-// kernels/cpu/ and the Adam update of optim/: each loop works on one contiguous run of elements, and the kernels
+// The per-ISA vector loops (kernels/cpu/isa.h) under the elementwise, reduction, row-index and max-pool kernels
+// of kernels/cpu/ and the Adam update of optim/: each loop works on one contiguous run of elements, and the kernels
 // around it own the threading (kernels/cpu/parallel.h), so a loop never decides how work is split. The loop
 // bodies are written once (kernels/cpu/vector_loops_body.h) and compiled once per ISA with that ISA's flags
 // (kernels/cpu/vector_loops_<isa>.cpp); the active ISA picks the set at run time, as for the SGEMM kernel.
@@ -38,6 +38,11 @@ struct VectorLoops {
   T (*max)(int64_t n, const T* x);                                      // -inf when n == 0
   // One Adam step on n elements (four distinct buffers).
   void (*adam)(int64_t n, const AdamStep<T>& s, T* p, const T* g, T* m, T* v);
+  // One output row of a 2 x 2 max-pool over input rows `top` and `bottom` (2 ow elements each): out[o] = the first
+  // maximum, in row-major order, of top[2o], top[2o + 1], bottom[2o], bottom[2o + 1]; the backward sends g[o] to
+  // that element and 0 to the other three.
+  void (*maxpool2x2_row)(int64_t ow, const T* top, const T* bottom, T* out);
+  void (*maxpool2x2_row_backward)(int64_t ow, const T* top, const T* bottom, const T* g, T* gtop, T* gbottom);
 };
 
 // The loops of `isa`, which this build must carry (cpu_supports(isa) or a build-only check).

@@ -2,12 +2,13 @@
 // supports (a test case per ISA, skipped where the CPU lacks it), against the references of kernels/ref/ in float:
 // ReLU and its backward, the four binary ops under the four broadcasts and their backward, scale, axpy, sum_to,
 // expand, softmax and log-softmax with their backward, scatter_add_rows, copy_cols, the grouped linear bias
-// gradient, and the Adam step (optim::Adam against the update worked out in double here). Shapes cross the
-// vector widths (1, 7, 33 columns: tails) and the thread grain, and every result must be bit-identical at 1 and 2
-// threads. Tolerances (|got - ref| <= atol + rtol |ref|) and why:
+// gradient, the 2 x 2 max-pool and its backward, and the Adam step (optim::Adam against the update worked out in
+// double here). Shapes cross the vector widths (1, 7, 33 columns: tails) and the thread grain, and every result
+// must be bit-identical at 1 and 2 threads. Tolerances (|got - ref| <= atol + rtol |ref|) and why:
 //   exact: ReLU, add/sub/mul/div (forward, the data gradient of add/sub/mul), scale, expand, copy_cols: one
 //     rounding of the same operation in float and in the reference's double (double rounding of +, -, x, / is
 //     harmless); scatter_add_rows, the bias gradient and axpy with alpha = 0.5: integer-valued or exact terms;
+//     max-pool: selects only (integer-valued inputs, so ties occur and must go to the first maximum);
 //   rtol 2^-23: the data gradient of div (the reference multiplies by 1 / b in double, the kernel divides in
 //     float), and the double sums (sum_to, the broadcast gradients): added in the vector's lane order instead of
 //     the reference's, so the double results differ in their last bits and can round to neighbouring floats;
@@ -27,6 +28,7 @@
 #include "autograd/var.h"
 #include "core/rng.h"
 #include "core/threading.h"
+#include "kernels/conv.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/elementwise.h"
 #include "kernels/grouped_gemm.h"
@@ -178,6 +180,22 @@ void add_row_cases(std::vector<Case>& cases, Dims d, Generator& gen) {
                    [=] { return bias_grad(false); }, kExact});
 }
 
+// 2 x 2 max-pool forward and backward on integer-valued planes (ties: the first maximum in row-major order wins).
+void add_maxpool_cases(std::vector<Case>& cases, int64_t planes, int64_t h, int64_t w, Generator& gen) {
+  const int64_t n = planes * h * w, m = planes * (h / 2) * (w / 2);
+  const Floats x = integer_floats(n, gen), gy = random_floats(m, gen);
+  auto run = [=](bool fast) {
+    Floats y(m), gx(n);
+    (fast ? cpu::maxpool2x2<float> : ref::maxpool2x2<float>)(planes, h, w, x.data(), y.data());
+    (fast ? cpu::maxpool2x2_backward<float> : ref::maxpool2x2_backward<float>)(planes, h, w, x.data(), gy.data(),
+                                                                              gx.data());
+    y.insert(y.end(), gx.begin(), gx.end());
+    return y;
+  };
+  cases.push_back({fmt::format("maxpool2x2 and backward {}x{}x{}", planes, h, w), [=] { return run(true); },
+                   [=] { return run(false); }, kExact});
+}
+
 // Three steps of optim::Adam (or AdamW) over two parameters of n elements with fixed gradients: the parameters,
 // then m and v of each.
 Floats adam_steps(const Floats& p0, const Floats& g, bool decoupled) {
@@ -232,6 +250,7 @@ std::vector<Case> all_cases() {
     add_elementwise_cases(cases, d, gen);
     add_row_cases(cases, d, gen);
   }
+  for (int64_t w : {2, 14, 34}) add_maxpool_cases(cases, 32, 34, w, gen);  // 32 x 17 x 34 rows: past the grain
   for (int64_t n : {1, 37, 20000}) add_adam_cases(cases, n, gen);  // 20000 > one optimizer chunk (8192)
   return cases;
 }
