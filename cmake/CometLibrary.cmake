@@ -30,6 +30,10 @@ endfunction()
 # target's own, so they hold under COMET_NATIVE's -march=native too (a -march=native AVX-512 instruction must not
 # leak into the AVX2 path, which then runs on CPUs without it). comet_isa_sources(<list variable>) sets them on
 # the files of the list and, on a non-x86 target, removes the x86 files from it (COMET_X86 says which).
+# -ffp-contract=off on all of them: a compiler must not fuse a * b + c into an FMA where the code does not ask for
+# one, so the auto-vectorised loops (kernels/cpu/vector_loops_body.h) round alike on every path (GCC's ISO mode
+# does so already; Clang fuses by default). -mprefer-vector-width=512: those loops use the full zmm width (some
+# -mtune settings prefer 256-bit vectors).
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
   set(COMET_X86 ON)
 else()
@@ -45,11 +49,11 @@ function(comet_isa_sources sources_var)
   endif()
   foreach(src ${sources})
     if(src MATCHES "_avx2\\.cpp$")
-      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mno-avx512f")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mno-avx512f;-ffp-contract=off")
     elseif(src MATCHES "_avx512\\.cpp$")
-      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512vl;-mfma")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512vl;-mfma;-mprefer-vector-width=512;-ffp-contract=off")
     elseif(src MATCHES "_scalar\\.cpp$")
-      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mno-avx")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mno-avx;-ffp-contract=off")
     endif()
   endforeach()
 endfunction()

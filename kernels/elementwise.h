@@ -2,7 +2,8 @@
 // scale and axpy. Broadcast modes for c[rows x cols] = a[rows x cols] op b:
 //   Full: b is rows x cols;  Row: b is 1 x cols (bias add);  Col: b is rows x 1;  Scalar: b is one value.
 // Backward writes gb reduced over the broadcast dimensions (overwrites gb). Null output pointers are skipped.
-// Tests: tests/autograd/test_ops.cpp (reference vs fast, gradient checks).
+// Tests: tests/autograd/test_ops.cpp (reference vs fast, gradient checks), tests/kernels/test_vector_loops.cpp
+// (every ISA path against the reference).
 #pragma once
 #include <cstdint>
 

@@ -6,7 +6,8 @@
 // softmax / log_softmax work along each row (max-subtracted); the backward takes the forward output y.
 // Sums accumulate in double; the fast kernels split work by output element or in fixed-size chunks, so
 // results do not depend on the thread count.
-// Tests: tests/kernels/test_reduce.cpp (hand-worked values), tests/autograd/cases_reduce_loss.cpp.
+// Tests: tests/kernels/test_reduce.cpp (hand-worked values), tests/autograd/cases_reduce_loss.cpp,
+// tests/kernels/test_vector_loops.cpp (every ISA path against the reference).
 #pragma once
 #include <cstdint>
 

@@ -5,6 +5,7 @@
 
 #include "core/mutation.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_loops.h"
 
 namespace comet::optim {
 
@@ -93,22 +94,15 @@ void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr, in
   const double bc1 = COMET_MUTANT(adam_no_bias_correction) ? 1.0 : 1.0 - std::pow(opt_.beta1, t);
   const double bc2 = 1.0 - std::pow(opt_.beta2, t);
   COMET_DISPATCH_FLOAT(param.dtype(), "Adam::step", [&] {
-    scalar_t* __restrict p = param.data<scalar_t>();
-    const scalar_t* __restrict g = grad.data<scalar_t>();
-    scalar_t* __restrict m = m_state.data<scalar_t>();
-    scalar_t* __restrict v = v_state.data<scalar_t>();
-    const scalar_t b1 = scalar_t(opt_.beta1), b2 = scalar_t(opt_.beta2), eps = scalar_t(opt_.eps);
-    const scalar_t step = scalar_t(lr / bc1), inv_bc2 = scalar_t(1.0 / bc2);
-    const scalar_t l2 = opt_.decoupled ? scalar_t(0) : scalar_t(opt_.weight_decay);
-    const scalar_t decay = opt_.decoupled ? scalar_t(1.0 - lr * opt_.weight_decay) : scalar_t(1);
-    // Four distinct buffers (restrict) and no branches: the loop vectorises (vsqrtps/vdivps).
-    _Pragma("omp simd")
-    for (int64_t i = begin; i < end; ++i) {
-      const scalar_t gi = g[i] + l2 * p[i];
-      m[i] = b1 * m[i] + (scalar_t(1) - b1) * gi;
-      v[i] = b2 * v[i] + (scalar_t(1) - b2) * gi * gi;
-      p[i] = decay * p[i] - step * m[i] / (std::sqrt(v[i] * inv_bc2) + eps);
-    }
+    cpu::AdamStep<scalar_t> s;
+    s.beta1 = scalar_t(opt_.beta1), s.beta2 = scalar_t(opt_.beta2), s.eps = scalar_t(opt_.eps);
+    s.step = scalar_t(lr / bc1), s.inv_bc2 = scalar_t(1.0 / bc2);
+    s.l2 = opt_.decoupled ? scalar_t(0) : scalar_t(opt_.weight_decay);
+    s.decay = opt_.decoupled ? scalar_t(1.0 - lr * opt_.weight_decay) : scalar_t(1);
+    // The active ISA's loop (kernels/cpu/vector_loops.h): the step runs inside the optimizer's parallel region.
+    cpu::active_vector_loops<scalar_t>().adam(end - begin, s, param.data<scalar_t>() + begin,
+                                              grad.data<scalar_t>() + begin, m_state.data<scalar_t>() + begin,
+                                              v_state.data<scalar_t>() + begin);
   });
 }
 

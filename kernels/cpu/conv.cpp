@@ -2,12 +2,13 @@
 // samples split over threads (each thread with its own column buffer; cpu::gemm's own threads only come in
 // when the batch loop runs serially). The weight gradient is summed per fixed chunk of samples (the chunks
 // depend on the batch size only) and the chunks added in order, so the result does not depend on the thread
-// count. Max-pool splits output rows over threads.
+// count. Max-pool splits output rows over threads and runs each on the active ISA's vector loops
+// (kernels/cpu/vector_loops.h).
 #include <vector>
 
-#include "core/mutation.h"
 #include "kernels/conv.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_loops.h"
 
 namespace comet::cpu {
 namespace {
@@ -56,52 +57,20 @@ void conv2d_backward(const ConvGeom& g, int64_t batch, int64_t out_ch, const T* 
 
 template <class T>
 void maxpool2x2(int64_t planes, int64_t h, int64_t w, const T* x, T* y) {
-  const int64_t ow = w / 2;
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(planes * (h / 2), w, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {  // output row r reads input rows 2r and 2r + 1
-      const T* top = x + 2 * r * w;
-      const T* bottom = top + w;
-      T* out = y + r * ow;
-      // The window's first maximum as a chain of selects (the reference's argmax order, without branches, so the
-      // loop vectorises: on data that is not sorted the branches mispredict about half the time).
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        T m = top[2 * ox];
-        m = top[2 * ox + 1] > m ? top[2 * ox + 1] : m;
-        m = bottom[2 * ox] > m ? bottom[2 * ox] : m;
-        m = bottom[2 * ox + 1] > m ? bottom[2 * ox + 1] : m;
-        out[ox] = m;
-      }
-    }
+    for (int64_t r = r0; r < r1; ++r)  // output row r reads input rows 2r and 2r + 1
+      loops.maxpool2x2_row(w / 2, x + 2 * r * w, x + (2 * r + 1) * w, y + r * (w / 2));
   });
 }
 
 template <class T>
 void maxpool2x2_backward(int64_t planes, int64_t h, int64_t w, const T* x, const T* gy, T* gx) {
-  const int64_t ow = w / 2;
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(planes * (h / 2), w, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const T* top = x + 2 * r * w;
-      const T* bottom = top + w;
-      const T* g = gy + r * ow;
-      T* gtop = gx + 2 * r * w;
-      T* gbottom = gtop + w;
-      for (int64_t ox = 0; ox < ow; ++ox) {  // the same select chain, tracking which element won
-        T m = top[2 * ox];
-        int best = 0;
-        const bool c1 = top[2 * ox + 1] > m;
-        m = c1 ? top[2 * ox + 1] : m;
-        best = c1 ? 1 : best;
-        const bool c2 = bottom[2 * ox] > m;
-        m = c2 ? bottom[2 * ox] : m;
-        best = c2 ? 2 : best;
-        best = bottom[2 * ox + 1] > m ? 3 : best;
-        if (COMET_MUTANT(maxpool_last_max)) best = bottom[2 * ox + 1] >= m ? 3 : best;
-        gtop[2 * ox] = best == 0 ? g[ox] : T(0);
-        gtop[2 * ox + 1] = best == 1 ? g[ox] : T(0);
-        gbottom[2 * ox] = best == 2 ? g[ox] : T(0);
-        gbottom[2 * ox + 1] = best == 3 ? g[ox] : T(0);
-      }
-    }
+    for (int64_t r = r0; r < r1; ++r)
+      loops.maxpool2x2_row_backward(w / 2, x + 2 * r * w, x + (2 * r + 1) * w, gy + r * (w / 2), gx + 2 * r * w,
+                                    gx + (2 * r + 1) * w);
   });
 }
 

@@ -1,120 +1,75 @@
-// Fast elementwise kernels: OpenMP over contiguous blocks, SIMD-friendly inner loops in the tensor's type.
-// Broadcast reductions in the backward split the work by output element, so no float is accumulated across
-// threads.
+// Fast elementwise kernels: OpenMP over contiguous blocks; the vectorisable loops run on the active ISA's vector
+// loops (kernels/cpu/vector_loops.h). Broadcast reductions in the backward split the work by output element, so
+// no float is accumulated across threads.
 #include "kernels/elementwise.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_loops.h"
 
 namespace comet::cpu {
 
 template <class T>
 void unary(Unary op, int64_t n, const T* x, T* y) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(n, 8, [&](int64_t b, int64_t e) {
-    switch (op) {  // the switch sits outside the loop so each loop body vectorises
-      case Unary::Relu:
-#pragma omp simd
-        for (int64_t i = b; i < e; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
-        break;
-      default:
-        for (int64_t i = b; i < e; ++i) y[i] = unary_forward<T>(op, x[i]);
-    }
+    if (op == Unary::Relu) loops.relu(e - b, x + b, y + b);
+    else
+      for (int64_t i = b; i < e; ++i) y[i] = unary_forward<T>(op, x[i]);
   });
 }
 
 template <class T>
 void unary_backward(Unary op, int64_t n, const T* x, const T* y, const T* gy, T* gx) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(n, 8, [&](int64_t b, int64_t e) {
-    switch (op) {  // the switch sits outside the loop so each loop body vectorises
-      case Unary::Relu: {
-        // Local copies of the captured pointers: read through the closure, GCC reloads gy every iteration and
-        // leaves the loop scalar.
-        const T *xs = x, *gys = gy;
-        T* gxs = gx;
-#pragma omp simd
-        for (int64_t i = b; i < e; ++i) gxs[i] = xs[i] > T(0) ? gys[i] : T(0);
-        break;
-      }
-      default:
-        for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * unary_derivative<T>(op, x[i], y[i]);
-    }
+    if (op == Unary::Relu) loops.relu_backward(e - b, x + b, gy + b, gx + b);
+    else
+      for (int64_t i = b; i < e; ++i) gx[i] = gy[i] * unary_derivative<T>(op, x[i], y[i]);
   });
 }
 
-// c[j] = a[j] op b(j) over one row; the switch sits outside the loops so each loop vectorises.
-template <class T, class B>
-inline void row_binary(Binary op, int64_t n, const T* a, B b, T* c) {
-  switch (op) {
-    case Binary::Add:
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) c[j] = a[j] + b(j);
-      break;
-    case Binary::Sub:
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) c[j] = a[j] - b(j);
-      break;
-    case Binary::Mul:
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) c[j] = a[j] * b(j);
-      break;
-    case Binary::Div:
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) c[j] = a[j] / b(j);
-      break;
-  }
+// c = a op b over one row of `cols` elements, b's row broadcast as `bc` says.
+template <class T>
+void row_binary(const VectorLoops<T>& loops, Binary op, Broadcast bc, int64_t i, int64_t cols, const T* a,
+                const T* b, T* c) {
+  if (bc == Broadcast::Full) loops.binary(op, cols, a, b + i * cols, c);
+  else if (bc == Broadcast::Row) loops.binary(op, cols, a, b, c);
+  else loops.binary_scalar(op, cols, a, bc == Broadcast::Col ? b[i] : b[0], c);
 }
 
 // Sum over one row of gc[j] * d(a[j] op b)/db for a b that is constant along the row (the Col broadcast). That
 // derivative is 1, -1, a[j] or -a[j] / b^2, so the row needs only sum(gc) or sum(gc * a): two vectorised sums in
 // double (the MoE layer's gate-weight gradient is one of these per (sample, expert) pair).
 template <class T>
-double row_grad_b(Binary op, int64_t n, const T* gc, const T* a, T b) {
-  double s = 0;
+double row_grad_b(const VectorLoops<T>& loops, Binary op, int64_t n, const T* gc, const T* a, T b) {
   if (op == Binary::Add || op == Binary::Sub) {
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < n; ++j) s += double(gc[j]);
+    const double s = loops.sum(n, gc);
     return op == Binary::Add ? s : -s;
   }
-#pragma omp simd reduction(+ : s)
-  for (int64_t j = 0; j < n; ++j) s += double(gc[j]) * double(a[j]);
+  const double s = loops.dot(n, gc, a);
   return op == Binary::Mul ? s : -s / (double(b) * double(b));
 }
 
 template <class T>
 void binary(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, T* c) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
-    for (int64_t i = r0; i < r1; ++i) {
-      if (bc == Broadcast::Full || bc == Broadcast::Row) {
-        const T* bi = bc == Broadcast::Full ? b + i * cols : b;
-        row_binary(op, cols, a + i * cols, [bi](int64_t j) { return bi[j]; }, c + i * cols);
-      } else {
-        const T s = bc == Broadcast::Col ? b[i] : b[0];
-        row_binary(op, cols, a + i * cols, [s](int64_t) { return s; }, c + i * cols);
-      }
-    }
+    for (int64_t i = r0; i < r1; ++i) row_binary(loops, op, bc, i, cols, a + i * cols, b, c + i * cols);
   });
 }
 
 template <class T>
 void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, const T* gc,
                      T* ga, T* gb) {
-  if (ga) {  // da is 1 for add and sub, so ga = gc (+ 0); for mul ga = gc * b, for div ga = gc / b
-    const Binary ga_op = op == Binary::Mul || op == Binary::Div ? op : Binary::Add;
+  const VectorLoops<T>& loops = active_vector_loops<T>();
+  if (ga) {  // da is 1 for add and sub, so ga = gc; for mul ga = gc * b, for div ga = gc / b
     parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
-      for (int64_t i = r0; i < r1; ++i) {
-        const T* gci = gc + i * cols;
-        if (ga_op == Binary::Add) {
-          row_binary(ga_op, cols, gci, [](int64_t) { return T(0); }, ga + i * cols);
-        } else if (bc == Broadcast::Full || bc == Broadcast::Row) {
-          const T* bi = bc == Broadcast::Full ? b + i * cols : b;
-          row_binary(ga_op, cols, gci, [bi](int64_t j) { return bi[j]; }, ga + i * cols);
-        } else {
-          const T s = bc == Broadcast::Col ? b[i] : b[0];
-          row_binary(ga_op, cols, gci, [s](int64_t) { return s; }, ga + i * cols);
-        }
-      }
+      if (op == Binary::Add || op == Binary::Sub) std::copy(gc + r0 * cols, gc + r1 * cols, ga + r0 * cols);
+      else
+        for (int64_t i = r0; i < r1; ++i) row_binary(loops, op, bc, i, cols, gc + i * cols, b, ga + i * cols);
     });
   }
   if (!gb) return;
@@ -126,22 +81,18 @@ void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const 
     case Broadcast::Full:  // gb = gc * d(a op b)/db element by element: gc, -gc or gc * a, exact in T
       parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
         const int64_t e0 = r0 * cols, e1 = r1 * cols;
-        const T *g = gc, *av = a;
-        T* out = gb;
         switch (op) {
           case Binary::Add:
-            std::copy(g + e0, g + e1, out + e0);
+            std::copy(gc + e0, gc + e1, gb + e0);
             break;
           case Binary::Sub:
-#pragma omp simd
-            for (int64_t e = e0; e < e1; ++e) out[e] = -g[e];
+            loops.scale(e1 - e0, T(-1), gc + e0, gb + e0);
             break;
           case Binary::Mul:
-#pragma omp simd
-            for (int64_t e = e0; e < e1; ++e) out[e] = g[e] * av[e];
+            loops.binary(Binary::Mul, e1 - e0, gc + e0, a + e0, gb + e0);
             break;
           case Binary::Div:
-            for (int64_t e = e0; e < e1; ++e) out[e] = static_cast<T>(term(e / cols, e % cols));
+            for (int64_t e = e0; e < e1; ++e) gb[e] = static_cast<T>(term(e / cols, e % cols));
             break;
         }
       });
@@ -157,7 +108,7 @@ void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const 
     case Broadcast::Col:
       parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
         for (int64_t i = r0; i < r1; ++i)
-          gb[i] = static_cast<T>(row_grad_b(op, cols, gc + i * cols, a + i * cols, b[i]));
+          gb[i] = static_cast<T>(row_grad_b(loops, op, cols, gc + i * cols, a + i * cols, b[i]));
       });
       break;
     case Broadcast::Scalar:
@@ -168,18 +119,14 @@ void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const 
 
 template <class T>
 void scale(int64_t n, T alpha, const T* x, T* y) {
-  parallel_for(n, 1, [&](int64_t b, int64_t e) {
-#pragma omp simd
-    for (int64_t i = b; i < e; ++i) y[i] = alpha * x[i];
-  });
+  const VectorLoops<T>& loops = active_vector_loops<T>();
+  parallel_for(n, 1, [&](int64_t b, int64_t e) { loops.scale(e - b, alpha, x + b, y + b); });
 }
 
 template <class T>
 void axpy(int64_t n, T alpha, const T* x, T* y) {
-  parallel_for(n, 1, [&](int64_t b, int64_t e) {
-#pragma omp simd
-    for (int64_t i = b; i < e; ++i) y[i] += alpha * x[i];
-  });
+  const VectorLoops<T>& loops = active_vector_loops<T>();
+  parallel_for(n, 1, [&](int64_t b, int64_t e) { loops.axpy(e - b, alpha, x + b, y + b); });
 }
 
 COMET_INSTANTIATE_ELEMENTWISE(float)

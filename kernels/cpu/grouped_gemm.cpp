@@ -8,6 +8,7 @@
 #include "core/mutation.h"
 #include "core/threading.h"
 #include "kernels/cpu/sgemm_kernel.h"
+#include "kernels/cpu/vector_loops.h"
 #include "kernels/gemm.h"
 #include "kernels/grouped_gemm.h"
 
@@ -91,6 +92,7 @@ void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in
   }
   if (gw || gb) {
     // Tiles over W's rows for every expert (empty experts get zeros); the bias sum rides on each expert's first tile.
+    const VectorLoops<T>& loops = active_vector_loops<T>();
     run_tiles(make_tiles(experts, offsets, in), work, [&](const Tile& t) {
       const int64_t r0 = offsets[t.expert], rows = offsets[t.expert + 1] - r0;
       if (gw) {
@@ -102,9 +104,8 @@ void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in
       }
       if (gb && t.begin == 0) {
         T* gbe = gb + t.expert * out;
-        for (int64_t j = 0; j < out; ++j) gbe[j] = T(0);
-        for (int64_t r = r0; r < r0 + rows; ++r)
-          for (int64_t j = 0; j < out; ++j) gbe[j] += gy[r * out + j];
+        std::fill_n(gbe, out, T(0));
+        for (int64_t r = r0; r < r0 + rows; ++r) loops.binary(Binary::Add, out, gbe, gy + r * out, gbe);
       }
     });
   }

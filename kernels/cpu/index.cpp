@@ -1,13 +1,14 @@
-// Fast row-index kernels: rows copied with memcpy and added with SIMD loops. scatter_add_rows counting-sorts
-// the index (kernels/index.h: bucket_rows), then each thread owns a block of destination rows, balanced by
-// source-row count, and sums each row's sources in increasing source order: the result does not depend on
-// the thread count and no float is shared between threads.
+// Fast row-index kernels: rows copied with memcpy and added with the active ISA's vector loops
+// (kernels/cpu/vector_loops.h). scatter_add_rows counting-sorts the index (kernels/index.h: bucket_rows), then
+// each thread owns a block of destination rows, balanced by source-row count, and sums each row's sources in
+// increasing source order: the result does not depend on the thread count and no float is shared between threads.
 #include <omp.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_loops.h"
 #include "kernels/index.h"
 
 namespace comet::cpu {
@@ -15,17 +16,13 @@ namespace {
 
 // out = sum of src rows order[0..count) (zeros when count == 0), in that order.
 template <class T>
-void sum_rows(int64_t d, const T* src, const int64_t* order, int64_t count, T* out) {
+void sum_rows(const VectorLoops<T>& loops, int64_t d, const T* src, const int64_t* order, int64_t count, T* out) {
   if (count == 0) {
     std::fill_n(out, d, T(0));
     return;
   }
   std::memcpy(out, src + order[0] * d, sizeof(T) * d);
-  for (int64_t k = 1; k < count; ++k) {
-    const T* s = src + order[k] * d;
-#pragma omp simd
-    for (int64_t j = 0; j < d; ++j) out[j] += s[j];
-  }
+  for (int64_t k = 1; k < count; ++k) loops.binary(Binary::Add, d, out, src + order[k] * d, out);
 }
 
 }  // namespace
@@ -40,9 +37,10 @@ void gather_rows(int64_t m, int64_t d, const T* x, const int64_t* index, T* out)
 template <class T>
 void scatter_add_rows(int64_t m, int64_t d, const T* src, const int64_t* index, int64_t num_rows, T* out) {
   const RowBuckets b = bucket_rows(m, index, num_rows);
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   auto rows = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
-      sum_rows(d, src, b.order.data() + b.offsets[r], b.offsets[r + 1] - b.offsets[r], out + r * d);
+      sum_rows(loops, d, src, b.order.data() + b.offsets[r], b.offsets[r + 1] - b.offsets[r], out + r * d);
   };
   // Cost of rows [0, r): their source rows plus one per row (zero-filling); strictly increasing in r.
   const int64_t total = m + num_rows;
@@ -66,16 +64,13 @@ void scatter_add_rows(int64_t m, int64_t d, const T* src, const int64_t* index, 
 
 template <class T>
 void copy_cols(int64_t rows, int64_t width, const T* src, int64_t lds, T* dst, int64_t ldd, bool accumulate) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(rows, width, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const T* s = src + r * lds;
       T* o = dst + r * ldd;
-      if (!accumulate) {
-        std::memcpy(o, s, sizeof(T) * width);
-        continue;
-      }
-#pragma omp simd
-      for (int64_t j = 0; j < width; ++j) o[j] += s[j];
+      if (accumulate) loops.binary(Binary::Add, width, o, s, o);
+      else std::memcpy(o, s, sizeof(T) * width);
     }
   });
 }

@@ -1,6 +1,6 @@
-// Fast reductions and row softmax: OpenMP over rows (or column blocks), SIMD inner loops, sums in double.
-// Every output element is summed by one thread in an order fixed by the shape alone (fixed-size chunks added
-// in order), so results are bit-identical for any thread count.
+// Fast reductions and row softmax: OpenMP over rows (or column blocks), the active ISA's vector loops inside
+// (kernels/cpu/vector_loops.h), sums in double. Every output element is summed by one thread in an order fixed by
+// the shape alone (fixed-size chunks added in order), so results are bit-identical for any thread count.
 #include "kernels/reduce.h"
 
 #include <algorithm>
@@ -9,29 +9,22 @@
 
 #include "core/mutation.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_loops.h"
 
 namespace comet::cpu {
 namespace {
 
 constexpr int64_t kColBlock = 256;  // columns per task when column sums are split by column
 
-// Sum of x[0..n) in double (one SIMD pass).
-template <class T>
-double dsum(const T* x, int64_t n) {
-  double s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) s += double(x[i]);
-  return s;
-}
-
 // Sum of x[0..n) as chunks of kReduceChunk added in order; the chunks run in parallel when `parallel`.
 template <class T>
 double chunked_sum(const T* x, int64_t n, bool parallel) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   const int64_t chunks = (n + kReduceChunk - 1) / kReduceChunk;
   std::vector<double> partial(chunks, 0.0);
   auto run = [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
-      partial[c] = dsum(x + c * kReduceChunk, std::min(n, (c + 1) * kReduceChunk) - c * kReduceChunk);
+      partial[c] = loops.sum(std::min(n, (c + 1) * kReduceChunk) - c * kReduceChunk, x + c * kReduceChunk);
   };
   if (parallel) parallel_for(chunks, kReduceChunk, run);
   else run(0, chunks);
@@ -55,11 +48,8 @@ void row_sums(int64_t rows, int64_t cols, T alpha, const T* x, T* y) {
 // acc[j - c0] += sum over rows [r0, r1) of x[i, j] for j in [c0, c1), rows in order.
 template <class T>
 void add_rows(const T* x, int64_t cols, int64_t r0, int64_t r1, int64_t c0, int64_t c1, double* acc) {
-  for (int64_t i = r0; i < r1; ++i) {
-    const T* xi = x + i * cols + c0;
-#pragma omp simd
-    for (int64_t j = 0; j < c1 - c0; ++j) acc[j] += double(xi[j]);
-  }
+  const VectorLoops<T>& loops = active_vector_loops<T>();
+  for (int64_t i = r0; i < r1; ++i) loops.accumulate(c1 - c0, x + i * cols + c0, acc);
 }
 
 // y[j] = alpha * sum_i x[i, j]. Wide matrices: threads own blocks of columns and walk all rows. Narrow ones:
@@ -107,13 +97,12 @@ void sum_to(Broadcast bc, int64_t rows, int64_t cols, T alpha, const T* x, T* y)
 
 template <class T>
 void expand(Broadcast bc, int64_t rows, int64_t cols, T alpha, const T* gy, T* gx) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       T* gi = gx + i * cols;
       if (bc == Broadcast::Full || bc == Broadcast::Row) {
-        const T* src = bc == Broadcast::Full ? gy + i * cols : gy;
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) gi[j] = alpha * src[j];
+        loops.scale(cols, alpha, bc == Broadcast::Full ? gy + i * cols : gy, gi);
       } else {
         const T v = alpha * (bc == Broadcast::Col ? gy[i] : gy[0]);
         std::fill(gi, gi + cols, v);
@@ -122,26 +111,23 @@ void expand(Broadcast bc, int64_t rows, int64_t cols, T alpha, const T* gy, T* g
   });
 }
 
+// The exponentials stay scalar loops in every path: the vector loops have no exp.
 template <class T>
 void softmax(bool log_space, int64_t rows, int64_t cols, const T* x, T* y) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(rows, 4 * cols, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       const T* xi = x + i * cols;
       T* yi = y + i * cols;
-      T m = -INFINITY;
-#pragma omp simd reduction(max : m)
-      for (int64_t j = 0; j < cols; ++j) m = std::max(m, xi[j]);
+      T m = loops.max(cols, xi);
       if (COMET_MUTANT(softmax_no_max_shift)) m = T(0);
       for (int64_t j = 0; j < cols; ++j) yi[j] = std::exp(xi[j] - m);
-      const double s = dsum(yi, cols);
-      if (log_space) {
-        const T log_s = static_cast<T>(std::log(s));  // subtracted after m keeps large inputs exact
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) yi[j] = (xi[j] - m) - log_s;
+      const double s = loops.sum(cols, yi);
+      if (log_space) {  // (x - m) - log s: subtracting log s after m keeps large inputs exact
+        loops.binary_scalar(Binary::Sub, cols, xi, m, yi);
+        loops.binary_scalar(Binary::Sub, cols, yi, static_cast<T>(std::log(s)), yi);
       } else {
-        const T inv = static_cast<T>(1.0 / s);
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) yi[j] *= inv;
+        loops.scale(cols, static_cast<T>(1.0 / s), yi, yi);
       }
     }
   });
@@ -149,20 +135,17 @@ void softmax(bool log_space, int64_t rows, int64_t cols, const T* x, T* y) {
 
 template <class T>
 void softmax_backward(bool log_space, int64_t rows, int64_t cols, const T* y, const T* gy, T* gx) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(rows, 2 * cols, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       const T *yi = y + i * cols, *gi = gy + i * cols;
       T* gxi = gx + i * cols;
       if (log_space) {
-        const T s = static_cast<T>(dsum(gi, cols));
+        const T s = static_cast<T>(loops.sum(cols, gi));
         for (int64_t j = 0; j < cols; ++j) gxi[j] = gi[j] - std::exp(yi[j]) * s;
-      } else {
-        double d = 0;
-#pragma omp simd reduction(+ : d)
-        for (int64_t j = 0; j < cols; ++j) d += double(gi[j]) * double(yi[j]);
-        const T s = static_cast<T>(d);
-#pragma omp simd
-        for (int64_t j = 0; j < cols; ++j) gxi[j] = yi[j] * (gi[j] - s);
+      } else {  // y (g - s), rounded as written: g - s, then the product
+        loops.binary_scalar(Binary::Sub, cols, gi, static_cast<T>(loops.dot(cols, gi, yi)), gxi);
+        loops.binary(Binary::Mul, cols, yi, gxi, gxi);
       }
     }
   });

@@ -12,8 +12,8 @@
 namespace comet::cpu::simd {
 namespace {
 
-// Plain floats. fmadd rounds twice (a * b, then + c): the portable path assumes no FMA unit, and the project's
-// ISO C++ mode (-std=c++17) keeps the compiler from fusing it.
+// Plain floats. fmadd rounds twice (a * b, then + c): the portable path assumes no FMA unit, and -ffp-contract=off
+// on the per-ISA files (cmake/CometLibrary.cmake) keeps the compiler from fusing it.
 struct ScalarVec {
   using type = float;
   static constexpr int64_t width = 1;
