@@ -239,14 +239,14 @@ def task_losses(tasks, preds, targets, mask):
     return out
 
 
-def load_split(folder, split):
+def load_split(folder, split, dtype=torch.float32):
     def read(what):
         path = os.path.join(folder, f"{split}_{what}.npy")
         return torch.from_numpy(np.load(path)) if os.path.exists(path) else None
 
     ids, dense, targets, mask = read("ids"), read("dense"), read("targets"), read("mask")
-    return {"ids": ids.long() if ids is not None else None, "dense": dense.float() if dense is not None else None,
-            "targets": targets.float(), "mask": mask.float() if mask is not None else None}
+    return {"ids": ids.long() if ids is not None else None, "dense": dense.to(dtype) if dense is not None else None,
+            "targets": targets.to(dtype), "mask": mask.to(dtype) if mask is not None else None}
 
 
 def rows(d):
@@ -385,6 +385,8 @@ def main():
     ap.add_argument("--init-comet", metavar="MODEL.safetensors",
                     help="train from comet_train's weights (e.g. a checkpoint of --epochs 0 --save) instead of the "
                          "twin's own initialisation, to compare the two trainings from one start")
+    ap.add_argument("--float64", action="store_true", help="train and evaluate in double precision (a reference for "
+                                                            "how far float32 rounding moves a run)")
     ap.add_argument("--save-npz", metavar="FILE.npz", help="write the final (best) weights, by the twin's names")
     ap.add_argument("--comet-order", action="store_true",
                     help="shuffle as comet_train --seed S does (its Philox permutation per epoch), so that the twin "
@@ -403,10 +405,12 @@ def main():
     tasks = meta["tasks"]
     weights = [float(w) for w in args.task_weights.split(",")]
     assert len(weights) == len(tasks), f"--task-weights: {len(weights)} weights for {len(tasks)} tasks"
-    train, val, test = (load_split(args.data_dir, s) for s in ("train", "val", "test"))
+    if args.float64:
+        torch.set_default_dtype(torch.float64)
+    train, val, test = (load_split(args.data_dir, s, torch.get_default_dtype()) for s in ("train", "val", "test"))
     dense_dim = train["dense"].shape[1] if train["dense"] is not None else 0
     assert args.batch <= rows(train), f"--batch {args.batch} exceeds the {rows(train)} training rows"
-    model = Twin(meta, args, dense_dim)
+    model = Twin(meta, args, dense_dim).to(torch.get_default_dtype())
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
     print(f"  {args.model}, {args.gate} gate, n = {args.experts}, k = {args.k}; {rows(train)} / {rows(val)} / "
           f"{rows(test)} rows; batch {args.batch}, Adam lr {args.lr:g}, up to {args.epochs} epochs "

@@ -7,6 +7,8 @@
 #   MOVIELENS_100K  ml-100k u.data              (default ../shared/data/movielens-100k/u.data)
 #   COMET_SPLIT     the COMET authors' folder   (default ../shared/data/comet-movielens)
 #   ONLY            one of movielens-100k, movielens-comet, multifashionmnist (default: all three)
+#   OUT             run directories (default runs/paper). A run whose summary.json exists is reported, not rerun;
+#                   an interrupted one resumes from its checkpoint when the same command is given again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${EPOCHS:-2}
@@ -15,7 +17,7 @@ mfm_rows=${MFM_TRAIN_ROWS:-20000}
 only=${ONLY:-}
 ml100k=${MOVIELENS_100K:-../shared/data/movielens-100k/u.data}
 comet_split=${COMET_SPLIT:-../shared/data/comet-movielens}
-out=runs/paper
+out=${OUT:-runs/paper}
 mkdir -p "$out"
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
@@ -42,9 +44,22 @@ run() {  # name, comet_train arguments...
   shift
   local t0=$SECONDS
   mkdir -p "$(dirname "$out/$name")"
-  ./build/tools/comet_train --epochs "$epochs" "$@" --progress off --out "$out/$name" > "$out/$name.log" 2>&1 ||
-    { echo "$name: failed, see $out/$name.log"; tail -3 "$out/$name.log"; return 0; }
-  summarise "$out/$name" $((SECONDS - t0))
+  if [ -f "$out/$name/summary.json" ]; then  # finished by an earlier call: its figures, its wall time
+    summarise "$out/$name" "$(cat "$out/$name.seconds" 2>/dev/null || echo 0)"
+    return 0
+  fi
+  # The checkpoint after every epoch lets a long run (the paper's budget) go on where an interrupted call left it.
+  local status=0 before
+  before=$(cat "$out/$name.seconds" 2>/dev/null || echo 0)
+  ./build/tools/comet_train --epochs "$epochs" "$@" --progress off --checkpoint "$out/$name.checkpoint" \
+    --out "$out/$name" >> "$out/$name.log" 2>&1 || status=$?
+  echo $((SECONDS - t0 + before)) > "$out/$name.seconds"  # wall time over every call that trained it
+  if [ "$status" -ne 0 ]; then
+    echo "$name: failed or interrupted (exit $status), see $out/$name.log"
+    tail -3 "$out/$name.log"
+    return 0
+  fi
+  summarise "$out/$name" "$(cat "$out/$name.seconds")"
 }
 
 for_every_gate() {  # prefix, dataset arguments...

@@ -55,7 +55,7 @@ PY
 for dataset in movielens multifashionmnist; do
   [ -n "$only" ] && [ "$only" != "$dataset" ] && continue
   mkdir -p "$runs/$dataset"
-  tune_dataset "$dataset" > "$runs/$dataset/protocol.log" 2>&1 &
+  tune_dataset "$dataset" >> "$runs/$dataset/protocol.log" 2>&1 &
 done
 wait
 cat "$runs"/*/protocol.log

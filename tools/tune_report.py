@@ -220,7 +220,8 @@ def write_budget(studies, out, task_index):
             ax.plot([b for b, _ in points], [e for _, e in points], marker="o", label=f"{s['gate']} (n = "
                     f"{len(s['complete'])})")
         ax.set_xscale("log", base=2)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))  # 1, 2, 4, not 1.00
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("tuning budget (trials)")
         ax.set_ylabel("expected test " + (" / ".join(sorted(titles)) or "metric") + " of the best-by-validation trial")
         ax.set_title(f"{dataset}: tuning-budget curve")
