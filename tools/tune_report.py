@@ -6,7 +6,8 @@ usage: tools/tune_report.py --storage URL [--study NAME ...] [--out DIR] [--top 
 Per (dataset, gate variant) study: the COMPLETE trials sorted by validation loss (the objective; ties by trial number),
 the top 5% of them (ceil(0.05 n), at least 1), and over those the mean and standard error (sample standard deviation
 with n - 1, over sqrt(m); none for m = 1) of the test loss, the T1 metric, the T2 metric and the experts per sample
-(test, mean over the gates), next to the numbers of complete, failed and unfinished trials. A task's metric is its
+(test, mean over the gates), next to the numbers of complete, failed and unfinished trials and the trial time (the summed durations of the
+finished trials: the compute a study took, whatever ran beside it). A task's metric is its
 ROC AUC (binary), accuracy (multiclass) or MSE (regression). Written as DIR/table.md (a table per dataset) and
 DIR/table.csv.
 
@@ -148,6 +149,8 @@ def load_studies(storage_url, names=None):
                          for t in trials if t.state == state.COMPLETE],
             "failed": sum(t.state == state.FAIL for t in trials),
             "unfinished": sum(t.state in (state.RUNNING, state.WAITING) for t in trials),
+            # Compute spent: the durations of the finished trials (complete or failed), whatever ran in parallel.
+            "seconds": sum(t.duration.total_seconds() for t in trials if t.duration is not None),
         })
     order = list(VARIANTS)
     studies.sort(key=lambda s: (s["dataset"], order.index(s["gate"]) if s["gate"] in order else len(order), s["study"]))
@@ -165,10 +168,11 @@ def write_tables(studies, out, fraction):
     for s in studies:
         r = top_stats(s["complete"], fraction)
         r.update({"dataset": s["dataset"], "gate": s["gate"], "study": s["study"], "failed": s["failed"],
-                  "unfinished": s["unfinished"]})
+                  "unfinished": s["unfinished"], "trial_seconds": s["seconds"]})
         rows.append(r)
     columns = ["dataset", "gate", "study", "complete", "failed", "unfinished", "top", "test_loss_mean", "test_loss_se",
-               "t1_name", "t1_mean", "t1_se", "t2_name", "t2_mean", "t2_se", "experts_mean", "experts_se"]
+               "t1_name", "t1_mean", "t1_se", "t2_name", "t2_mean", "t2_se", "experts_mean", "experts_se",
+               "trial_seconds"]
     with open(os.path.join(out, "table.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(columns)
@@ -183,11 +187,12 @@ def write_tables(studies, out, fraction):
         t2 = next((r["t2_name"] for r in part if r["t2_name"]), None) or "-"
         lines += [f"## {dataset}", "",
                   f"| gate | trials (complete / failed / unfinished) | top | test loss | T1 {t1} | T2 {t2} | "
-                  "experts per sample |", "|---|---|---|---|---|---|---|"]
+                  "experts per sample | trial time |", "|---|---|---|---|---|---|---|---|"]
         for r in part:
             lines.append(f"| {r['gate']} | {r['complete']} / {r['failed']} / {r['unfinished']} | {r['top']} | "
                          f"{fmt(r['test_loss_mean'], r['test_loss_se'])} | {fmt(r['t1_mean'], r['t1_se'])} | "
-                         f"{fmt(r['t2_mean'], r['t2_se'])} | {fmt(r['experts_mean'], r['experts_se'], 2)} |")
+                         f"{fmt(r['t2_mean'], r['t2_se'])} | {fmt(r['experts_mean'], r['experts_se'], 2)} | "
+                         f"{r['trial_seconds']:.0f} s |")
         lines.append("")
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write("\n".join(lines))
