@@ -6,8 +6,8 @@ usage: tools/tune_report.py --storage URL [--study NAME ...] [--out DIR] [--top 
 Per (dataset, gate variant) study: the COMPLETE trials sorted by validation loss (the objective; ties by trial number),
 the top 5% of them (ceil(0.05 n), at least 1), and over those the mean and standard error (sample standard deviation
 with n - 1, over sqrt(m); none for m = 1) of the test loss, the T1 metric, the T2 metric and the experts per sample
-(test, mean over the gates), next to the numbers of complete, failed and unfinished trials and the trial time (the summed durations of the
-finished trials: the compute a study took, whatever ran beside it). A task's metric is its
+(test, mean over the gates), next to the numbers of complete, failed and unfinished trials and the trial time (the
+summed durations of the finished trials: the compute a study took, whatever ran beside it). A task's metric is its
 ROC AUC (binary), accuracy (multiclass) or MSE (regression). Written as DIR/table.md (a table per dataset) and
 DIR/table.csv.
 
