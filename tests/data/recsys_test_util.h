@@ -1,5 +1,6 @@
-// Helpers of the recommender-reader tests (test_table, test_movielens, test_jester_books): a temporary folder that
-// removes itself, and the check of the construction rules of data/recsys.h on a reader's splits.
+// Helpers of the recommender-reader tests (test_table, test_movielens, test_jester_books, test_custom_recsys): a
+// temporary folder that removes itself, a reader's observed records, and the check of the construction rules of
+// data/recsys.h on a reader's splits.
 #pragma once
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -43,6 +45,15 @@ inline std::vector<RecsysRow> recsys_rows(const data::Splits& s) {
     rows.insert(rows.end(), part.begin(), part.end());
   }
   return rows;
+}
+
+// The observed records of a reader's splits (T1 = 1) as (dense user, dense item, rating, rating observed).
+using Record = std::tuple<int64_t, int64_t, float, float>;
+inline std::set<Record> positive_records(const data::Splits& s) {
+  std::set<Record> out;
+  for (const RecsysRow& r : recsys_rows(s))
+    if (r.watched == 1.0f) out.insert({r.user, r.item, r.rating, r.rating_observed});
+  return out;
 }
 
 inline int64_t watched_rows(const data::Dataset& d) {

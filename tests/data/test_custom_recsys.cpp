@@ -18,14 +18,8 @@ namespace comet::data {
 
 namespace {
 
-using Record = std::tuple<int64_t, int64_t, float, float>;  // dense user, dense item, rating, rating observed
-
-std::set<Record> positive_records(const Splits& s) {
-  std::set<Record> out;
-  for (const test::RecsysRow& r : test::recsys_rows(s))
-    if (r.watched == 1.0f) out.insert({r.user, r.item, r.rating, r.rating_observed});
-  return out;
-}
+using test::positive_records;
+using test::Record;
 
 Splits read_spec(const test::TempDir& dir, const std::string& spec, uint64_t seed = 1) {
   return read_custom(dir.write("spec.json", spec), seed);
