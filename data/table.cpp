@@ -31,6 +31,8 @@ std::string read_whole_file(const std::string& path) {
   return data;
 }
 
+}  // namespace
+
 std::string_view trim_spaces(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -42,8 +44,6 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? separator : "") + parts[i];
   return out;
 }
-
-}  // namespace
 
 // One pass over a file: lines split at \n (a \r before it dropped), fields at the separator, quoted fields
 // unescaped in place; checks the header and the column count, then hands each data row to the callback.

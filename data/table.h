@@ -59,4 +59,8 @@ int64_t read_table(const std::string& path, const TableOptions& options,
 // The first line of a file (without its line end), for format detection; refuses a missing or empty file.
 std::string read_first_line(const std::string& path);
 
+// A field without its leading and trailing spaces; parts joined with a separator (for messages).
+std::string_view trim_spaces(std::string_view s);
+std::string join(const std::vector<std::string>& parts, const std::string& separator);
+
 }  // namespace comet::data
