@@ -52,15 +52,6 @@ double clock_ghz() {
 #endif
 }
 
-int simd_fp32_lanes() {
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f")) return 16;
-  if (__builtin_cpu_supports("avx2")) return 8;
-  return 4;
-#else
-  return 4;
-#endif
-}
 
 // The value of --name=value in argv (the last one wins, as in Google Benchmark), or `fallback`.
 std::string flag_value(int argc, char** argv, const std::string& name, const std::string& fallback) {
@@ -75,23 +66,13 @@ std::string flag_value(int argc, char** argv, const std::string& name, const std
 
 bool flag_true(const std::string& v) { return v == "true" || v == "yes" || v == "1"; }
 
-double peak_gflops(int threads, double ghz) { return threads * 2.0 * simd_fp32_lanes() * 2.0 * ghz; }
-
 }  // namespace
 
-double fp32_peak_gflops(int threads) { return peak_gflops(threads, clock_ghz()); }
-
 void add_context() {
-  const int threads = num_threads();
-  const double ghz = clock_ghz();
-  benchmark::AddCustomContext("comet_threads", std::to_string(threads));
+  benchmark::AddCustomContext("comet_threads", std::to_string(num_threads()));
   benchmark::AddCustomContext("comet_commit", COMET_GIT_COMMIT);
   benchmark::AddCustomContext("cpu_model", cpu_model());
-  benchmark::AddCustomContext("cpu_clock_ghz", fmt::format("{:.2f} (timed add chain)", ghz));
-  benchmark::AddCustomContext(
-      "fp32_peak_gflops",
-      fmt::format("{:.0f} ({} cores x 2 FMA/cycle x {} lanes x 2 flops x {:.2f} GHz)",
-                  peak_gflops(threads, ghz), threads, simd_fp32_lanes(), ghz));
+  benchmark::AddCustomContext("cpu_clock_ghz", fmt::format("{:.2f} (timed add chain)", clock_ghz()));
 }
 
 benchmark::ConsoleReporter::OutputOptions console_options(int argc, char** argv) {

@@ -1,5 +1,5 @@
 // Context shared by every benchmark program: add_context() records the engine's thread count, the git commit
-// the binary was built from, the CPU model and an estimated fp32 FMA peak as Google Benchmark custom context
+// the binary was built from, the CPU model and its clock as Google Benchmark custom context
 // (printed in the console header and stored in --benchmark_out JSON). COMET_BENCHMARK_MAIN() is
 // BENCHMARK_MAIN() plus that context; use it instead of BENCHMARK_MAIN() in bench/bench_*.cpp.
 #pragma once
@@ -9,12 +9,10 @@
 
 namespace comet::bench {
 
-// Adds comet_threads, comet_commit, cpu_model, cpu_clock_ghz and fp32_peak_gflops to the benchmark context.
+// Adds comet_threads, comet_commit, cpu_model and cpu_clock_ghz to the benchmark context. No peak is estimated from
+// the clock: FMA units per core and the width they run at differ by model (Zen 4 runs a 512-bit FMA as two halves,
+// so "2 FMA/cycle x 16 lanes" claimed twice its peak); bench_gemm measures the FMA peak of each ISA path instead.
 void add_context();
-
-// Estimated fp32 peak in GFLOP/s at `threads` cores: threads x 2 FMA/cycle x SIMD lanes x 2 flops x clock,
-// the clock timed with a chain of dependent integer adds (one per cycle).
-double fp32_peak_gflops(int threads);
 
 // Console reporter options as Google Benchmark would set them from --benchmark_color and
 // --benchmark_counters_tabular, for programs that bring their own ConsoleReporter subclass.
