@@ -217,6 +217,7 @@ def write_budget(studies, out, task_index):
     pngs = []
     for dataset in dict.fromkeys(s["dataset"] for s, _, _ in curves):
         fig, ax = plt.subplots(figsize=(7, 4.5))
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)  # 11 variants: the default cycle of 10 would repeat a colour
         titles = set()
         for s, points, title in curves:
             if s["dataset"] != dataset or not points:
