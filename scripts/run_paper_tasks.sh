@@ -7,6 +7,7 @@
 #   MOVIELENS_100K  ml-100k u.data              (default ../shared/data/movielens-100k/u.data)
 #   COMET_SPLIT     the COMET authors' folder   (default ../shared/data/comet-movielens)
 #   ONLY            one of movielens-100k, movielens-comet, multifashionmnist (default: all three)
+#   THREADS         threads per run (default 0: all cores); THREADS=1 lets two data sets train side by side
 #   OUT             run directories (default runs/paper). A run whose summary.json exists is reported, not rerun;
 #                   an interrupted one resumes from its checkpoint when the same command is given again.
 set -euo pipefail
@@ -18,6 +19,7 @@ only=${ONLY:-}
 ml100k=${MOVIELENS_100K:-../shared/data/movielens-100k/u.data}
 comet_split=${COMET_SPLIT:-../shared/data/comet-movielens}
 out=${OUT:-runs/paper}
+threads=${THREADS:-0}
 mkdir -p "$out"
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
@@ -51,7 +53,7 @@ run() {  # name, comet_train arguments...
   # The checkpoint after every epoch lets a long run (the paper's budget) go on where an interrupted call left it.
   local status=0 before
   before=$(cat "$out/$name.seconds" 2>/dev/null || echo 0)
-  ./build/tools/comet_train --epochs "$epochs" "$@" --progress off --checkpoint "$out/$name.checkpoint" \
+  ./build/tools/comet_train --epochs "$epochs" --threads "$threads" "$@" --progress off --checkpoint "$out/$name.checkpoint" \
     --out "$out/$name" >> "$out/$name.log" 2>&1 || status=$?
   echo $((SECONDS - t0 + before)) > "$out/$name.seconds"  # wall time over every call that trained it
   if [ "$status" -ne 0 ]; then
