@@ -169,6 +169,24 @@ void Tensor::fill(double value) {
 Tensor empty_like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype()); }
 Tensor zeros_like(const Tensor& t) { return Tensor::zeros(t.shape(), t.dtype()); }
 
+namespace {
+// An all-ones exponent field marks inf and NaN; an integer OR over the elements vectorises (a float sum would not,
+// without reordering).
+template <class Bits>
+bool exponents_finite(const void* data, int64_t n, Bits exponent) {
+  const Bits* bits = static_cast<const Bits*>(data);
+  Bits bad = 0;
+  for (int64_t i = 0; i < n; ++i) bad |= static_cast<Bits>((bits[i] & exponent) == exponent);
+  return bad == 0;
+}
+}  // namespace
+
+bool all_finite(const Tensor& t) {
+  if (t.dtype() == DType::F32) return exponents_finite<uint32_t>(t.raw(), t.numel(), 0x7f800000u);
+  if (t.dtype() == DType::F64) return exponents_finite<uint64_t>(t.raw(), t.numel(), 0x7ff0000000000000ull);
+  return true;
+}
+
 void check_shape(const char* op, const Tensor& t, const Shape& shape, const char* what) {
   COMET_CHECK(t.shape() == shape, "{}: {} expected shape {}, got {}", op, what, shape_str(shape),
               shape_str(t.shape()));

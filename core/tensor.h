@@ -70,6 +70,8 @@ class Tensor {
 
 Tensor empty_like(const Tensor& t);
 Tensor zeros_like(const Tensor& t);
+// Whether no element is NaN or infinite (integer tensors: always).
+bool all_finite(const Tensor& t);
 
 // Throws "<op>: expected shape A, got B" unless t has exactly `shape`.
 void check_shape(const char* op, const Tensor& t, const Shape& shape, const char* what = "input");

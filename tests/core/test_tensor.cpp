@@ -1,6 +1,7 @@
 // Tensor core: shapes, views, copies, dtype conversion, alignment, error messages, allocator reuse.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 
 #include "core/rng.h"
@@ -36,6 +37,23 @@ TEST_CASE("tensor shapes, strides and views") {
   CHECK(Tensor::zeros({0, 5}).numel() == 0);
   CHECK(Tensor::zeros({3, 0}).rows() == 3);  // a zero-width matrix still has its rows
   CHECK(Tensor::zeros({2, 3, 0}).cols() == 0);
+}
+
+TEST_CASE("all_finite: NaN and both infinities found at any position, in f32 and f64; the largest finite and subnormals pass") {
+  for (DType dtype : {DType::F32, DType::F64}) {
+    CAPTURE(dtype_name(dtype));
+    const double big = dtype == DType::F32 ? 3.4028234663852886e38 : 1.7976931348623157e308;
+    Tensor t = Tensor::from_vector<double>({7}, {0.0, -0.0, big, -big, 1e-40, -1e-310, 1.0}).to(dtype);
+    CHECK(all_finite(t));
+    for (double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL})
+      for (int64_t at : {0, 3, 6}) {
+        Tensor u = t.clone();
+        if (dtype == DType::F32) u.data<float>()[at] = static_cast<float>(bad);
+        else u.data<double>()[at] = bad;
+        CHECK_FALSE(all_finite(u));
+      }
+  }
+  CHECK(all_finite(Tensor::from_vector<int64_t>({2}, {-1, 1})));
 }
 
 TEST_CASE("dtype conversion and access checks") {
