@@ -1,6 +1,7 @@
 // The tape: recording, gradient accumulation and the backward walk.
 #include "autograd/var.h"
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "kernels/elementwise.h"
@@ -96,9 +97,21 @@ void backward(const Var& root, const Tensor& seed) {
       stack.pop_back();
     }
   }
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* node = it->get();
+  // Leaves with a hook: the walk position of the last op that reads each, where its gradient is complete.
+  std::unordered_map<Node*, size_t> last_reader;
+  for (size_t i = 0; i < order.size(); ++i)
+    for (const NodePtr& input : order[order.size() - 1 - i]->inputs)
+      if (input->is_leaf() && input->on_grad_ready) last_reader[input.get()] = i;
+  for (size_t i = 0; i < order.size(); ++i) {
+    Node* node = order[order.size() - 1 - i].get();
     if (node->grad.defined() && node->backward) node->backward(*node);
+    if (!last_reader.empty())
+      for (const NodePtr& input : node->inputs) {
+        const auto at = last_reader.find(input.get());
+        if (at == last_reader.end() || at->second != i) continue;
+        last_reader.erase(at);  // once, even when the op reads the leaf twice
+        input->on_grad_ready(*input);
+      }
     node->backward = nullptr;  // frees saved tensors
     node->inputs.clear();
     if (node != &r) node->grad = Tensor();  // intermediate gradients are not kept

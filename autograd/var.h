@@ -26,6 +26,9 @@ struct Node {
   const char* op = "leaf";
   std::vector<NodePtr> inputs;
   BackwardFn backward;
+  // A leaf's hook, called by backward() once the leaf's gradient is complete (every op that reads the leaf has run its
+  // backward); e.g. an optimizer updating the parameter right there (Optimizer::update_in_backward).
+  std::function<void(Node& self)> on_grad_ready;
 
   bool is_leaf() const { return inputs.empty(); }
   // Whether input i of this op needs a gradient.
@@ -69,7 +72,8 @@ void accumulate_grad(Node& node, Tensor g);
 // outside the block stays zero). g has node.value's shape except in dim 0.
 void accumulate_grad_rows(Node& node, int64_t first_row, const Tensor& g);
 
-// Runs the backward pass from `root`. With no seed the root must have one element and is seeded with 1.
+// Runs the backward pass from `root`. With no seed the root must have one element and is seeded with 1. A leaf's
+// on_grad_ready hook runs right after the backward of the last op (in the walk's order) that reads it.
 void backward(const Var& root, const Tensor& seed = Tensor());
 
 bool grad_enabled();

@@ -1,8 +1,9 @@
 // One MoE training step per gate, execution path and routing regime: gate forward, moe_forward over
 // MlpExperts(n, 256, 256, 256), MSE against a fixed random target (+ the gate's regulariser), backward, Adam over
 // gate and expert parameters; batch 512, at comet::num_threads() threads (COMET_NUM_THREADS, default all cores).
-// Names: BM_MoeStep/<gate>/<sparse|dense>[/<init|converged>]/n:<n>[/k:<k>] (softmax has no k: it is dense;
-// hash: k = 1; the regime only for the tree gates dselect and comet). "init" is the spec initialisation (smooth
+// Names: BM_MoeStep/<gate>/<sparse|dense>[/<init|converged>]/n:<n>[/k:<k>][/fused] (softmax has no k: it is dense;
+// hash: k = 1; the regime only for the tree gates dselect and comet; fused: the experts' Adam update runs inside
+// backward, Optimizer::update_in_backward, for Top-k and converged COMET at k = 2). "init" is the spec initialisation (smooth
 // steps nearly linear, so nearly every expert is used); "converged" scales the node/selector weights and biases by
 // kConvergedScale after construction so that the smooth steps saturate and a sample uses about k experts.
 // Counters (measured on one untimed step after a warm-up step): experts_per_sample (moe::routing_stats of g),
@@ -36,12 +37,14 @@ struct Case {
   moe::MoePath path;
   Regime regime;
   int64_t n, k;
+  bool fused = false;
 
   std::string name() const {
     std::string s = fmt::format("BM_MoeStep/{}/{}", moe::gate_name(gate), path == moe::MoePath::Sparse ? "sparse" : "dense");
     if (regime != Regime::None) s += regime == Regime::Init ? "/init" : "/converged";
     s += fmt::format("/n:{}", n);
     if (gate != moe::GateKind::Softmax) s += fmt::format("/k:{}", k);
+    if (fused) s += "/fused";
     return s;
   }
 };
@@ -86,6 +89,8 @@ void run_case(benchmark::State& state, const Case& c) {
   std::vector<ag::Var> params = gate->params();
   for (const ag::Var& p : experts.params()) params.push_back(p);
   optim::Adam adam(params, optim::constant_lr(1e-3));
+  if (c.fused)
+    for (size_t i = gate->params().size(); i < params.size(); ++i) adam.update_in_backward(i);
 
   Tensor g;  // the last step's gate weights
   const auto step = [&] {
@@ -148,6 +153,10 @@ std::vector<Case> grid() {
           for (Regime r : {Regime::Init, Regime::Converged}) cases.push_back({tree, path, r, n, k});
       }
     }
+  }
+  for (int64_t n : {16, 64}) {
+    cases.push_back({GateKind::TopK, moe::MoePath::Sparse, Regime::None, n, 2, true});
+    cases.push_back({GateKind::Comet, moe::MoePath::Sparse, Regime::Converged, n, 2, true});
   }
   return cases;
 }

@@ -54,4 +54,19 @@ RoutingStats routing_stats(const Tensor& g, int64_t k) {
   return s;
 }
 
+std::vector<uint8_t> experts_with_rows(const std::vector<Tensor>& gate_weights) {
+  COMET_CHECK(!gate_weights.empty() && gate_weights[0].ndim() == 2, "experts_with_rows: need gate weights [B, n]");
+  const int64_t n = gate_weights[0].dim(1);
+  std::vector<uint8_t> used(static_cast<size_t>(n), 0);
+  for (const Tensor& g : gate_weights) {
+    COMET_CHECK(g.ndim() == 2 && g.dim(1) == n, "experts_with_rows: gate weights {} among gate weights [B, {}]",
+                shape_str(g.shape()), n);
+    COMET_DISPATCH_FLOAT(g.dtype(), "experts_with_rows", [&] {
+      const scalar_t* w = g.data<scalar_t>();
+      for (int64_t i = 0; i < g.numel(); ++i) used[static_cast<size_t>(i % n)] |= w[i] != scalar_t(0);
+    });
+  }
+  return used;
+}
+
 }  // namespace comet::moe

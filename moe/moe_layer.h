@@ -25,4 +25,8 @@ struct RoutingStats {
 };
 RoutingStats routing_stats(const Tensor& g, int64_t k);
 
+// Per expert, 1 when some gate weight matrix [B, n] gives it a non-zero weight on some sample (it receives rows on
+// the sparse path), else 0 (idle).
+std::vector<uint8_t> experts_with_rows(const std::vector<Tensor>& gate_weights);
+
 }  // namespace comet::moe

@@ -22,28 +22,105 @@ Schedule warmup_cosine(double lr, int64_t warmup, int64_t total, double final_lr
   };
 }
 
-void Optimizer::step() {
-  ++step_;
-  const double lr = lr_(step_);
+namespace {
+constexpr int64_t kChunk = 8192;  // elements per work item: 32 KiB of a float tensor, a few L1 loads per buffer
+}  // namespace
+
+void Optimizer::plan(size_t i, int64_t step, std::vector<Chunk>& chunks) {
   if (state_.size() < params_.size()) state_.resize(params_.size());
-  struct Chunk {
-    size_t index;
-    int64_t begin, end;
+  if (blocks_.size() < params_.size()) blocks_.resize(params_.size());
+  Blocks& blocks = blocks_[i];
+  const std::vector<uint8_t> active = std::move(blocks.active);
+  blocks.active.clear();
+  if (!params_[i].grad().defined()) return;
+  for (int s = 0; s < state_slots(); ++s) state(i, s);  // allocated here, never inside the parallel region
+  const auto add_chunks = [&](int64_t t, int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; b += kChunk) chunks.push_back({i, t, b, std::min(end, b + kChunk)});
   };
-  constexpr int64_t kChunk = 8192;  // elements: 32 KiB of a float tensor, a few L1 loads per buffer
-  std::vector<Chunk> chunks;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    if (!params_[i].grad().defined()) continue;
-    for (int s = 0; s < state_slots(); ++s) state(i, s);  // allocated here, never inside the parallel region
-    const int64_t n = params_[i].value().numel();
-    for (int64_t b = 0; b < n; b += kChunk) chunks.push_back({i, b, std::min(n, b + kChunk)});
+  const int64_t n = params_[i].value().numel();
+  if (!blocks.steps.defined()) {
+    add_chunks(step, 0, n);
+    return;
   }
+  int64_t* steps = blocks.steps.data<int64_t>();
+  const int64_t count = blocks.steps.numel(), size = n / count;
+  for (int64_t b = 0; b < count; ++b)
+    if (active.empty() || active[b]) add_chunks(++steps[b], b * size, (b + 1) * size);
+}
+
+void Optimizer::run(const std::vector<Chunk>& chunks, double lr) {
   cpu::parallel_for(static_cast<int64_t>(chunks.size()), 8 * kChunk, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const Chunk& k = chunks[c];
-      update(k.index, params_[k.index].value(), params_[k.index].grad(), lr, k.begin, k.end);
+      update(k.index, params_[k.index].value(), params_[k.index].grad(), lr, k.step, k.begin, k.end);
     }
   });
+}
+
+void Optimizer::step() {
+  ++step_;
+  updated_early_.resize(params_.size(), 0);
+  std::vector<Chunk> chunks;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (updated_early_[i]) updated_early_[i] = 0;
+    else plan(i, step_, chunks);
+  }
+  run(chunks, lr_(step_));
+}
+
+Optimizer::~Optimizer() {
+  for (size_t i : in_backward_) params_[i].node()->on_grad_ready = nullptr;
+}
+
+void Optimizer::update_in_backward(size_t index) {
+  COMET_CHECK(index < params_.size(), "Optimizer::update_in_backward: parameter {} out of range ({} parameters)",
+              index, params_.size());
+  COMET_CHECK(!params_[index].node()->on_grad_ready,
+              "Optimizer::update_in_backward: parameter {} already has a gradient hook", index);
+  params_[index].node()->on_grad_ready = [this, index](ag::Node&) { update_early(index); };
+  in_backward_.push_back(index);
+}
+
+void Optimizer::update_early(size_t index) {
+  updated_early_.resize(params_.size(), 0);
+  COMET_CHECK(!updated_early_[index],
+              "Optimizer: parameter {} is updated in backward, and a second backward pass ran before step() "
+              "(gradient accumulation needs the update in step())", index);
+  Tensor& grad = params_[index].grad();
+  if (!grad.defined() || !all_finite(grad)) return;  // a bad gradient stays for the caller's check
+  std::vector<Chunk> chunks;
+  plan(index, step_ + 1, chunks);
+  run(chunks, lr_(step_ + 1));
+  updated_early_[index] = 1;
+  grad = Tensor();
+}
+
+void Optimizer::split_blocks(size_t index, int64_t count) {
+  COMET_CHECK(index < params_.size(), "Optimizer::split_blocks: parameter {} out of range ({} parameters)", index,
+              params_.size());
+  const Shape& shape = params_[index].shape();
+  COMET_CHECK(!shape.empty() && count >= 1 && shape[0] == count,
+              "Optimizer::split_blocks: parameter {} of shape {} does not split into {} blocks along its first "
+              "dimension", index, shape_str(shape), count);
+  COMET_CHECK(step_ == 0, "Optimizer::split_blocks: parameter {} split after {} steps (only before the first)", index,
+              step_);
+  if (blocks_.size() < params_.size()) blocks_.resize(params_.size());
+  blocks_[index].steps = Tensor::zeros({count}, DType::I64);
+}
+
+void Optimizer::set_active_blocks(size_t index, std::vector<uint8_t> active) {
+  const Tensor& steps = block_steps(index);
+  COMET_CHECK(steps.defined() && static_cast<int64_t>(active.size()) == steps.numel(),
+              "Optimizer::set_active_blocks: parameter {} is split into {} blocks, {} marks given", index,
+              steps.defined() ? steps.numel() : 0, active.size());
+  blocks_[index].active = std::move(active);
+}
+
+Tensor& Optimizer::block_steps(size_t index) {
+  COMET_CHECK(index < params_.size(), "Optimizer::block_steps: parameter {} out of range ({} parameters)", index,
+              params_.size());
+  if (blocks_.size() < params_.size()) blocks_.resize(params_.size());
+  return blocks_[index].steps;
 }
 
 void Optimizer::zero_grad() {
@@ -67,7 +144,8 @@ Tensor& Optimizer::state(size_t index, int slot) {
 
 Sgd::Sgd(std::vector<ag::Var> params, Schedule lr, SgdOptions opt) : Optimizer(std::move(params), std::move(lr)), opt_(opt) {}
 
-void Sgd::update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t begin, int64_t end) {
+void Sgd::update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t /*step*/, int64_t begin,
+                 int64_t end) {
   Tensor* vel = opt_.momentum != 0.0 ? &state(index, 0) : nullptr;
   COMET_DISPATCH_FLOAT(param.dtype(), "Sgd::step", [&] {
     scalar_t* p = param.data<scalar_t>();
@@ -87,10 +165,11 @@ void Sgd::update(size_t index, Tensor& param, const Tensor& grad, double lr, int
 
 Adam::Adam(std::vector<ag::Var> params, Schedule lr, AdamOptions opt) : Optimizer(std::move(params), std::move(lr)), opt_(opt) {}
 
-void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t begin, int64_t end) {
+void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t step, int64_t begin,
+                  int64_t end) {
   Tensor& m_state = state(index, 0);
   Tensor& v_state = state(index, 1);
-  const double t = static_cast<double>(steps());
+  const double t = static_cast<double>(step);
   const double bc1 = COMET_MUTANT(adam_no_bias_correction) ? 1.0 : 1.0 - std::pow(opt_.beta1, t);
   const double bc2 = 1.0 - std::pow(opt_.beta2, t);
   COMET_DISPATCH_FLOAT(param.dtype(), "Adam::step", [&] {

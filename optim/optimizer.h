@@ -21,7 +21,9 @@ Schedule warmup_cosine(double lr, int64_t warmup, int64_t total, double final_lr
 class Optimizer {
  public:
   Optimizer(std::vector<ag::Var> params, Schedule lr) : params_(std::move(params)), lr_(std::move(lr)) {}
-  virtual ~Optimizer() = default;
+  virtual ~Optimizer();  // removes the hooks of update_in_backward
+  Optimizer(const Optimizer&) = delete;  // the hooks hold this optimizer's address
+  Optimizer& operator=(const Optimizer&) = delete;
   // One update from the current gradients; step() counts from 1.
   void step();
   void zero_grad();
@@ -37,10 +39,34 @@ class Optimizer {
   Tensor& state(size_t index, int slot);
   void set_steps(int64_t steps);
 
+  // Idle blocks (opt-in; an MoE's idle experts). A parameter whose first dimension indexes independent blocks (one
+  // per expert) can be split into them: split_blocks(index, count), once, before the first step. Then
+  // set_active_blocks(index, active) before a step lets that step update only the blocks with active[b] != 0; the
+  // others keep their values and state buffers, and each block counts its own steps for the bias correction. This is
+  // what PyTorch's Adam does with one tensor per expert whose gradient is None because the expert received no rows.
+  // Without a mark, a step updates every block. A mark holds for one step.
+  void split_blocks(size_t index, int64_t count);
+  void set_active_blocks(size_t index, std::vector<uint8_t> active);
+  // The steps taken by each block of params()[index], i64 [count] (undefined unless split): for checkpoints.
+  Tensor& block_steps(size_t index);
+
+  // Fused update (opt-in): params()[index] is updated inside ag::backward, as soon as its gradient is complete, with
+  // the numbers the next step() would use (the same bits); its gradient is then released, and that step() skips it.
+  // The update reads a gradient that is still in cache and frees its memory early. What it cannot do:
+  //  - gradient clipping by the global norm, or anything else that reads the gradients after backward (they are
+  //    gone; clip_grad_norm would not see them);
+  //  - gradient accumulation over several backward passes: a second backward before step() is refused;
+  //  - a non-finite gradient is not applied: it stays in place for the caller's check, and the parameter is not
+  //    updated in this step.
+  // Idle-block marks must be set before the backward pass.
+  void update_in_backward(size_t index);
+
  protected:
-  // Updates elements [begin, end) of params()[index] (called from inside the step's parallel region; the state
-  // buffers exist already).
-  virtual void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t begin, int64_t end) = 0;
+  // Updates elements [begin, end) of params()[index] as its `step`-th update (1-based; the optimizer's step count, or
+  // the block's own when the parameter is split into blocks). Called from inside the step's parallel region; the
+  // state buffers exist already.
+  virtual void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t step, int64_t begin,
+                      int64_t end) = 0;
   static constexpr int kStateSlots = 2;  // the most any optimizer keeps
 
  private:
@@ -48,6 +74,23 @@ class Optimizer {
   Schedule lr_;
   int64_t step_ = 0;
   std::vector<std::array<Tensor, kStateSlots>> state_;
+  struct Blocks {
+    Tensor steps;                 // i64 [count]; undefined: the parameter is not split
+    std::vector<uint8_t> active;  // the next step's mark; empty: every block
+  };
+  std::vector<Blocks> blocks_;
+  std::vector<size_t> in_backward_;        // the parameters given to update_in_backward
+  std::vector<uint8_t> updated_early_;    // per parameter: updated in this step's backward already
+
+  struct Chunk {
+    size_t index;
+    int64_t step, begin, end;
+  };
+  // Appends the chunks of params()[index]'s update as the `step`-th (consuming its block mark), with its state
+  // buffers allocated; nothing when it has no gradient.
+  void plan(size_t index, int64_t step, std::vector<Chunk>& chunks);
+  void run(const std::vector<Chunk>& chunks, double lr);
+  void update_early(size_t index);
 };
 
 struct SgdOptions {
@@ -63,7 +106,8 @@ class Sgd : public Optimizer {
   int state_slots() const override { return opt_.momentum != 0.0 ? 1 : 0; }
 
  private:
-  void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t begin, int64_t end) override;
+  void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t step, int64_t begin,
+              int64_t end) override;
   SgdOptions opt_;
 };
 
@@ -82,7 +126,8 @@ class Adam : public Optimizer {
   int state_slots() const override { return 2; }
 
  private:
-  void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t begin, int64_t end) override;
+  void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t step, int64_t begin,
+              int64_t end) override;
   AdamOptions opt_;
 };
 

@@ -58,7 +58,8 @@ nlohmann::json resolved_config(const TrainOptions& o, const data::PaperSettings&
   const auto opt = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   nlohmann::json c{{"dataset", o.dataset}, {"data", o.data}, {"train-rows", opt(o.train_rows)},
                    {"val-rows", opt(o.val_rows)}, {"test-rows", opt(o.test_rows)}, {"gate", o.gate},
-                   {"local-search", o.local_search}, {"path", o.path}, {"experts", s.experts}, {"k", s.k},
+                   {"local-search", o.local_search}, {"path", o.path}, {"idle-experts", o.idle_experts},
+                   {"expert-update", o.expert_update}, {"experts", s.experts}, {"k", s.k},
                    {"epochs", s.epochs}, {"patience", s.patience}, {"batch", s.batch}, {"lr", s.lr},
                    {"task-weights", s.task_weights}, {"seed", o.seed}, {"threads", num_threads()},
                    {"tasks", tasks}, {"source", splits.source}};
@@ -191,6 +192,8 @@ int run(const TrainOptions& o, const CLI::App& app, const std::string& command) 
   tc.seed = o.seed + 2;
   tc.task_weights = s.task_weights;
   tc.checkpoint = o.checkpoint;
+  tc.skip_idle_experts = o.idle_experts == "skip";
+  tc.fused_expert_update = o.expert_update == "backward";
   tc.run_tag = fmt::format("dataset={} data={} source={} local_search={} perm_epochs={}", o.dataset, o.data,
                            splits.source, o.local_search, o.perm_epochs);
   ProgressBar bar(o.progress == "on" || (o.progress == "auto" && isatty(fileno(stdout))), s.batch);

@@ -29,6 +29,7 @@ constexpr const char* kTrainingPrefix = "train.";
 std::string optimizer_buffer(const std::string& param, int slot) {
   return fmt::format("train.optimizer.{}.{}", param, slot);
 }
+std::string block_steps_name(const std::string& param) { return fmt::format("train.optimizer.{}.block_steps", param); }
 std::string noise_offset(int gate) { return fmt::format("train.task{}.gate.noise_offset", gate); }
 
 // The model's tensors, aliasing its parameters.
@@ -56,6 +57,7 @@ io::NamedTensors training_tensors(models::Mmoe& model, optim::Optimizer& opt, co
                 "training checkpoint: the optimizer's parameter {} is not the model's '{}'", i, named[i].first);
     for (int slot = 0; slot < opt.state_slots(); ++slot)
       t.emplace_back(optimizer_buffer(named[i].first, slot), opt.state(i, slot));
+    if (opt.block_steps(i).defined()) t.emplace_back(block_steps_name(named[i].first), opt.block_steps(i));
   }
   t.emplace_back("train.epoch", i64(progress.epoch));
   t.emplace_back("train.shuffle_offset", i64(static_cast<int64_t>(progress.shuffle_offset)));
@@ -130,6 +132,15 @@ std::map<std::string, Tensor> read_checked(const std::string& path, const io::Na
 
 int64_t counter(const std::map<std::string, Tensor>& file, const std::string& name) {
   return file.at(name).data<int64_t>()[0];
+}
+
+// A block's step count outside [0, the optimizer's steps] would make Adam's bias correction zero or worse.
+void check_block_steps(const std::string& path, const std::map<std::string, Tensor>& file, const std::string& name) {
+  const int64_t total = counter(file, "train.optimizer.step");
+  const int64_t* steps = file.at(name).data<int64_t>();
+  for (int64_t b = 0; b < file.at(name).numel(); ++b)
+    COMET_CHECK(steps[b] >= 0 && steps[b] <= total, "checkpoint '{}': {}[{}] = {} is outside [0, {}] (the optimizer's steps)",
+                path, name, b, steps[b], total);
 }
 
 // Checks the permutation fields of `file`, then copies the model's tensors in.
@@ -213,12 +224,16 @@ TrainProgress load_training_checkpoint(const std::string& path, models::Mmoe& mo
   progress.best_loss = file.at("train.best_loss").data<double>()[0];
   COMET_CHECK(progress.epoch >= 0 && counter(file, "train.optimizer.step") >= 0,
               "checkpoint '{}': negative train.epoch or train.optimizer.step", path);
+  const auto named = model.named_params();
+  for (size_t i = 0; i < named.size(); ++i)  // checked before anything is copied
+    if (opt.block_steps(i).defined()) check_block_steps(path, file, block_steps_name(named[i].first));
   apply_model(path, file, model);
   opt.set_steps(counter(file, "train.optimizer.step"));
-  const auto named = model.named_params();
-  for (size_t i = 0; i < named.size(); ++i)
+  for (size_t i = 0; i < named.size(); ++i) {
     for (int slot = 0; slot < opt.state_slots(); ++slot)
       opt.state(i, slot).copy_from(file.at(optimizer_buffer(named[i].first, slot)));
+    if (opt.block_steps(i).defined()) opt.block_steps(i).copy_from(file.at(block_steps_name(named[i].first)));
+  }
   for (int gate = 0; gate < model.gate_count(); ++gate)
     if (Generator* g = model.gate(gate).noise_generator())
       g->seek(static_cast<uint64_t>(counter(file, noise_offset(gate))));

@@ -25,25 +25,12 @@ void check_data(const char* split, const data::Dataset& d, const models::Mmoe& m
 
 // The settings a resumed run must share with the run that wrote the checkpoint.
 std::string run_description(const TrainConfig& cfg, const data::Dataset& train, const data::Dataset& val) {
+  // idle_experts=skip only when on, so that checkpoints written before the option existed still resume.
   return fmt::format("batch={} lr={} seed={} task_weights={} patience={} restore_best={} swap_samples={} "
-                     "swap_max_moves={} train_rows={} val_rows={} {}",
+                     "swap_max_moves={} train_rows={} val_rows={} {}{}",
                      cfg.batch, cfg.lr, cfg.seed, fmt::join(cfg.task_weights, ","), cfg.patience ? *cfg.patience : -1,
-                     cfg.restore_best, cfg.swap_samples, cfg.swap_max_moves, train.rows(), val.rows(), cfg.run_tag);
-}
-
-// True when every element is finite: an all-ones exponent field marks inf and NaN, and an integer OR over the
-// elements vectorises (a float sum would not, without reordering).
-template <class Bits>
-bool exponents_finite(const void* data, int64_t n, Bits exponent) {
-  const Bits* bits = static_cast<const Bits*>(data);
-  Bits bad = 0;
-  for (int64_t i = 0; i < n; ++i) bad |= static_cast<Bits>((bits[i] & exponent) == exponent);
-  return bad == 0;
-}
-
-bool all_finite(const Tensor& t) {
-  if (t.dtype() == DType::F32) return exponents_finite<uint32_t>(t.raw(), t.numel(), 0x7f800000u);
-  return exponents_finite<uint64_t>(t.raw(), t.numel(), 0x7ff0000000000000ull);
+                     cfg.restore_best, cfg.swap_samples, cfg.swap_max_moves, train.rows(), val.rows(), cfg.run_tag,
+                     cfg.skip_idle_experts ? " idle_experts=skip" : "");
 }
 
 // Stops a diverging run before the optimizer writes non-finite values, naming the step and the first parameter
@@ -63,6 +50,15 @@ void check_step(models::Mmoe& model, const ag::Var& loss, int epoch, int64_t bat
                           culprit.empty() ? "" : fmt::format(", and the gradient of '{}' is not finite", culprit)));
 }
 
+// The indices in params() of the experts' parameters (named "experts.*"; their first dimension is the expert).
+std::vector<size_t> expert_param_indices(models::Mmoe& model) {
+  std::vector<size_t> out;
+  const auto named = model.named_params();
+  for (size_t i = 0; i < named.size(); ++i)
+    if (named[i].first.rfind("experts.", 0) == 0) out.push_back(i);
+  return out;
+}
+
 }  // namespace
 
 TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const data::Dataset& val,
@@ -76,6 +72,11 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
   check_data("training", train, model);
   check_data("validation", val, model);
   optim::Adam opt(model.params(), optim::constant_lr(cfg.lr));
+  const std::vector<size_t> expert_params = expert_param_indices(model);
+  for (size_t i : expert_params) {
+    if (cfg.skip_idle_experts) opt.split_blocks(i, model.config().gate.experts);
+    if (cfg.fused_expert_update) opt.update_in_backward(i);
+  }
   Generator shuffle(cfg.seed);
   const std::string run = run_description(cfg, train, val);
   TrainProgress progress;
@@ -122,6 +123,10 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
       const ag::Var task_loss = multitask_loss(out.predictions, batch, cfg.task_weights);
       const ag::Var loss = moe::add_defined(task_loss, out.regularization);
       opt.zero_grad();
+      if (cfg.skip_idle_experts) {  // marked before backward, where a fused update reads them
+        const std::vector<uint8_t> active = moe::experts_with_rows(out.gate_weights);
+        for (size_t i : expert_params) opt.set_active_blocks(i, active);
+      }
       ag::backward(loss);
       check_step(model, loss, epoch, b, batches);
       opt.step();

@@ -26,6 +26,15 @@ struct TrainConfig {
   bool restore_best = false;  // end with the weights of the epoch with the lowest validation loss
   int64_t swap_samples = 1024;  // swap pass: rows held out at the end of the training split to score on
   int swap_max_moves = 8;
+  // Idle experts: skip the Adam update of every expert that received no rows in a step (no gate gave it a non-zero
+  // weight), as PyTorch's per-expert dispatch does, where such an expert's gradient is None. Its weights and Adam
+  // moments stay as they are and it counts its own steps for the bias correction. Off (the default): every expert is
+  // updated every step, and an idle one keeps moving by its momentum.
+  bool skip_idle_experts = false;
+  // Fused update: the experts' parameters are updated inside the backward pass, as soon as their gradients are
+  // complete (Optimizer::update_in_backward), with the same bits as the separate step; their gradients are released
+  // early. No gradient clipping or accumulation can apply to them (this loop does neither).
+  bool fused_expert_update = false;
   // A training checkpoint (train/checkpoint.h) written after every epoch. When the file exists at the start, training
   // resumes from it and continues up to `epochs`, with the same numbers as an uninterrupted run; it must have been
   // written for the same model and the same run (the fields above except epochs, the data's row counts, run_tag).

@@ -108,3 +108,8 @@ if(COMET_PYTHON)
   add_test(NAME tools/plot_run COMMAND ${COMET_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_plot_run.py)
   set_tests_properties(tools/plot_run PROPERTIES SKIP_REGULAR_EXPRESSION "skipped: ")
 endif()
+comet_cli_test(rejects_unknown_idle_experts error "--idle-experts: sometimes not in \\{update,skip\\}" NO_MATCH "epoch"
+               ARGS --idle-experts sometimes)
+comet_cli_test(trains_skipping_idle_experts ok "epoch  1 train" ARGS ${cli_small} --gate topk --local-search none --batch 16
+               --idle-experts skip --epochs 1)
+comet_cli_test(trains_with_the_fused_expert_update ok "epoch  1 train" ARGS ${cli_small} --expert-update backward --epochs 1)

@@ -114,6 +114,33 @@ TEST_CASE("training checkpoint: noisy Top-k with the swap pass resumes exactly (
   check_resume_is_exact(mc, tc, "resume_topk");
 }
 
+TEST_CASE("training checkpoint: skipping idle experts resumes exactly (each expert's step count is saved)") {
+  MmoeConfig mc = small_config(GateKind::TopK);
+  mc.gate.experts = 12;
+  mc.gate.k = 1;
+  mc.local_search = LocalSearch::None;
+  TrainConfig tc;
+  tc.batch = 16;  // few rows per step, so that experts go idle
+  tc.skip_idle_experts = true;
+  check_resume_is_exact(mc, tc, "resume_idle");
+  // Another setting of the option is another run.
+  const Dataset data = synthetic(2048);
+  const std::string path = temp_path("resume_idle_mismatch");
+  std::filesystem::remove(path);
+  train_run(mc, tc, 1, path, data);
+  TrainConfig other = tc;
+  other.skip_idle_experts = false;
+  CHECK_THROWS_WITH_AS(train_run(mc, other, 2, path, data), doctest::Contains("idle_experts=skip'"), Error);
+  // A step count outside [0, the optimizer's steps] is refused naming the tensor.
+  io::NamedTensors tensors = io::load_safetensors(path);
+  for (auto& [name, t] : tensors)
+    if (name == "train.optimizer.experts.w1.block_steps") t.data<int64_t>()[5] = -1;
+  io::save_safetensors(path, tensors, io::load_safetensors_metadata(path));
+  CHECK_THROWS_WITH_AS(train_run(mc, tc, 2, path, data),
+                       doctest::Contains("train.optimizer.experts.w1.block_steps[5] = -1 is outside [0, 96]"), Error);
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("training checkpoint: the best epoch's model (weights and permutation) survives a resume") {
   // A learning rate this high makes the validation loss bounce, so the best epoch lies before the interruption
   // (checked below) and the restored model must come from the checkpoint's best state.

@@ -54,6 +54,14 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
       ->check(CLI::IsMember({"none", "learned", "swap"}))->capture_default_str();
   app.add_option("--path", o.path, "sparse (grouped experts) or dense (reference)")
       ->check(CLI::IsMember({"sparse", "dense"}))->capture_default_str();
+  app.add_option("--idle-experts", o.idle_experts,
+                 "update: Adam steps every expert every batch; skip: not the experts that received no rows, as "
+                 "PyTorch's per-expert dispatch (docs/expert_updates.md)")
+      ->check(CLI::IsMember({"update", "skip"}))->capture_default_str();
+  app.add_option("--expert-update", o.expert_update,
+                 "step: the experts' Adam update runs in the optimizer step; backward: inside the backward pass, as soon "
+                 "as their gradients are complete (fused; the same numbers, docs/expert_updates.md)")
+      ->check(CLI::IsMember({"step", "backward"}))->capture_default_str();
   app.add_option("--experts", o.experts, std::string("number of experts n") + kPaperDefault)->check(CLI::Range(1, 1024));
   app.add_option("--k", o.k, std::string("experts per sample (trees / selectors); hash uses 1") + kPaperDefault)
       ->check(CLI::Range(1, 1024));

@@ -22,6 +22,8 @@ struct TrainOptions {
   std::string gate = "comet";
   std::string local_search = "learned";
   std::string path = "sparse";
+  std::string idle_experts = "update";
+  std::string expert_update = "step";
   std::optional<int64_t> experts, k, batch;
   std::optional<double> gamma, entropy, lr;
   std::optional<int> epochs, patience;
