@@ -6,28 +6,21 @@
 // small integers, so every product and sum is exact and an index or leading-dimension bug is an exact mismatch.
 #ifdef COMET_WITH_CUDA
 #include <algorithm>
-#include <limits>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/cuda/cublas_mapping.h"
 #include "kernels/cuda/device.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
-#include "test_util.h"
 
 namespace comet {
 namespace {
-
-#define COMET_SKIP_WITHOUT_CUDA() \
-  if (!cuda_available()) COMET_SKIP_TEST("no CUDA device: " + cuda_status())
-
-// Bit-for-bit equality through the project's comparison (an atol of 0 would divide 0 by 0).
-#define COMET_CHECK_EXACT(GOT, WANT) COMET_CHECK_CLOSE(GOT, WANT, 0.0, std::numeric_limits<double>::min())
 
 // cublas<t>gemm emulated on the CPU exactly as cuBLAS reads its arguments: column-major storage (element
 // (i, j) of a matrix with leading dimension ld at [i + j * ld]), op codes per operand, beta == 0 overwrites.
@@ -59,9 +52,9 @@ struct GemmProblem {
   GemmProblem(bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, T beta, Generator& gen) {
     const int64_t a_rows = ta ? k : m, a_cols = ta ? m : k;
     const int64_t b_rows = tb ? n : k, b_cols = tb ? k : n;
-    a = integers({a_rows, a_cols + pad}, gen);
-    b = integers({b_rows, b_cols + pad}, gen);
-    c = integers({m, n + pad}, gen);
+    a = test::small_integers<T>({a_rows, a_cols + pad}, gen);
+    b = test::small_integers<T>({b_rows, b_cols + pad}, gen);
+    c = test::small_integers<T>({m, n + pad}, gen);
     args.trans_a = ta;
     args.trans_b = tb;
     args.m = m;
@@ -72,12 +65,6 @@ struct GemmProblem {
     args.ldb = b_cols + pad;
     args.beta = beta;
     args.ldc = n + pad;
-  }
-
-  static Tensor integers(const Shape& shape, Generator& gen) {
-    Tensor t = Tensor::empty(shape, DType::I64);
-    gen.randint(t, -3, 4);
-    return t.to(dtype_of<T>());
   }
 
   // The result of `run` on fresh copies of A, B and the initial C.
