@@ -1,22 +1,20 @@
-// Tests of the CUDA backend (kernels/cuda/), compiled only with COMET_WITH_CUDA. Host tests always run: the
-// row-major -> column-major cuBLAS argument mapping is checked against ref::gemm through a CPU emulation of
-// cublas<t>gemm (column-major, op codes, cuBLAS's leading-dimension rules), and the error path of copies
-// without a device. Device tests (copies, cuBLAS GEMM vs cpu::gemm, the unary kernel vs cpu::unary) report
-// "skipped: no CUDA device: <reason>" and return when no device is present. Inputs of the GEMM tests are
-// small integers, so every product and sum is exact and an index or leading-dimension bug is an exact mismatch.
+// Tests of the CUDA backend's device memory and cuBLAS GEMM (kernels/cuda/), compiled only with COMET_WITH_CUDA
+// (the custom kernels: tests/kernels/test_cuda_*.cpp). Host tests always run: the row-major -> column-major cuBLAS
+// argument mapping is checked against ref::gemm through a CPU emulation of cublas<t>gemm (column-major, op codes,
+// cuBLAS's leading-dimension rules), and the error path of copies without a device. Device tests (copies, cuBLAS
+// GEMM vs cpu::gemm) report "skipped: no CUDA device: <reason>" and return when no device is present. Inputs of
+// the GEMM tests are small integers, so every product and sum is exact and an index or leading-dimension bug is
+// an exact mismatch.
 #ifdef COMET_WITH_CUDA
 #include <algorithm>
 #include <string>
 #include <tuple>
-#include <type_traits>
 #include <vector>
 
 #include "cuda_test_util.h"
 #include "kernels/cuda/cublas_mapping.h"
 #include "kernels/cuda/device.h"
-#include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/gemm.h"
-#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 
 namespace comet {
@@ -197,26 +195,6 @@ TEST_CASE_TEMPLATE("cuBLAS GEMM matches cpu::gemm", T, float, double) {
     cuda::gemm(g);
     COMET_CHECK_EXACT(to_device(c, Device::CPU), want);
   });
-}
-
-TEST_CASE_TEMPLATE("CUDA unary kernel matches cpu::unary", T, float, double) {
-  COMET_SKIP_WITHOUT_CUDA();
-  Generator gen(7);
-  const double rtol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
-  for (const Unary op : {Unary::Relu, Unary::Sigmoid, Unary::Tanh, Unary::Exp, Unary::Log, Unary::Softplus}) {
-    for (const int64_t n : test::kOddSizes) {
-      CAPTURE(static_cast<int>(op));
-      CAPTURE(n);
-      const double lo = op == Unary::Log ? 0.1 : -4.0;
-      const Tensor x = test::random_tensor({n}, gen, lo, 4.0, dtype_of<T>());
-      Tensor want = empty_like(x);
-      cpu::unary(op, n, x.data<T>(), want.data<T>());
-      const Tensor dx = to_device(x, Device::CUDA);
-      Tensor dy = cuda_empty(x.shape(), x.dtype());
-      cuda::unary(op, n, static_cast<const T*>(dx.raw()), static_cast<T*>(dy.raw()));
-      COMET_CHECK_CLOSE(to_device(dy, Device::CPU), want, rtol, rtol);
-    }
-  }
 }
 
 }  // namespace
