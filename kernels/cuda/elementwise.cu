@@ -1,35 +1,36 @@
-// CUDA elementwise kernels and their launchers (see elementwise.h): a grid-stride loop over the buffer.
-#include <algorithm>
-
-#include "kernels/cuda/check.h"
+// Launchers of the elementwise CUDA kernels (see elementwise.h; bodies in elementwise_kernels.h).
 #include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/elementwise_kernels.h"
+#include "kernels/cuda/launch.cuh"
 
 namespace comet::cuda {
-namespace {
-
-constexpr int kThreads = 256;
-constexpr int64_t kMaxBlocks = 65535;
-
-template <class T>
-__global__ void unary_kernel(Unary op, int64_t n, const T* x, T* y) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    y[i] = unary_forward(op, x[i]);
-  }
-}
-
-unsigned blocks_for(int64_t n) { return static_cast<unsigned>(std::min((n + kThreads - 1) / kThreads, kMaxBlocks)); }
-
-}  // namespace
 
 template <class T>
 void unary(Unary op, int64_t n, const T* x, T* y) {
-  if (n <= 0) return;
-  unary_kernel<T><<<blocks_for(n), kThreads>>>(op, n, x, y);
-  COMET_CUDA_CHECK(cudaGetLastError(), "cuda::unary: launching on {} elements", n);
+  launch(UnaryKernel<T>{{}, op, n, x, y}, elementwise_launch(n), "cuda::unary");
 }
 
-template void unary<float>(Unary, int64_t, const float*, float*);
-template void unary<double>(Unary, int64_t, const double*, double*);
+template <class T>
+void smooth_step(int64_t n, T gamma, const T* x, T* y) {
+  launch(SmoothStepKernel<T>{{}, n, gamma, x, nullptr, y}, elementwise_launch(n), "cuda::smooth_step");
+}
+
+template <class T>
+void smooth_step_backward(int64_t n, T gamma, const T* x, const T* gy, T* gx) {
+  launch(SmoothStepKernel<T>{{}, n, gamma, x, gy, gx}, elementwise_launch(n), "cuda::smooth_step_backward");
+}
+
+template <class T>
+void adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v) {
+  launch(AdamKernel<T>{{}, n, s, p, g, m, v}, elementwise_launch(n), "cuda::adam");
+}
+
+#define COMET_INSTANTIATE_CUDA_ELEMENTWISE(T)                                               \
+  template void unary<T>(Unary, int64_t, const T*, T*);                                     \
+  template void smooth_step<T>(int64_t, T, const T*, T*);                                   \
+  template void smooth_step_backward<T>(int64_t, T, const T*, const T*, T*);                \
+  template void adam<T>(int64_t, const cpu::AdamStep<T>&, T*, const T*, T*, T*);
+COMET_INSTANTIATE_CUDA_ELEMENTWISE(float)
+COMET_INSTANTIATE_CUDA_ELEMENTWISE(double)
 
 }  // namespace comet::cuda

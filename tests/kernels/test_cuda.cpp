@@ -1,33 +1,24 @@
-// Tests of the CUDA backend (kernels/cuda/), compiled only with COMET_WITH_CUDA. Host tests always run: the
-// row-major -> column-major cuBLAS argument mapping is checked against ref::gemm through a CPU emulation of
-// cublas<t>gemm (column-major, op codes, cuBLAS's leading-dimension rules), and the error path of copies
-// without a device. Device tests (copies, cuBLAS GEMM vs cpu::gemm, the unary kernel vs cpu::unary) report
-// "skipped: no CUDA device: <reason>" and return when no device is present. Inputs of the GEMM tests are
-// small integers, so every product and sum is exact and an index or leading-dimension bug is an exact mismatch.
+// Tests of the CUDA backend's device memory and cuBLAS GEMM (kernels/cuda/), compiled only with COMET_WITH_CUDA
+// (the custom kernels: tests/kernels/test_cuda_*.cpp). Host tests always run: the row-major -> column-major cuBLAS
+// argument mapping is checked against ref::gemm through a CPU emulation of cublas<t>gemm (column-major, op codes,
+// cuBLAS's leading-dimension rules), and the error path of copies without a device. Device tests (copies, cuBLAS
+// GEMM vs cpu::gemm) report "skipped: no CUDA device: <reason>" and return when no device is present. Inputs of
+// the GEMM tests are small integers, so every product and sum is exact and an index or leading-dimension bug is
+// an exact mismatch.
 #ifdef COMET_WITH_CUDA
 #include <algorithm>
-#include <limits>
 #include <string>
 #include <tuple>
-#include <type_traits>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "kernels/cuda/cublas_mapping.h"
 #include "kernels/cuda/device.h"
-#include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/gemm.h"
-#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
-#include "test_util.h"
 
 namespace comet {
 namespace {
-
-#define COMET_SKIP_WITHOUT_CUDA() \
-  if (!cuda_available()) COMET_SKIP_TEST("no CUDA device: " + cuda_status())
-
-// Bit-for-bit equality through the project's comparison (an atol of 0 would divide 0 by 0).
-#define COMET_CHECK_EXACT(GOT, WANT) COMET_CHECK_CLOSE(GOT, WANT, 0.0, std::numeric_limits<double>::min())
 
 // cublas<t>gemm emulated on the CPU exactly as cuBLAS reads its arguments: column-major storage (element
 // (i, j) of a matrix with leading dimension ld at [i + j * ld]), op codes per operand, beta == 0 overwrites.
@@ -59,9 +50,9 @@ struct GemmProblem {
   GemmProblem(bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, T beta, Generator& gen) {
     const int64_t a_rows = ta ? k : m, a_cols = ta ? m : k;
     const int64_t b_rows = tb ? n : k, b_cols = tb ? k : n;
-    a = integers({a_rows, a_cols + pad}, gen);
-    b = integers({b_rows, b_cols + pad}, gen);
-    c = integers({m, n + pad}, gen);
+    a = test::small_integers<T>({a_rows, a_cols + pad}, gen);
+    b = test::small_integers<T>({b_rows, b_cols + pad}, gen);
+    c = test::small_integers<T>({m, n + pad}, gen);
     args.trans_a = ta;
     args.trans_b = tb;
     args.m = m;
@@ -72,12 +63,6 @@ struct GemmProblem {
     args.ldb = b_cols + pad;
     args.beta = beta;
     args.ldc = n + pad;
-  }
-
-  static Tensor integers(const Shape& shape, Generator& gen) {
-    Tensor t = Tensor::empty(shape, DType::I64);
-    gen.randint(t, -3, 4);
-    return t.to(dtype_of<T>());
   }
 
   // The result of `run` on fresh copies of A, B and the initial C.
@@ -210,26 +195,6 @@ TEST_CASE_TEMPLATE("cuBLAS GEMM matches cpu::gemm", T, float, double) {
     cuda::gemm(g);
     COMET_CHECK_EXACT(to_device(c, Device::CPU), want);
   });
-}
-
-TEST_CASE_TEMPLATE("CUDA unary kernel matches cpu::unary", T, float, double) {
-  COMET_SKIP_WITHOUT_CUDA();
-  Generator gen(7);
-  const double rtol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
-  for (const Unary op : {Unary::Relu, Unary::Sigmoid, Unary::Tanh, Unary::Exp, Unary::Log, Unary::Softplus}) {
-    for (const int64_t n : test::kOddSizes) {
-      CAPTURE(static_cast<int>(op));
-      CAPTURE(n);
-      const double lo = op == Unary::Log ? 0.1 : -4.0;
-      const Tensor x = test::random_tensor({n}, gen, lo, 4.0, dtype_of<T>());
-      Tensor want = empty_like(x);
-      cpu::unary(op, n, x.data<T>(), want.data<T>());
-      const Tensor dx = to_device(x, Device::CUDA);
-      Tensor dy = cuda_empty(x.shape(), x.dtype());
-      cuda::unary(op, n, static_cast<const T*>(dx.raw()), static_cast<T*>(dy.raw()));
-      COMET_CHECK_CLOSE(to_device(dy, Device::CPU), want, rtol, rtol);
-    }
-  }
 }
 
 }  // namespace
