@@ -10,9 +10,12 @@
 // GFLOP/s (3 x 2 x pairs x (in hidden + hidden out) per step, pairs = (sample, expert) pairs with g != 0 on the
 // sparse path and B n on the dense path), peak_MiB (allocator high-water mark during the step above the bytes in
 // use before it; includes the parameter gradients, which are freed by zero_grad each step), grad_MiB (the
-// parameter gradient bytes, for reference). Select with --benchmark_filter, e.g. 'BM_MoeStep/comet/sparse/converged'.
+// parameter gradient bytes, for reference), median_step_ms and max_step_ms (over the timed steps).
+// Select with --benchmark_filter, e.g. 'BM_MoeStep/comet/sparse/converged'.
 // BM_AdamStep/n:<n> times the Adam update alone over the experts' parameters (its memory-bound floor).
 // Run: build/bench/bench_moe (bench/run_moe_comparison.sh compares with PyTorch).
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -110,7 +113,13 @@ void run_case(benchmark::State& state, const Case& c) {
   const double peak = static_cast<double>(cpu_allocator_stats().peak - before);
   const moe::RoutingStats routing = moe::routing_stats(g, c.k);
 
-  for (auto _ : state) step();
+  std::vector<double> step_ms;  // every timed step, for the spread under load (bench/run_moe_under_load.sh)
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step();
+    step_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(step_ms.begin(), step_ms.end());
 
   const double pairs = c.path == moe::MoePath::Sparse ? routing.experts_per_sample * kBatch : double(kBatch * c.n);
   const double flops = 3.0 * 2.0 * pairs * (kWidth * kWidth + kWidth * kWidth);
@@ -118,6 +127,8 @@ void run_case(benchmark::State& state, const Case& c) {
   state.counters["experts_per_sample"] = routing.experts_per_sample;
   state.counters["peak_MiB"] = peak / kMiB;
   state.counters["grad_MiB"] = param_bytes(params) / kMiB;
+  state.counters["median_step_ms"] = step_ms[step_ms.size() / 2];
+  state.counters["max_step_ms"] = step_ms.back();
 }
 
 // Adam alone over the parameters of MlpExperts(n, 256, 256, 256) with fixed gradients: the memory-bound part of

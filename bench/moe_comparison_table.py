@@ -16,7 +16,7 @@ import statistics
 import sys
 
 MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-STEP = r"BM_MoeStep/(topk|comet)/(sparse|dense)(?:/converged)?/n:(\d+)/k:(\d+)/"
+STEP = r"BM_MoeStep/(topk|comet)/(sparse|dense)(?:/converged)?/n:(\d+)/k:(\d+)(/fused)?/"
 
 
 def round_figures(path, pattern, key_of):
@@ -45,7 +45,7 @@ def across_rounds(per_round):
 def main():
     out, rounds = sys.argv[1], int(sys.argv[2])
     files = lambda name: [os.path.join(out, f"{name}_{r}.json") for r in range(1, rounds + 1)]
-    ours = across_rounds([round_figures(p, STEP, lambda m: (m[1], m[2], int(m[3]), int(m[4])))
+    ours = across_rounds([round_figures(p, STEP, lambda m: (m[1], m[2], int(m[3]), int(m[4]), bool(m[5])))
                           for p in files("ours")])
     adam = across_rounds([round_figures(p, r"BM_AdamStep/n:(\d+)", lambda m: int(m[1])) for p in files("ours")])
     gemm = across_rounds([round_figures(p, r"BM_OneGemm/(fwd|bwd)", lambda m: m[1]) for p in files("floor")])
@@ -55,11 +55,11 @@ def main():
             torch_rounds.append({(r["mode"], r["n"], r["k"]): (r["ms_median"], {}) for r in json.load(open(p))["results"]})
     theirs = {k: v[0] for k, v in across_rounds(torch_rounds).items()}
 
-    def ms(key):
-        return ours[key][0] if key in ours else None
+    def ms(key, fused=False):
+        return ours[key + (fused,)][0] if key + (fused,) in ours else None
 
     def counter(key, name):
-        return ours[key][1].get(name) if key in ours else None
+        return ours[key + (False,)][1].get(name) if key + (False,) in ours else None
 
     def fmt(v, spec):
         return format(v, spec) if v is not None else "-"
@@ -102,6 +102,20 @@ def main():
         if f is not None:
             print(f"{path:>6} {n:>3} {k:>2} | {f:8.2f} {fmt(ratio(theirs.get((path, n, k)), f), '11.2f')} "
                   f"{fmt(ratio(ms(('topk', path, n, k)), f), '10.2f')}")
+
+    fused_rows = [(n, k) for n in (8, 16, 64) for k in (1, 2, 4) if ms(("topk", "sparse", n, k), True) is not None]
+    if fused_rows:
+        print("\nfused = the experts' Adam update inside backward (--expert-update backward), sparse path;")
+        print("step/fused = the separate step's ms over the fused one's (> 1: fusing is faster)")
+        head = (f"{'n':>3} {'k':>2} | {'topk ms':>8} {'fused':>8} {'step/fused':>10} | {'comet ms':>8} {'fused':>8} "
+                f"{'step/fused':>10} | {'fused/floor':>11}")
+        print(head + "\n" + "-" * len(head))
+        for n, k in fused_rows:
+            t, tf = ms(("topk", "sparse", n, k)), ms(("topk", "sparse", n, k), True)
+            c, cf = ms(("comet", "sparse", n, k)), ms(("comet", "sparse", n, k), True)
+            print(f"{n:>3} {k:>2} | {fmt(t, '8.2f')} {fmt(tf, '8.2f')} {fmt(ratio(t, tf), '10.3f')} | "
+                  f"{fmt(c, '8.2f')} {fmt(cf, '8.2f')} {fmt(ratio(c, cf), '10.3f')} | "
+                  f"{fmt(ratio(tf, floor_ms('sparse', n, k)), '11.2f')}")
 
 
 if __name__ == "__main__":

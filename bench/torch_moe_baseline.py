@@ -9,7 +9,7 @@ experts Linear-ReLU-Linear (one nn.Sequential per expert, PyTorch's default init
 
 The gate is a learned Top-k gate (logits = Linear(x), keep the top k, softmax over them), so every sample uses
 exactly k experts, as bench_moe's BM_MoeStep/topk. Timing: time.perf_counter per step, `--warmup` untimed steps,
-then the median (and min) of `--steps` steps. Threads: torch.set_num_threads(--threads, default 2) and one
+then the median (and min and max) of `--steps` steps. Threads: torch.set_num_threads(--threads, default 2) and one
 inter-op thread. OPENBLAS_CORETYPE is removed from the environment before torch loads, so OpenBLAS picks its own
 kernels for this CPU (as it would by default). Debian's python3-torch calls whatever libblas.so.3 points to: with
 only the reference libblas3 installed its GEMMs run at a few GFLOP/s, so install an optimised BLAS first
@@ -114,7 +114,8 @@ def time_case(n, k, mode, args):
         start = time.perf_counter()
         step()
         times.append((time.perf_counter() - start) * 1e3)
-    return {"n": n, "k": k, "mode": mode, "ms_median": statistics.median(times), "ms_min": min(times)}
+    return {"n": n, "k": k, "mode": mode, "ms_median": statistics.median(times), "ms_min": min(times),
+            "ms_max": max(times)}
 
 
 def loaded_blas():

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/mutation.h"
+#include "core/threading.h"
 
 namespace comet {
 namespace {
@@ -19,14 +20,22 @@ inline void mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
   lo = static_cast<uint32_t>(p);
 }
 
+// f(i) for i in [0, n); in parallel above 65536 (every value depends on i alone, so the split does not matter).
+template <class F>
+void for_blocks(int64_t n, F f) {
+  const int threads = num_threads();
+  const int64_t blocks = n > 65536 ? 4 * threads : 1;
+  parallel_chunks(blocks, [&](int64_t b) {
+    for (int64_t i = n * b / blocks; i < n * (b + 1) / blocks; ++i) f(i);
+  });
+}
+
 template <class T, class F>
 void fill(Tensor& t, const char* op, F value_at) {
   COMET_CHECK(t.dtype() == dtype_of<T>(), "Generator::{}: tensor {} has dtype {}", op, shape_str(t.shape()),
               dtype_name(t.dtype()));
   T* p = t.data<T>();
-  const int64_t n = t.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(value_at(i));
+  for_blocks(t.numel(), [&](int64_t i) { p[i] = static_cast<T>(value_at(i)); });
 }
 
 template <class F>
@@ -84,11 +93,10 @@ void Generator::bernoulli(Tensor& t, double p) {
   const uint64_t base = take(blocks);
   const double threshold = p * 16777216.0;
   auto run = [&](auto* out) {
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t b = 0; b < blocks; ++b) {
+    for_blocks(blocks, [&](int64_t b) {
       const auto w = philox4x32(seed_, 4, base + static_cast<uint64_t>(b));
       for (int64_t j = 0; j < 4 && 4 * b + j < n; ++j) out[4 * b + j] = (w[j] >> 8) < threshold ? 1 : 0;
-    }
+    });
   };
   if (t.dtype() == DType::F32) run(t.data<float>());
   else run(t.data<double>());

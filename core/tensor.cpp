@@ -2,6 +2,9 @@
 #include "core/tensor.h"
 
 #include <algorithm>
+#include <atomic>
+
+#include "core/threading.h"
 
 namespace comet {
 
@@ -182,9 +185,20 @@ bool exponents_finite(const void* data, int64_t n, Bits exponent) {
 }  // namespace
 
 bool all_finite(const Tensor& t) {
-  if (t.dtype() == DType::F32) return exponents_finite<uint32_t>(t.raw(), t.numel(), 0x7f800000u);
-  if (t.dtype() == DType::F64) return exponents_finite<uint64_t>(t.raw(), t.numel(), 0x7ff0000000000000ull);
-  return true;
+  if (t.dtype() != DType::F32 && t.dtype() != DType::F64) return true;
+  const size_t width = dtype_size(t.dtype());
+  const auto finite = [&](int64_t begin, int64_t end) {
+    const char* p = static_cast<const char*>(t.raw()) + begin * static_cast<int64_t>(width);
+    return t.dtype() == DType::F32 ? exponents_finite<uint32_t>(p, end - begin, 0x7f800000u)
+                                   : exponents_finite<uint64_t>(p, end - begin, 0x7ff0000000000000ull);
+  };
+  // A memory-bound scan: large tensors (a step's gradients) in parallel blocks.
+  const int64_t n = t.numel(), blocks = n >= (1 << 18) ? 4 * num_threads() : 1;
+  std::atomic<bool> ok{true};
+  parallel_chunks(blocks, [&](int64_t b) {
+    if (!finite(n * b / blocks, n * (b + 1) / blocks)) ok.store(false);
+  });
+  return ok.load();
 }
 
 void check_shape(const char* op, const Tensor& t, const Shape& shape, const char* what) {

@@ -1,13 +1,24 @@
-// The one owner of the thread count. Every OpenMP region in the engine runs with num_threads(); Eigen is
-// pinned to one thread so that it never oversubscribes inside our own parallel regions (our kernels split
-// the work themselves). The default is COMET_NUM_THREADS if set, else the number of cores.
+// The one owner of the thread count, and the pool that runs the engine's parallel work. The default count is
+// COMET_NUM_THREADS if set, else the number of cores. Eigen is pinned to one thread so that it never oversubscribes
+// inside our own parallel work (our kernels split the work themselves).
 // Test: tests/core/test_threading.cpp.
 #pragma once
+#include <cstdint>
+#include <functional>
 
 namespace comet {
 
 void set_num_threads(int n);
 int num_threads();
+
+// Runs f(c) for every c in [0, chunks), on the calling thread and up to num_threads() - 1 pool workers. Chunks are
+// claimed one at a time by whichever thread is running, and the call returns once every chunk is done, not once every
+// worker has woken. So a worker that another process keeps off its core costs at most the chunk it holds, where a
+// fixed share per thread (an OpenMP team) would wait for that worker's whole share. f must give the same result
+// whichever thread runs a chunk (then the bits do not depend on the scheduling); an exception thrown by f is
+// rethrown here after every chunk has run. Called inside a chunk, or while another thread uses the pool, it runs
+// the chunks serially on the calling thread.
+void parallel_chunks(int64_t chunks, const std::function<void(int64_t)>& f);
 
 // Sets the thread count for a scope and restores the previous one after.
 class ThreadScope {

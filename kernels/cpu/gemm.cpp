@@ -12,7 +12,6 @@
 // double: Eigen's product (single-threaded Eigen) over fixed row blocks of C, threaded by parallel_for (also
 // bit-identical at any thread count).
 // Tests: tests/kernels/test_gemm.cpp, tests/kernels/test_isa.cpp; benchmark: bench/bench_gemm.cpp.
-#include <omp.h>
 
 #include <Eigen/Core>
 #include <algorithm>
@@ -134,10 +133,9 @@ void scale_c(const GemmArgs<float>& g) {
   }
 }
 
-// Everything thread t of nt computes. Threads own either a contiguous run of row tiles or (when there are
-// too few of those) of column panels; each packs the B panels it needs itself, so threads never wait on
-// each other (a thread stalled by a busy machine holds up only the final join).
-void run_thread(const GemmArgs<float>& g, const SgemmKernel& kern, bool split_rows, int t, int nt) {
+// Everything part t of nt computes. Parts own either a contiguous run of row tiles or (when there are too few of
+// those) of column panels; each packs the B panels it needs itself, so parts never wait on each other.
+void run_part(const GemmArgs<float>& g, const SgemmKernel& kern, bool split_rows, int t, int nt) {
   const int64_t mr = kern.mr, nr = kern.nr;
   const int64_t kc_max = balanced_block(g.k, kern.kc, 1), nc_max = balanced_block(g.n, kern.nc, nr);
   const int64_t row_tiles = ceil_div(g.m, mr);
@@ -177,9 +175,11 @@ void blocked_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel) {
                           : static_cast<int>(std::min<int64_t>(num_threads(), std::max(row_tiles, col_tiles)));
   // Rows unless there are too few row tiles to go round: then every thread packs all of (the small) A.
   const bool split_rows = row_tiles >= 4 * threads || row_tiles >= col_tiles;
-  if (threads == 1) return run_thread(g, kernel, split_rows, 0, 1);
-#pragma omp parallel num_threads(threads)
-  run_thread(g, kernel, split_rows, omp_get_thread_num(), omp_get_num_threads());
+  if (threads == 1) return run_part(g, kernel, split_rows, 0, 1);
+  // One part per thread (each part packs its B panels: more parts would pack B more often), claimed by whichever
+  // thread is free, so a thread that another process holds up before it starts costs nothing (core/threading.h).
+  const int64_t parts = threads;
+  parallel_chunks(parts, [&](int64_t part) { run_part(g, kernel, split_rows, static_cast<int>(part), static_cast<int>(parts)); });
 }
 
 template <class T>

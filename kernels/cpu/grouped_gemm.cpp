@@ -1,6 +1,5 @@
 // Fast grouped linear: tiles (expert, block of rows) handed to threads dynamically; each tile is a serial GEMM
 // (nested parallelism is off, core/threading.cpp), so every output element has one writer and a fixed k order.
-#include <omp.h>
 
 #include <algorithm>
 #include <vector>
@@ -47,14 +46,13 @@ std::vector<Tile> make_tiles(int64_t experts, const int64_t* offsets, int64_t pe
   return tiles;
 }
 
-// Runs f on every tile; in parallel only when there are several tiles and enough work (multiply-adds) to pay for
-// waking the team.
+// Runs f on every tile, each claimed by whichever thread is free; in parallel only when there are several tiles and
+// enough work (multiply-adds) to pay for waking the workers.
 template <class F>
 void run_tiles(const std::vector<Tile>& tiles, double work, F f) {
   const int64_t n = static_cast<int64_t>(tiles.size());
-  const bool parallel = n > 1 && num_threads() > 1 && work > 1e6;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(num_threads()) if (parallel)
-  for (int64_t i = 0; i < n; ++i) f(tiles[i]);
+  if (n > 1 && num_threads() > 1 && work > 1e6) return parallel_chunks(n, [&](int64_t i) { f(tiles[i]); });
+  for (const Tile& t : tiles) f(t);
 }
 
 }  // namespace

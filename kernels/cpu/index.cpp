@@ -2,7 +2,6 @@
 // (kernels/cpu/vector_loops.h). scatter_add_rows counting-sorts the index (kernels/index.h: bucket_rows), then
 // each thread owns a block of destination rows, balanced by source-row count, and sums each row's sources in
 // increasing source order: the result does not depend on the thread count and no float is shared between threads.
-#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -55,11 +54,8 @@ void scatter_add_rows(int64_t m, int64_t d, const T* src, const int64_t* index, 
     }
     return lo;
   };
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    rows(row_at_cost(total * t / nt), row_at_cost(total * (t + 1) / nt));
-  }
+  const int64_t parts = kBlocksPerThread * threads;  // of equal cost, claimed by whichever thread is free
+  parallel_chunks(parts, [&](int64_t t) { rows(row_at_cost(total * t / parts), row_at_cost(total * (t + 1) / parts)); });
 }
 
 template <class T>

@@ -1,8 +1,7 @@
 // Loop helpers for CPU kernels. Reductions use fixed-size chunks combined in a fixed order, so a sum does not
 // depend on the thread count (determinism across 1 and N threads), and small loops stay serial.
 #pragma once
-#include <omp.h>
-
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -13,7 +12,9 @@ namespace comet::cpu {
 constexpr int64_t kParallelGrain = 16384;  // elements below which a loop is not worth a parallel region
 constexpr int64_t kReduceChunk = 4096;     // elements per partial sum in deterministic reductions
 
-// f(begin, end) over [0, n) split into contiguous static blocks, one per thread.
+// f(begin, end) over [0, n) in contiguous blocks, kBlocksPerThread per thread, each run by whichever thread claims
+// it first (parallel_chunks, core/threading.h): the blocks depend only on n and the thread count.
+constexpr int64_t kBlocksPerThread = 4;
 template <class F>
 void parallel_for(int64_t n, int64_t work_per_item, F f) {
   const int threads = num_threads();
@@ -21,12 +22,8 @@ void parallel_for(int64_t n, int64_t work_per_item, F f) {
     if (n > 0) f(int64_t(0), n);
     return;
   }
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t b = n * t / nt, e = n * (t + 1) / nt;
-    if (e > b) f(b, e);
-  }
+  const int64_t blocks = std::min<int64_t>(n, kBlocksPerThread * threads);
+  parallel_chunks(blocks, [&](int64_t b) { f(n * b / blocks, n * (b + 1) / blocks); });
 }
 
 // Sum over i in [0, n) of term(i), accumulated in double per fixed chunk, chunks added in order.

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The MoE training step under load, ours against PyTorch's: bench_moe (Top-k and converged COMET, sparse path,
+# n = 16 and 64, k = 2) and bench/torch_moe_baseline.py (PyTorch's per-expert sparse dispatch, Top-k), first on the
+# machine as it is, then with one other busy process beside them (a single-threaded shell spin loop, not niced).
+# Prints per row: the median step (quiet and loaded), loaded / quiet, and the slowest loaded step over the quiet
+# median (the "no step more than 3x its quiet median" figure). Run on an otherwise quiet machine, after
+# scripts/build.sh.
+# Environment: THREADS (default 2), REPS (default 10: bench_moe repetitions of about 0.3 s each), STEPS (default 200:
+# PyTorch's timed steps), TORCH_PYTHON (the peer's interpreter, default Debian's /usr/bin/python3; e.g.
+# /path/to/venv/bin/python3 for current PyTorch), BUILD_DIR (default build), OUT_DIR (JSON results; default a
+# temporary directory).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads="${THREADS:-2}"
+build="${BUILD_DIR:-build}"
+out="${OUT_DIR:-$(mktemp -d)}"
+py="${TORCH_PYTHON:-/usr/bin/python3}"
+mkdir -p "$out"
+[ -x "$build/bench/bench_moe" ] || { echo "run_moe_under_load: $build/bench/bench_moe not found" >&2; exit 1; }
+
+measure() {  # tag
+  COMET_NUM_THREADS="$threads" "$build/bench/bench_moe" \
+    --benchmark_filter='^BM_MoeStep/(topk/sparse|comet/sparse/converged)/n:(16|64)/k:2/(min_time|real_time)' \
+    --benchmark_repetitions="${REPS:-10}" --benchmark_format=json --benchmark_out="$out/ours_$1.json" \
+    --benchmark_out_format=json >/dev/null
+  "$py" bench/torch_moe_baseline.py --threads "$threads" --experts 16,64 --ks 2 --modes sparse \
+    --steps "${STEPS:-200}" --json "$out/torch_$1.json" >/dev/null
+}
+
+echo "== quiet (load average now: $(cut -d' ' -f1 /proc/loadavg))"
+measure quiet
+echo "== with one busy process"
+( while :; do :; done ) &
+busy=$!
+trap 'kill $busy 2>/dev/null || true' EXIT
+measure loaded
+kill "$busy"
+
+"$py" - "$out" <<'PY'
+import json, re, statistics, sys
+out = sys.argv[1]
+
+def ours(tag):
+    rows = {}
+    for b in json.load(open(f"{out}/ours_{tag}.json"))["benchmarks"]:
+        if b.get("run_type") == "aggregate":
+            continue
+        m = re.match(r"BM_MoeStep/(topk|comet)/sparse(?:/converged)?/n:(\d+)/k:2/", b["name"])
+        rows.setdefault((m[1], int(m[2])), []).append(b)
+    return {k: (statistics.median(b["median_step_ms"] for b in v), max(b["max_step_ms"] for b in v))
+            for k, v in rows.items()}
+
+def torch(tag):
+    data = json.load(open(f"{out}/torch_{tag}.json"))
+    return {("torch " + data["torch_version"], r["n"]): (r["ms_median"], r["ms_max"]) for r in data["results"]}
+
+quiet, loaded = {**ours("quiet"), **torch("quiet")}, {**ours("loaded"), **torch("loaded")}
+print("ms per step (B = 512, d = 256, k = 2, sparse); loaded = with one busy process beside the run")
+head = f"{'step':>16} {'n':>3} | {'quiet med':>9} {'loaded med':>10} {'loaded/quiet':>12} | {'loaded max':>10} {'max/quiet med':>13}"
+print(head + "\n" + "-" * len(head))
+for key in sorted(quiet, key=lambda k: (k[1], k[0])):
+    q, l = quiet[key], loaded.get(key)
+    if l is None:
+        continue
+    print(f"{key[0]:>16} {key[1]:>3} | {q[0]:9.2f} {l[0]:10.2f} {l[0] / q[0]:12.2f} | {l[1]:10.2f} {l[1] / q[0]:13.2f}")
+print(f"(JSON results in {out})")
+PY
