@@ -106,7 +106,12 @@ struct Step {
   int64_t i0, i1, q0, q1;  // thread's share
   int64_t j0, nc, p0, kc;  // column block and k slice
   float beta;              // g.beta for the first k slice, 1 after
+  bool b_in_place;         // full panels of B read where they are (only a last, partial panel is packed)
 };
+
+// B is read in place, not packed, when a part has at most this many rows of C: packing a slice of B then costs about
+// as much as the multiply-adds it serves (an expert's weight over its few rows). A transposed B is always packed.
+constexpr int64_t kInPlaceRows = 64;
 
 void compute(const GemmArgs<float>& g, const SgemmKernel& kern, const Step& s, const float* bpack) {
   const int64_t mr = kern.mr, nr = kern.nr, mc_max = balanced_block(s.i1 - s.i0, kern.mc, mr);
@@ -116,10 +121,11 @@ void compute(const GemmArgs<float>& g, const SgemmKernel& kern, const Step& s, c
     kern.pack_a(g, ic, mc, s.p0, s.kc, apack);
     for (int64_t q = s.q0; q < s.q1; ++q) {
       const int64_t jq = s.j0 + q * nr, cols = std::min(nr, s.j0 + s.nc - jq);
-      const float* bp = bpack + (q - s.q0) * nr * s.kc;
+      const bool in_place = s.b_in_place && cols == nr;
+      const float* bp = in_place ? g.b + s.p0 * g.ldb + jq : bpack + (q - s.q0) * nr * s.kc;
       for (int64_t ir = 0; ir < mc; ir += mr) {
-        kern.tile(s.kc, apack + ir * s.kc, bp, g.alpha, s.beta, g.c + (ic + ir) * g.ldc + jq, g.ldc,
-                  std::min(mr, mc - ir), cols);
+        kern.tile(s.kc, apack + ir * s.kc, bp, in_place ? g.ldb : nr, g.alpha, s.beta, g.c + (ic + ir) * g.ldc + jq,
+                  g.ldc, std::min(mr, mc - ir), cols);
       }
     }
   }
@@ -147,10 +153,13 @@ void run_part(const GemmArgs<float>& g, const SgemmKernel& kern, bool split_rows
     const int64_t nc = std::min(nc_max, g.n - j0), panels = ceil_div(nc, nr);
     const int64_t q0 = split_rows ? 0 : panels * t / nt, q1 = split_rows ? panels : panels * (t + 1) / nt;
     if (q1 <= q0) continue;
+    const bool in_place = !g.trans_b && i1 - i0 <= kInPlaceRows;
+    // In place, only a last panel narrower than nr is packed (at its own position in bpack).
+    const int64_t pack_from = in_place ? std::max(q0, q1 - (nc % nr != 0 && q1 == panels ? 1 : 0)) : q0;
     for (int64_t p0 = 0; p0 < g.k; p0 += kc_max) {
       const int64_t kc = std::min(kc_max, g.k - p0);
-      kern.pack_b(g, p0, kc, j0, nc, q0, q1, bpack);
-      compute(g, kern, Step{i0, i1, q0, q1, j0, nc, p0, kc, p0 == 0 ? g.beta : 1.0f}, bpack);
+      if (pack_from < q1) kern.pack_b(g, p0, kc, j0, nc, pack_from, q1, bpack + (pack_from - q0) * nr * kc);
+      compute(g, kern, Step{i0, i1, q0, q1, j0, nc, p0, kc, p0 == 0 ? g.beta : 1.0f, in_place}, bpack);
     }
   }
 }

@@ -114,14 +114,14 @@ void pack_b(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t j0, int
   }
 }
 
-// out[r * ldo + j] = sum_p a[p * MR + r] * b[p * NR + j] over a full MR x NR tile, or out += that sum when
+// out[r * ldo + j] = sum_p a[p * MR + r] * b[p * ldb + j] over a full MR x NR tile, or out += that sum when
 // `accumulate`. The MR x NV accumulators live in registers (the loops over them are unrolled completely); each
 // k step is NV loads of B, MR broadcasts of A and MR * NV fused multiply-adds. Kept out of line and free of
 // float arguments so that the compiler gives the accumulators registers of their own (inlined next to alpha and
 // beta, GCC 12 spilled one and the loop waited on a store-to-load round trip).
 template <class V, int64_t MR, int64_t NV>
 __attribute__((noinline)) void microkernel(int64_t depth, const float* __restrict a, const float* __restrict b,
-                                           float* __restrict out, int64_t ldo, bool accumulate) {
+                                           int64_t ldb, float* __restrict out, int64_t ldo, bool accumulate) {
   using T = typename V::type;
   constexpr int64_t W = V::width, NR = NV * W;
   T acc[MR][NV];
@@ -130,10 +130,10 @@ __attribute__((noinline)) void microkernel(int64_t depth, const float* __restric
 #pragma GCC unroll 8
     for (int64_t v = 0; v < NV; ++v) acc[r][v] = V::zero();
 #pragma GCC unroll 2
-  for (int64_t p = 0; p < depth; ++p, a += MR, b += NR) {
+  for (int64_t p = 0; p < depth; ++p, a += MR, b += ldb) {
     T bv[NV];
 #pragma GCC unroll 8
-    for (int64_t v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+    for (int64_t v = 0; v < NV; ++v) bv[v] = V::loadu(b + v * W);  // B read in place need not be aligned
 #pragma GCC unroll 16
     for (int64_t r = 0; r < MR; ++r) {
       const T ar = V::set1(a[r]);
@@ -171,7 +171,7 @@ void update(const float* acc, float alpha, float beta, float* c, int64_t ldc) {
 // through acc that costs as much as the arithmetic when k is short (an expert's weight gradient over its few
 // rows). An edge tile is updated through a full-size copy, so its elements get exactly a full tile's operations.
 template <class V, int64_t MR, int64_t NV>
-void tile(int64_t depth, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc,
+void tile(int64_t depth, const float* a, const float* b, int64_t ldb, float alpha, float beta, float* c, int64_t ldc,
           int64_t rows, int64_t cols) {
   constexpr int64_t NR = NV * V::width;
   for (int64_t r = 0; r < rows; ++r) {  // C's cache lines arrive while the k loop runs
@@ -180,9 +180,9 @@ void tile(int64_t depth, const float* a, const float* b, float alpha, float beta
   }
   const bool full = rows == MR && cols == NR;
   if (full && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
-    return microkernel<V, MR, NV>(depth, a, b, c, ldc, beta == 1.0f);
+    return microkernel<V, MR, NV>(depth, a, b, ldb, c, ldc, beta == 1.0f);
   alignas(64) float acc[MR * NR];
-  microkernel<V, MR, NV>(depth, a, b, acc, NR, false);
+  microkernel<V, MR, NV>(depth, a, b, ldb, acc, NR, false);
   if (full) return update<V, MR, NV>(acc, alpha, beta, c, ldc);
   alignas(64) float edge[MR * NR] = {};
   for (int64_t r = 0; r < rows && beta != 0.0f; ++r)
