@@ -27,7 +27,7 @@ void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t ro
            "cuda::grouped_linear_backward (weight)");
   }
   if (gb) {
-    launch(SegmentSumKernel<T>{{}, experts, out, offsets, gy, gb}, elementwise_launch(experts * out),
+    launch(SegmentSumKernel<T>{{}, experts, out, offsets, nullptr, gy, gb}, elementwise_launch(experts * out),
            "cuda::grouped_linear_backward (bias)");
   }
 }

@@ -3,7 +3,7 @@
 //   forward         y[r] = x[r] W_e + b_e           C = the expert's rows x out, inner size in
 //   backward data   gx[r] = gy[r] W_e^T             C = the expert's rows x in, inner size out
 //   backward weight gW_e = x_e^T gy_e               C = in x out per expert, inner size = the expert's rows
-//   bias gradient   gb_e = sum of gy_e's rows        a segmented column sum (SegmentSumKernel)
+//   bias gradient   gb_e = sum of gy_e's rows        a segmented column sum (SegmentSumKernel, scatter_rows_kernels.h)
 // All three products are one tiled kernel (TiledGemmKernel) over a problem struct that says where a block's
 // tile is and how to read A and B and write C. A block computes one kTile x kTile tile of C, a thread one element;
 // the inner dimension goes through shared memory kTile at a time (a load phase, then an accumulate phase).
@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/launch.h"
+#include "kernels/cuda/scatter_rows_kernels.h"
 
 namespace comet::cuda {
 
@@ -167,25 +168,6 @@ struct GroupedBackwardWeight {
   COMET_HD T a_at(const GemmTile&, int64_t p, int64_t r) const { return x[r * in + p]; }
   COMET_HD T b_at(const GemmTile&, int64_t r, int64_t j) const { return gy[r * out + j]; }
   COMET_HD void store(const GemmTile& c, int64_t p, int64_t j, T acc) const { gw[(c.expert * in + p) * out + j] = acc; }
-};
-
-// Bias gradient: gb[e, j] = sum of gy[r, j] over the expert's rows r in increasing order (0 for no rows), one
-// output element per thread.
-template <class T>
-struct SegmentSumKernel : OnePhase<SegmentSumKernel<T>> {
-  int64_t experts, out;
-  const int64_t* offsets;
-  const T* gy;
-  T* gb;
-
-  COMET_HD void run(const Thread& t) const {
-    for (int64_t i = t.global(); i < experts * out; i += t.grid_threads()) {
-      const int64_t e = i / out, j = i % out;
-      T acc = T(0);
-      for (int64_t r = offsets[e]; r < offsets[e + 1]; ++r) acc += gy[r * out + j];
-      gb[i] = acc;
-    }
-  }
 };
 
 }  // namespace comet::cuda

@@ -193,7 +193,7 @@ std::vector<Tensor> grouped_on(const Target& at, const Grouped& g) {
     const cuda::GroupedBackwardWeight<T> weight{n, g.in, g.out, offs, ptr<T>(x), ptr<T>(gy), ptr<T>(o[2])};
     cuda::emulate(TiledGemmKernel<T, cuda::GroupedBackwardWeight<T>>{weight},
                   cuda::expert_tiles_launch(n, g.in, g.out), at.order);
-    cuda::emulate(cuda::SegmentSumKernel<T>{{}, n, g.out, offs, ptr<T>(gy), ptr<T>(o[3])},
+    cuda::emulate(cuda::SegmentSumKernel<T>{{}, n, g.out, offs, nullptr, ptr<T>(gy), ptr<T>(o[3])},
                   cuda::elementwise_launch(n * g.out), at.order);
   }
   for (Tensor& t : o) t = at.get(t);
