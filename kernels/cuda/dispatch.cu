@@ -56,10 +56,26 @@ void combine_rows(int64_t batch, int64_t experts, int64_t d, const int64_t* pair
          "cuda::combine_rows");
 }
 
+template <class T>
+void combine_rows_backward(int64_t batch, int64_t experts, int64_t d, int64_t pairs, const int64_t* sample,
+                           const int64_t* flat, const int64_t* pair_of, const T* g, const T* ys, const T* gy, T* gys,
+                           T* gg) {
+  if (gys) {
+    launch(GatherRowsKernel<T>{{}, pairs, d, gy, sample, gys, g, flat}, elementwise_launch(pairs * d),
+           "cuda::combine_rows_backward (rows)");
+  }
+  if (gg) {
+    launch(CombineGateGradKernel<T>{{}, batch, experts, d, pair_of, ys, gy, gg}, elementwise_launch(batch * experts),
+           "cuda::combine_rows_backward (gate)");
+  }
+}
+
 #define COMET_INSTANTIATE_CUDA_DISPATCH(T)                                                               \
   template DeviceDispatchPlan plan_dispatch<T>(int64_t, int64_t, const T*);                              \
   template void gather_rows<T>(int64_t, int64_t, const T*, const int64_t*, T*);                          \
-  template void combine_rows<T>(int64_t, int64_t, int64_t, const int64_t*, const T*, const T*, T*);
+  template void combine_rows<T>(int64_t, int64_t, int64_t, const int64_t*, const T*, const T*, T*);     \
+  template void combine_rows_backward<T>(int64_t, int64_t, int64_t, int64_t, const int64_t*, const int64_t*, \
+                                         const int64_t*, const T*, const T*, const T*, T*, T*);
 COMET_INSTANTIATE_CUDA_DISPATCH(float)
 COMET_INSTANTIATE_CUDA_DISPATCH(double)
 

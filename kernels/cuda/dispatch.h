@@ -1,7 +1,7 @@
 // The MoE dispatch on the device: the dispatch plan of a dense gate matrix (kernels/dispatch.h's plan_dispatch,
 // the same offsets, samples and flat indices, plus the inverse index the combine reads), the gather of the
-// dispatched rows and the weighted combine back. Device buffers, default stream. Plain C++ (no CUDA headers).
-// Bodies and launch math: kernels/cuda/dispatch_kernels.h. Test: tests/kernels/test_cuda_dispatch.cpp.
+// dispatched rows, the weighted combine back and its backward. Device buffers, default stream. Plain C++ (no CUDA
+// headers). Bodies and launch math: kernels/cuda/dispatch_kernels.h. Test: tests/kernels/test_cuda_dispatch.cpp.
 #pragma once
 #include <cstdint>
 
@@ -29,5 +29,13 @@ template <class T> void gather_rows(int64_t m, int64_t d, const T* x, const int6
 // the CPU's scatter_add_rows(ys * g[flat], sample) with its summation order.
 template <class T>
 void combine_rows(int64_t batch, int64_t experts, int64_t d, const int64_t* pair_of, const T* g, const T* ys, T* y);
+
+// The combine's backward (null outputs skipped): gys[p, :] = gy[sample[p], :] * g[flat[p]] for the plan's pairs,
+// and gg[b, e] = gy[b, :] . ys[pair_of[b, e], :] (0 where the gate weight is 0), as the CPU's gather, mul and
+// scatter-add backward.
+template <class T>
+void combine_rows_backward(int64_t batch, int64_t experts, int64_t d, int64_t pairs, const int64_t* sample,
+                           const int64_t* flat, const int64_t* pair_of, const T* g, const T* ys, const T* gy, T* gys,
+                           T* gg);
 
 }  // namespace comet::cuda

@@ -11,7 +11,9 @@
 //      the pair of (b, e) or -1, the inverse index the combine reads.
 // GatherRowsKernel (xs[p] = x[sample[p]]) and CombineKernel (y[b] = sum of b's pairs' g * ys[p], the pairs in
 // expert order, which is the CPU scatter_add_rows order) are grid-stride loops with one output element per
-// thread: nothing is accumulated across threads, so no atomics. Launchers: kernels/cuda/dispatch.cu.
+// thread: nothing is accumulated across threads, so no atomics. The combine's backward: to the expert outputs, the
+// gather with weights (gys[p] = gy[sample[p]] g[flat[p]]), to the gate weights CombineGateGradKernel (a dot product
+// per used gate weight). Launchers: kernels/cuda/dispatch.cu.
 // Test: tests/kernels/test_cuda_dispatch.cpp.
 #pragma once
 #include <cstdint>
@@ -145,16 +147,23 @@ struct DispatchScatterKernel : OnePhase<DispatchScatterKernel<T>> {
   }
 };
 
-// out[i, :] = x[index[i], :] for i < m (rows of d elements), as cpu::gather_rows.
+// out[i, :] = x[index[i], :] for i < m (rows of d elements), as cpu::gather_rows; with weights, out[i, :] =
+// x[index[i], :] * weights[weight_index[i]]: the combine's backward to the expert outputs, gys[p, :] =
+// gy[sample[p], :] * g[flat[p]] (the product the CPU's mul backward rounds).
 template <class T>
 struct GatherRowsKernel : OnePhase<GatherRowsKernel<T>> {
   int64_t m, d;
   const T* x;
   const int64_t* index;
   T* out;
+  const T* weights = nullptr;
+  const int64_t* weight_index = nullptr;
 
   COMET_HD void run(const Thread& t) const {
-    for (int64_t i = t.global(); i < m * d; i += t.grid_threads()) out[i] = x[index[i / d] * d + i % d];
+    for (int64_t i = t.global(); i < m * d; i += t.grid_threads()) {
+      const T v = x[index[i / d] * d + i % d];
+      out[i] = weights ? v * weights[weight_index[i / d]] : v;
+    }
   }
 };
 
@@ -176,6 +185,28 @@ struct CombineKernel : OnePhase<CombineKernel<T>> {
         if (p >= 0) acc += g[b * experts + e] * ys[p * d + col];
       }
       y[i] = acc;
+    }
+  }
+};
+
+// The combine's backward to the gate weights: gg[b, e] = sum_j gy[b, j] ys[p, j] for p = pair_of[b, e] >= 0, else
+// 0; one thread per gate weight, products in T summed in double in column order (the CPU's mul backward: the
+// products, then a row sum in double).
+template <class T>
+struct CombineGateGradKernel : OnePhase<CombineGateGradKernel<T>> {
+  int64_t batch, experts, d;
+  const int64_t* pair_of;
+  const T* ys;
+  const T* gy;
+  T* gg;
+
+  COMET_HD void run(const Thread& t) const {
+    for (int64_t i = t.global(); i < batch * experts; i += t.grid_threads()) {
+      const int64_t b = i / experts, p = pair_of[i];
+      double acc = 0;
+      if (p >= 0)
+        for (int64_t j = 0; j < d; ++j) acc += double(gy[b * d + j] * ys[p * d + j]);
+      gg[i] = static_cast<T>(acc);
     }
   }
 };

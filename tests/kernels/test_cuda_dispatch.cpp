@@ -5,7 +5,10 @@
 // - a NaN gate weight raises the flag the launcher refuses;
 // - the dispatch launch math;
 // - the gather equals cpu::gather_rows and the combine equals the CPU's scatter_add_rows of the weighted rows
-//   (the same summation order, so the same bits on the host).
+//   (the same summation order, so the same bits on the host);
+// - the combine's backward equals the gradients of the MoE layer's CPU combine (autograd's gather of the gate
+//   weights, mul and scatter-add, as moe/moe_layer.cpp builds it) exactly for small integers, experts with no
+//   rows and empty batches included.
 // Host runs emulate every block and thread in both thread orders; device runs skip without a device.
 #ifdef COMET_WITH_CUDA
 #include <algorithm>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
+#include "autograd/ops.h"
 #include "kernels/cuda/dispatch.h"
 #include "kernels/cuda/dispatch_kernels.h"
 #include "kernels/dispatch.h"
@@ -257,6 +261,80 @@ TEST_CASE_TEMPLATE("CUDA gather and combine on the device equal the CPU", T, flo
   COMET_SKIP_WITHOUT_CUDA();
   Generator gen(19);
   check_gather_combine<T>(test::kDevice, nullptr, gen);
+}
+
+// {gys, gg} of the combine y = sum over b's pairs of g[b, e] ys[p] for the output gradient gy, on `at`.
+template <class T>
+std::vector<Tensor> combine_backward_on(const Target& at, const Launch* launch, const Tensor& g, const Plan& plan,
+                                        const Tensor& ys, const Tensor& gy) {
+  const int64_t batch = g.dim(0), experts = g.dim(1), d = gy.dim(1), pairs = ys.dim(0);
+  auto index = [&](const std::vector<int64_t>& v, const Shape& s) { return at.put(Tensor::from_vector(s, v)); };
+  const Tensor sample = index(plan.sample, {pairs}), flat = index(plan.flat, {pairs});
+  const Tensor pair_of = index(plan.pair_of, {batch, experts});
+  const Tensor gd = at.put(g), ysd = at.put(ys), gyd = at.put(gy);
+  Tensor gys = at.put(Tensor::zeros({pairs, d}, g.dtype())), gg = at.put(Tensor::zeros(g.shape(), g.dtype()));
+  if (at.device) {
+    cuda::combine_rows_backward(batch, experts, d, pairs, ptr<int64_t>(sample), ptr<int64_t>(flat),
+                                ptr<int64_t>(pair_of), ptr<T>(gd), ptr<T>(ysd), ptr<T>(gyd), ptr<T>(gys), ptr<T>(gg));
+  } else {
+    cuda::emulate(cuda::GatherRowsKernel<T>{{}, pairs, d, ptr<T>(gyd), ptr<int64_t>(sample), ptr<T>(gys), ptr<T>(gd),
+                                            ptr<int64_t>(flat)},
+                  launch ? *launch : cuda::elementwise_launch(pairs * d), at.order);
+    cuda::emulate(cuda::CombineGateGradKernel<T>{{}, batch, experts, d, ptr<int64_t>(pair_of), ptr<T>(ysd),
+                                                 ptr<T>(gyd), ptr<T>(gg)},
+                  launch ? *launch : cuda::elementwise_launch(batch * experts), at.order);
+  }
+  return {at.get(gys), at.get(gg)};
+}
+
+// The same gradients from the CPU combine of the MoE layer (moe/moe_layer.cpp's sparse path) through autograd.
+std::vector<Tensor> cpu_combine_backward(const Tensor& g, const Plan& plan, const Tensor& ys, const Tensor& gy) {
+  const int64_t batch = g.dim(0), experts = g.dim(1), pairs = ys.dim(0);
+  const Tensor sample = Tensor::from_vector({pairs}, plan.sample), flat = Tensor::from_vector({pairs}, plan.flat);
+  ag::Var gv(g.clone(), true), ysv(ys.clone(), true);
+  const ag::Var weight = ag::gather_rows(ag::reshape(gv, {batch * experts, 1}), flat);
+  ag::backward(ag::scatter_add_rows(ag::mul(ysv, weight), sample, batch), gy);
+  auto grad = [](const ag::Var& v) { return v.grad().defined() ? v.grad() : Tensor::zeros(v.shape(), v.dtype()); };
+  return {grad(ysv), grad(gv)};
+}
+
+template <class T>
+void check_combine_backward(const Target& at, const Launch* launch, Generator& gen) {
+  for (const int64_t batch : {int64_t{0}, int64_t{1}, int64_t{100}}) {
+    for (const int64_t experts : {int64_t{1}, int64_t{3}, int64_t{8}}) {
+      for (const int64_t d : {int64_t{1}, int64_t{17}}) {
+        CAPTURE(batch);
+        CAPTURE(experts);
+        CAPTURE(d);
+        Tensor g = sparse_gate<T>(batch, experts, gen);
+        const Plan plan = cpu_plan<T>(g);
+        for (int64_t i = 0; i < g.numel(); ++i)  // small integer weights where chosen: every product exact
+          if (g.data<T>()[i] != T(0)) g.data<T>()[i] = std::ceil(g.data<T>()[i] * T(3));
+        const int64_t pairs = static_cast<int64_t>(plan.sample.size());
+        const Tensor ys = test::small_integers<T>({pairs, d}, gen), gy = test::small_integers<T>({batch, d}, gen);
+        const std::vector<Tensor> got = combine_backward_on<T>(at, launch, g, plan, ys, gy);
+        const std::vector<Tensor> want = cpu_combine_backward(g, plan, ys, gy);
+        COMET_CHECK_EXACT(got[0], want[0]);
+        COMET_CHECK_EXACT(got[1], want[1]);
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("CUDA combine backward, emulated on the host over every thread, equals the CPU combine's", T,
+                   float, double) {
+  Generator gen(61);
+  const Launch small{3, 32};
+  test::for_each_host_target([&](const Target& at) {
+    check_combine_backward<T>(at, nullptr, gen);
+    check_combine_backward<T>(at, &small, gen);
+  });
+}
+
+TEST_CASE_TEMPLATE("CUDA combine backward on the device equals the CPU combine's", T, float, double) {
+  COMET_SKIP_WITHOUT_CUDA();
+  Generator gen(61);
+  check_combine_backward<T>(test::kDevice, nullptr, gen);
 }
 
 }  // namespace
