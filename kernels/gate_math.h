@@ -1,4 +1,4 @@
-// The per-element and per-row math of the gate kernels, shared by the reference, CPU and (later) CUDA kernels:
+// The per-element and per-row math of the gate kernels, shared by the reference, CPU and CUDA kernels:
 // the smooth-step S_gamma, routing trees (COMET's heap trees, DSelect-k's binary-code trie) in one array form,
 // and the joint softmax with a prior.
 //
@@ -68,8 +68,9 @@ RoutingTree dselect_trie(int32_t num_experts);
 
 // Leaf reach probabilities of one tree for one activation vector s: p[leaf] = product of the factors on its path.
 // Subtrees whose reach probability is exactly 0 are not visited. `reach` is scratch of num_nodes entries.
-template <class Acc, class T>
-COMET_HD void tree_forward_row(const RoutingTree& t, const T* s, T* p, Acc* reach) {
+// Tree: RoutingTree, or a view of its arrays with the same members (the CUDA kernels' RoutingTreeView).
+template <class Acc, class T, class Tree>
+COMET_HD void tree_forward_row(const Tree& t, const T* s, T* p, Acc* reach) {
   for (int32_t i = 0; i < t.num_leaves; ++i) p[i] = T(0);
   if (t.num_nodes() == 0) {
     p[0] = T(1);
@@ -94,8 +95,8 @@ COMET_HD void tree_forward_row(const RoutingTree& t, const T* s, T* p, Acc* reac
 // Gradient of sum(gp * p) w.r.t. s (overwrites gs). Exact for every s, including s at 0 or 1: with R(v) the reach of
 // node v and T(v) = sum over leaves L below v of gp[L] * P(L | v), dL/ds[act v] += +-R(v) (T(left) - T(right)).
 // Scratch: reach and below, num_nodes entries each.
-template <class Acc, class T>
-COMET_HD void tree_backward_row(const RoutingTree& t, const T* s, const T* gp, T* gs, Acc* reach, Acc* below) {
+template <class Acc, class T, class Tree>
+COMET_HD void tree_backward_row(const Tree& t, const T* s, const T* gp, T* gs, Acc* reach, Acc* below) {
   for (int32_t a = 0; a < t.num_activations; ++a) gs[a] = T(0);
   const int32_t n = t.num_nodes();
   if (n == 0) return;
