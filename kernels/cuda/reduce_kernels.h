@@ -8,7 +8,8 @@
 // no atomics. An Op provides
 //   kPasses, combine(pass) (Sum or Max),
 //   COMET_HD int64_t length(row)                              elements of the row,
-//   COMET_HD double term(pass, row, j, const double* results) element j's value in the pass (results of earlier passes),
+//   COMET_HD double term(pass, row, j, const double* results) element j's value in the pass (given the earlier
+//                                                             passes' results),
 //   COMET_HD void write_row(row, const double* results)       called once (by thread 0) after the last pass,
 //   COMET_HD void write(row, j, const double* results)        and for every j < length(row).
 // The Ops here: RowSumOp (sum_to Col), SoftmaxOp and SoftmaxBackwardOp (the CPU's max-subtracted numerics), and

@@ -1,9 +1,10 @@
 // Helpers of the CUDA backend's tests (tests/kernels/test_cuda*.cpp): device tests that skip without a device,
-// exact comparison, issue 11's tolerances, where a kernel runs (host emulation in either thread order, or the
-// device), typed buffer pointers of tensors on either side.
+// exact comparison, issue 11's tolerances, where a kernel runs (host emulation in either thread order and with
+// several launches, or the device), typed buffer pointers of tensors on either side.
 #pragma once
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/cuda/device.h"
 #include "kernels/cuda/launch.h"
@@ -48,6 +49,25 @@ inline const Target kDevice{true};
 template <class Check>
 void for_each_host_target(Check check) {
   for_each_order([&](cuda::Order order) { check(Target{false, order}); });
+}
+
+// A launch with fewer threads than most test sizes: the grid-stride loops wrap.
+inline const cuda::Launch kSmallLaunch{3, 32};
+
+// check(target, launch) for the host emulation in both thread orders with each of `launches`, where null stands
+// for the kernel's own launch math.
+template <class Check>
+void for_each_host_run(const std::vector<const cuda::Launch*>& launches, Check check) {
+  for (const cuda::Launch* launch : launches) {
+    INFO("launch: " << (launch ? launch->grid : -1) << " blocks of " << (launch ? launch->block : -1) << " threads");
+    for_each_host_target([&](const Target& at) { check(at, launch); });
+  }
+}
+
+// Emulates `kernel` on the host in at's thread order with *launch, or with `own` (its launch math's) when null.
+template <class K>
+void emulate_on(const Target& at, const K& kernel, const cuda::Launch* launch, const cuda::Launch& own) {
+  cuda::emulate(kernel, launch ? *launch : own, at.order);
 }
 
 // The buffer of a tensor on either device, typed.

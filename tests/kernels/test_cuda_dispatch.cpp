@@ -250,11 +250,8 @@ void check_gather_combine(const Target& at, const Launch* launch, Generator& gen
 TEST_CASE_TEMPLATE("CUDA gather and combine, emulated on the host over every thread, equal the CPU", T, float,
                    double) {
   Generator gen(19);
-  const Launch small{3, 32};  // fewer threads than elements: the grid-stride loop wraps
-  test::for_each_host_target([&](const Target& at) {
-    check_gather_combine<T>(at, nullptr, gen);
-    check_gather_combine<T>(at, &small, gen);
-  });
+  test::for_each_host_run({nullptr, &test::kSmallLaunch},
+                          [&](const Target& at, const Launch* launch) { check_gather_combine<T>(at, launch, gen); });
 }
 
 TEST_CASE_TEMPLATE("CUDA gather and combine on the device equal the CPU", T, float, double) {
@@ -277,12 +274,14 @@ std::vector<Tensor> combine_backward_on(const Target& at, const Launch* launch, 
     cuda::combine_rows_backward(batch, experts, d, pairs, ptr<int64_t>(sample), ptr<int64_t>(flat),
                                 ptr<int64_t>(pair_of), ptr<T>(gd), ptr<T>(ysd), ptr<T>(gyd), ptr<T>(gys), ptr<T>(gg));
   } else {
-    cuda::emulate(cuda::GatherRowsKernel<T>{{}, pairs, d, ptr<T>(gyd), ptr<int64_t>(sample), ptr<T>(gys), ptr<T>(gd),
-                                            ptr<int64_t>(flat)},
-                  launch ? *launch : cuda::elementwise_launch(pairs * d), at.order);
-    cuda::emulate(cuda::CombineGateGradKernel<T>{{}, batch, experts, d, ptr<int64_t>(pair_of), ptr<T>(ysd),
-                                                 ptr<T>(gyd), ptr<T>(gg)},
-                  launch ? *launch : cuda::elementwise_launch(batch * experts), at.order);
+    test::emulate_on(at,
+                     cuda::GatherRowsKernel<T>{{}, pairs, d, ptr<T>(gyd), ptr<int64_t>(sample), ptr<T>(gys),
+                                               ptr<T>(gd), ptr<int64_t>(flat)},
+                     launch, cuda::elementwise_launch(pairs * d));
+    test::emulate_on(at,
+                     cuda::CombineGateGradKernel<T>{{}, batch, experts, d, ptr<int64_t>(pair_of), ptr<T>(ysd),
+                                                    ptr<T>(gyd), ptr<T>(gg)},
+                     launch, cuda::elementwise_launch(batch * experts));
   }
   return {at.get(gys), at.get(gg)};
 }
@@ -324,11 +323,8 @@ void check_combine_backward(const Target& at, const Launch* launch, Generator& g
 TEST_CASE_TEMPLATE("CUDA combine backward, emulated on the host over every thread, equals the CPU combine's", T,
                    float, double) {
   Generator gen(61);
-  const Launch small{3, 32};
-  test::for_each_host_target([&](const Target& at) {
-    check_combine_backward<T>(at, nullptr, gen);
-    check_combine_backward<T>(at, &small, gen);
-  });
+  test::for_each_host_run({nullptr, &test::kSmallLaunch},
+                          [&](const Target& at, const Launch* launch) { check_combine_backward<T>(at, launch, gen); });
 }
 
 TEST_CASE_TEMPLATE("CUDA combine backward on the device equals the CPU combine's", T, float, double) {

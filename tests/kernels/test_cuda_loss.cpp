@@ -18,6 +18,7 @@ namespace comet {
 namespace {
 
 using cuda::Launch;
+using test::emulate_on;
 using test::ptr;
 using test::Target;
 
@@ -25,8 +26,8 @@ const std::vector<int64_t> kSizes = {0, 1, 7, 257, 2 * cuda::kSumChunk + 5};
 
 // The launches a host run emulates (null: the launch math's).
 std::vector<const Launch*> host_launches() {
-  static const Launch one{1, 1}, small{3, 32};
-  return {nullptr, &one, &small};
+  static const Launch one{1, 1};
+  return {nullptr, &one, &test::kSmallLaunch};
 }
 
 // out[0] = alpha * sum of terms(i < n) on the host, through both launches of run_sum.
@@ -35,11 +36,6 @@ void host_sum(const Target& at, int64_t n, double alpha, const Terms& terms, Out
   std::vector<double> partials(cuda::sum_launch(n).chunks, -7.0);
   cuda::run_sum(n, alpha, terms, out, partials.data(),
                 [&](const auto& kernel, const Launch& l) { cuda::emulate(kernel, l, at.order); });
-}
-
-template <class K>
-void emulate_on(const Target& at, const K& kernel, const Launch* launch, const Launch& own) {
-  cuda::emulate(kernel, launch ? *launch : own, at.order);
 }
 
 enum class Loss { SquaredError, Bce };
@@ -175,8 +171,9 @@ void check_cross_entropy(const Target& at, const Launch* launch, Generator& gen)
 TEST_CASE_TEMPLATE("CUDA squared error and BCE, emulated on the host over every thread, equal the CPU", T, float,
                    double) {
   Generator gen(41);
-  for (const Launch* launch : host_launches())
-    test::for_each_host_target([&](const Target& at) { check_elementwise_losses<T>(at, launch, gen); });
+  test::for_each_host_run(host_launches(), [&](const Target& at, const Launch* launch) {
+    check_elementwise_losses<T>(at, launch, gen);
+  });
 }
 
 TEST_CASE_TEMPLATE("CUDA count of observed targets, emulated on the host, counts the mask's nonzeros", T, float,
@@ -197,8 +194,8 @@ TEST_CASE_TEMPLATE("CUDA count of observed targets, emulated on the host, counts
 
 TEST_CASE_TEMPLATE("CUDA cross-entropy, emulated on the host over every thread, equals the CPU", T, float, double) {
   Generator gen(47);
-  for (const Launch* launch : host_launches())
-    test::for_each_host_target([&](const Target& at) { check_cross_entropy<T>(at, launch, gen); });
+  test::for_each_host_run(host_launches(),
+                          [&](const Target& at, const Launch* launch) { check_cross_entropy<T>(at, launch, gen); });
 }
 
 TEST_CASE_TEMPLATE("CUDA losses on the device equal the CPU", T, float, double) {

@@ -21,6 +21,7 @@ namespace comet {
 namespace {
 
 using cuda::Launch;
+using test::emulate_on;
 using test::ptr;
 using test::Target;
 
@@ -31,12 +32,6 @@ const std::vector<int64_t> kCols = {1, 7, 33, 300};
 std::vector<const Launch*> host_launches() {
   static const Launch one{1, 1}, odd{2, 3}, warp{3, 32}, wide{1, 256};
   return {nullptr, &one, &odd, &warp, &wide};
-}
-
-// Runs `kernel` on the host with `launch` (or `own`, its launch math's, when null).
-template <class K>
-void emulate_on(const Target& at, const K& kernel, const Launch* launch, const Launch& own) {
-  cuda::emulate(kernel, launch ? *launch : own, at.order);
 }
 
 template <class T>
@@ -167,8 +162,8 @@ TEST_CASE("CUDA row reduction launch math: a block per row up to the grid limit,
 TEST_CASE_TEMPLATE("CUDA row, column and total sums, emulated on the host over every thread, equal the CPU", T, float,
                    double) {
   Generator gen(23);
-  for (const Launch* launch : host_launches())
-    test::for_each_host_target([&](const Target& at) { check_sums<T>(at, launch, gen); });
+  test::for_each_host_run(host_launches(),
+                          [&](const Target& at, const Launch* launch) { check_sums<T>(at, launch, gen); });
 }
 
 TEST_CASE_TEMPLATE("CUDA total over several chunks, emulated on the host, equals the CPU", T, float, double) {
@@ -186,8 +181,8 @@ TEST_CASE_TEMPLATE("CUDA total over several chunks, emulated on the host, equals
 TEST_CASE_TEMPLATE("CUDA softmax and log-softmax, emulated on the host over every thread, equal the CPU", T, float,
                    double) {
   Generator gen(31);
-  for (const Launch* launch : host_launches())
-    test::for_each_host_target([&](const Target& at) { check_softmax<T>(at, launch, gen); });
+  test::for_each_host_run(host_launches(),
+                          [&](const Target& at, const Launch* launch) { check_softmax<T>(at, launch, gen); });
 }
 
 TEST_CASE_TEMPLATE("CUDA softmax sums do not depend on the thread order (bit for bit)", T, float, double) {

@@ -95,11 +95,12 @@ std::vector<Tensor> embedding_on(const Target& at, const Launch* launch, const T
     cuda::gather_rows(m, d, ptr<T>(tab), ptr<int64_t>(index), ptr<T>(rows));
     cuda::scatter_add_rows(m, d, ptr<T>(g), ptr<int64_t>(index), num_rows, ptr<T>(gt));
   } else {
-    cuda::emulate(cuda::GatherRowsKernel<T>{{}, m, d, ptr<T>(tab), ptr<int64_t>(index), ptr<T>(rows)},
-                  launch ? *launch : cuda::elementwise_launch(m * d), at.order);
+    test::emulate_on(at, cuda::GatherRowsKernel<T>{{}, m, d, ptr<T>(tab), ptr<int64_t>(index), ptr<T>(rows)}, launch,
+                     cuda::elementwise_launch(m * d));
     const RowBuckets b = host_buckets(ids, num_rows, {cuda::kScatterIdsPerBlock, 32, cuda::kScanThreads}, at.order);
-    cuda::emulate(cuda::SegmentSumKernel<T>{{}, num_rows, d, b.offsets.data(), b.order.data(), ptr<T>(g), ptr<T>(gt)},
-                  launch ? *launch : cuda::elementwise_launch(num_rows * d), at.order);
+    test::emulate_on(
+        at, cuda::SegmentSumKernel<T>{{}, num_rows, d, b.offsets.data(), b.order.data(), ptr<T>(g), ptr<T>(gt)},
+        launch, cuda::elementwise_launch(num_rows * d));
   }
   return {at.get(rows), at.get(gt)};
 }
@@ -129,11 +130,8 @@ void check_embedding(const Target& at, const Launch* launch, Generator& gen) {
 TEST_CASE_TEMPLATE("CUDA embedding forward and backward, emulated on the host over every thread, equal the CPU", T,
                    float, double) {
   Generator gen(59);
-  const Launch small{3, 32};  // fewer threads than elements: the grid-stride loops wrap
-  test::for_each_host_target([&](const Target& at) {
-    check_embedding<T>(at, nullptr, gen);
-    check_embedding<T>(at, &small, gen);
-  });
+  test::for_each_host_run({nullptr, &test::kSmallLaunch},
+                          [&](const Target& at, const Launch* launch) { check_embedding<T>(at, launch, gen); });
 }
 
 TEST_CASE_TEMPLATE("CUDA embedding forward and backward on the device equal the CPU", T, float, double) {
