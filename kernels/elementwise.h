@@ -29,7 +29,7 @@ namespace cpu { COMET_ELEMENTWISE_DECLS }
 #undef COMET_ELEMENTWISE_DECLS
 
 // Index of b used for element (i, j) under a broadcast mode.
-inline int64_t broadcast_index(Broadcast bc, int64_t i, int64_t j, int64_t cols) {
+COMET_HD int64_t broadcast_index(Broadcast bc, int64_t i, int64_t j, int64_t cols) {
   switch (bc) {
     case Broadcast::Full: return i * cols + j;
     case Broadcast::Row: return j;

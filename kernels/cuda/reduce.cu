@@ -6,18 +6,7 @@ namespace comet::cuda {
 
 template <class T>
 void sum_to(Broadcast bc, int64_t rows, int64_t cols, T alpha, const T* x, T* y) {
-  switch (bc) {
-    case Broadcast::Row:
-      launch(ColumnSumKernel<T>{{}, rows, cols, alpha, x, y}, elementwise_launch(cols), "cuda::sum_to (columns)");
-      return;
-    case Broadcast::Col:
-      launch(RowReduceKernel<RowSumOp<T>>{rows, {cols, alpha, x, y}}, row_reduce_launch(rows, cols),
-             "cuda::sum_to (rows)");
-      return;
-    case Broadcast::Scalar: launch_sum(rows * cols, double(alpha), Elements<T>{x}, y, "cuda::sum_to (all)"); return;
-    case Broadcast::Full: break;
-  }
-  COMET_CHECK(false, "cuda::sum_to: Broadcast::Full is a scaled copy, not a reduction");
+  launch_sum_to(bc, rows, cols, alpha, MatrixElements<T>{cols, x}, y, "cuda::sum_to");
 }
 
 template <class T>

@@ -8,7 +8,7 @@
 #include "kernels/elementwise.h"
 
 namespace comet::cuda {
-// As ref::sum_to for Row (column sums), Col (row sums) and Scalar; Full (a scaled copy) is refused.
+// As ref::sum_to: Full (a scaled copy), Row (column sums), Col (row sums), Scalar (the total).
 template <class T> void sum_to(Broadcast bc, int64_t rows, int64_t cols, T alpha, const T* x, T* y);
 // As ref::softmax / ref::softmax_backward (log_space: log-softmax), each row of cols elements.
 template <class T> void softmax(bool log_space, int64_t rows, int64_t cols, const T* x, T* y);

@@ -15,12 +15,15 @@
 // The Ops here: RowSumOp (sum_to Col), SoftmaxOp and SoftmaxBackwardOp (the CPU's max-subtracted numerics), and
 // SumOp (a sum of n terms in chunks of kSumChunk, then one block over the chunks' sums: sum_to Scalar and the
 // losses in kernels/cuda/loss_kernels.h). ColumnSumKernel (sum_to Row) sums each column in row order, one thread
-// per column. Launchers: kernels/cuda/reduce.cu. Test: tests/kernels/test_cuda_reduce.cpp.
+// per column. run_sum_to reduces any terms onto a broadcast operand's shape: sum_to's (the matrix itself) and
+// the broadcast operand's gradient of the binary ops (kernels/cuda/elementwise_kernels.h).
+// Launchers: kernels/cuda/reduce.cu. Test: tests/kernels/test_cuda_reduce.cpp.
 #pragma once
 #include <cmath>
 #include <cstdint>
 
 #include "kernels/cuda/launch.h"
+#include "kernels/elementwise.h"
 
 namespace comet::cuda {
 
@@ -97,18 +100,26 @@ inline Launch row_reduce_launch(int64_t rows, int64_t cols) {
   return {rows < kMaxGrid ? rows : kMaxGrid, threads};
 }
 
-// y[i] = alpha * sum_j x[i, j].
+// The terms of a matrix reduction: x[i, j] (sum_to's). A Terms functor is double(int64_t i, int64_t j).
 template <class T>
+struct MatrixElements {
+  int64_t cols;
+  const T* x;
+  COMET_HD double operator()(int64_t i, int64_t j) const { return x[i * cols + j]; }
+};
+
+// y[i] = alpha * sum_j terms(i, j).
+template <class T, class Terms>
 struct RowSumOp {
   static constexpr int kPasses = 1;
   int64_t cols;
   T alpha;
-  const T* x;
+  Terms terms;
   T* y;
 
   COMET_HD static Combine combine(int) { return Combine::Sum; }
   COMET_HD int64_t length(int64_t) const { return cols; }
-  COMET_HD double term(int, int64_t i, int64_t j, const double*) const { return x[i * cols + j]; }
+  COMET_HD double term(int, int64_t i, int64_t j, const double*) const { return terms(i, j); }
   COMET_HD void write_row(int64_t i, const double* r) const { y[i] = static_cast<T>(double(alpha) * r[0]); }
   COMET_HD void write(int64_t, int64_t, const double*) const {}
 };
@@ -180,11 +191,19 @@ struct SumOp {
   COMET_HD void write(int64_t, int64_t, const double*) const {}
 };
 
-// The terms of a buffer: x[i] as double (the chunks' sums of the second launch, sum_to Scalar's x).
+// The terms of a buffer: x[i] as double (the chunks' sums of the second launch, the cross-entropy's rows).
 template <class T>
 struct Elements {
   const T* x;
   COMET_HD double operator()(int64_t i) const { return x[i]; }
+};
+
+// The terms of a matrix in row-major order: terms(e / cols, e % cols).
+template <class Terms>
+struct Flat {
+  int64_t cols;
+  Terms terms;
+  COMET_HD double operator()(int64_t e) const { return terms(e / cols, e % cols); }
 };
 
 // The two launches of a sum of n terms: the chunks (at least one, so that n = 0 still writes its 0), then one
@@ -208,21 +227,56 @@ void run_sum(int64_t n, double alpha, const Terms& terms, Out* out, double* part
   run(RowReduceKernel<SumOp<Elements<double>, Out>>{1, {l.chunks, l.chunks, alpha, {partials}, out}}, l.second);
 }
 
-// y[j] = alpha * sum_i x[i, j] (sum_to Row): one thread per column, the rows in order, in double as the CPU.
-template <class T>
-struct ColumnSumKernel : OnePhase<ColumnSumKernel<T>> {
+// y[j] = alpha * sum_i terms(i, j) (sum_to Row): one thread per column, the rows in order, in double as the CPU.
+template <class T, class Terms>
+struct ColumnSumKernel : OnePhase<ColumnSumKernel<T, Terms>> {
   int64_t rows, cols;
   T alpha;
-  const T* x;
+  Terms terms;
   T* y;
 
   COMET_HD void run(const Thread& t) const {
     for (int64_t j = t.global(); j < cols; j += t.grid_threads()) {
       double acc = 0;
-      for (int64_t i = 0; i < rows; ++i) acc += x[i * cols + j];
+      for (int64_t i = 0; i < rows; ++i) acc += terms(i, j);
       y[j] = static_cast<T>(double(alpha) * acc);
     }
   }
 };
+
+// y[e] = alpha * terms(e / cols, e % cols) (sum_to Full: nothing to reduce).
+template <class T, class Terms>
+struct ScaledTermsKernel : OnePhase<ScaledTermsKernel<T, Terms>> {
+  int64_t n;
+  T alpha;
+  Flat<Terms> terms;
+  T* y;
+
+  COMET_HD void run(const Thread& t) const {
+    for (int64_t e = t.global(); e < n; e += t.grid_threads()) y[e] = static_cast<T>(double(alpha) * terms(e));
+  }
+};
+
+// y = alpha * terms(i, j) reduced onto the shape of a broadcast operand (kernels/reduce.h's sum_to, of any
+// terms): Full, Row (column sums), Col (row sums) or Scalar (run_sum), each launch given to run(kernel, launch);
+// `launch` replaces the launch math's for Full, Row and Col when set (the host tests' smaller launches).
+// partials: sum_launch(rows * cols).chunks doubles, for Scalar.
+template <class T, class Terms, class Run>
+void run_sum_to(Broadcast bc, int64_t rows, int64_t cols, T alpha, const Terms& terms, T* y, double* partials, Run run,
+                const Launch* launch = nullptr) {
+  auto pick = [launch](const Launch& own) { return launch ? *launch : own; };
+  switch (bc) {
+    case Broadcast::Full:
+      run(ScaledTermsKernel<T, Terms>{{}, rows * cols, alpha, {cols, terms}, y}, pick(elementwise_launch(rows * cols)));
+      return;
+    case Broadcast::Row:
+      run(ColumnSumKernel<T, Terms>{{}, rows, cols, alpha, terms, y}, pick(elementwise_launch(cols)));
+      return;
+    case Broadcast::Col:
+      run(RowReduceKernel<RowSumOp<T, Terms>>{rows, {cols, alpha, terms, y}}, pick(row_reduce_launch(rows, cols)));
+      return;
+    case Broadcast::Scalar: run_sum(rows * cols, double(alpha), Flat<Terms>{cols, terms}, y, partials, run); return;
+  }
+}
 
 }  // namespace comet::cuda

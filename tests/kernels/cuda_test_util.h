@@ -8,6 +8,7 @@
 
 #include "kernels/cuda/device.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/elementwise.h"
 #include "test_util.h"
 
 // Ends a device test as skipped (ctest counts it so, never as passed) when no CUDA device is usable.
@@ -68,6 +69,17 @@ void for_each_host_run(const std::vector<const cuda::Launch*>& launches, Check c
 template <class K>
 void emulate_on(const Target& at, const K& kernel, const cuda::Launch* launch, const cuda::Launch& own) {
   cuda::emulate(kernel, launch ? *launch : own, at.order);
+}
+
+// The shape of a broadcast operand of a rows x cols matrix (kernels/elementwise.h), as a sum onto it writes it.
+inline Shape broadcast_shape(Broadcast bc, int64_t rows, int64_t cols) {
+  switch (bc) {
+    case Broadcast::Full: return {rows, cols};
+    case Broadcast::Row: return {cols};
+    case Broadcast::Col: return {rows};
+    case Broadcast::Scalar: return {1};
+  }
+  return {};
 }
 
 // The buffer of a tensor on either device, typed.

@@ -1,7 +1,8 @@
 // The row reductions on the device (kernels/cuda/reduce_kernels.h) against the CPU reference:
 // - the tree's launch math: every thread's value is added once, for any block size; the row and sum launches;
-// - row sums, column sums and the total (sum_to Col, Row, Scalar) of small integers equal ref::sum_to exactly
-//   (every partial sum is an exact integer), including totals over several chunks and empty inputs;
+// - the scaled copy, row sums, column sums and the total (sum_to Full, Col, Row, Scalar) of small integers equal
+//   ref::sum_to exactly (every partial sum is an exact integer), including totals over several chunks and empty
+//   inputs;
 // - softmax and log-softmax, forward and backward, equal ref:: within 1e-5 relative in float, 1e-6 in double,
 //   also for rows shifted by 1000 (without the max subtraction they overflow);
 // - a result does not depend on the thread order (bit for bit): the sums' order is fixed by the launch.
@@ -38,19 +39,14 @@ template <class T>
 Tensor sum_to_on(const Target& at, const Launch* launch, Broadcast bc, T alpha, const Tensor& x) {
   const int64_t rows = x.dim(0), cols = x.dim(1);
   const Tensor in = at.put(x);
-  Tensor y = at.put(Tensor::zeros({bc == Broadcast::Row ? cols : bc == Broadcast::Col ? rows : 1}, x.dtype()));
+  Tensor y = at.put(Tensor::zeros(test::broadcast_shape(bc, rows, cols), x.dtype()));
   if (at.device) {
     cuda::sum_to(bc, rows, cols, alpha, ptr<T>(in), ptr<T>(y));
-  } else if (bc == Broadcast::Row) {
-    emulate_on(at, cuda::ColumnSumKernel<T>{{}, rows, cols, alpha, ptr<T>(in), ptr<T>(y)}, launch,
-               cuda::elementwise_launch(cols));
-  } else if (bc == Broadcast::Col) {
-    emulate_on(at, cuda::RowReduceKernel<cuda::RowSumOp<T>>{rows, {cols, alpha, ptr<T>(in), ptr<T>(y)}}, launch,
-               cuda::row_reduce_launch(rows, cols));
   } else {
     std::vector<double> partials(cuda::sum_launch(x.numel()).chunks, -7.0);
-    cuda::run_sum(x.numel(), double(alpha), cuda::Elements<T>{ptr<T>(in)}, ptr<T>(y), partials.data(),
-                  [&](const auto& kernel, const Launch& l) { cuda::emulate(kernel, l, at.order); });
+    cuda::run_sum_to(
+        bc, rows, cols, alpha, cuda::MatrixElements<T>{cols, ptr<T>(in)}, ptr<T>(y), partials.data(),
+        [&](const auto& kernel, const Launch& l) { cuda::emulate(kernel, l, at.order); }, launch);
   }
   return at.get(y);
 }
@@ -82,11 +78,11 @@ void check_sums(const Target& at, const Launch* launch, Generator& gen) {
   for (const int64_t rows : kRows) {
     for (const int64_t cols : kCols) {
       const Tensor x = test::small_integers<T>({rows, cols}, gen);
-      for (const Broadcast bc : {Broadcast::Row, Broadcast::Col, Broadcast::Scalar}) {
+      for (const Broadcast bc : {Broadcast::Full, Broadcast::Row, Broadcast::Col, Broadcast::Scalar}) {
         CAPTURE(rows);
         CAPTURE(cols);
         CAPTURE(static_cast<int>(bc));
-        Tensor want = Tensor::zeros({bc == Broadcast::Row ? cols : bc == Broadcast::Col ? rows : 1}, x.dtype());
+        Tensor want = Tensor::zeros(test::broadcast_shape(bc, rows, cols), x.dtype());
         ref::sum_to(bc, rows, cols, T(0.5), x.data<T>(), want.data<T>());
         COMET_CHECK_EXACT(sum_to_on<T>(at, launch, bc, T(0.5), x), want);
       }
