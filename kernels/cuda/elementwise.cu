@@ -2,12 +2,36 @@
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/elementwise_kernels.h"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/sum.cuh"
 
 namespace comet::cuda {
 
 template <class T>
 void unary(Unary op, int64_t n, const T* x, T* y) {
   launch(UnaryKernel<T>{{}, op, n, x, y}, elementwise_launch(n), "cuda::unary");
+}
+
+template <class T>
+void unary_backward(Unary op, int64_t n, const T* x, const T* y, const T* gy, T* gx) {
+  launch(UnaryKernel<T>{{}, op, n, x, gx, y, gy}, elementwise_launch(n), "cuda::unary_backward");
+}
+
+template <class T>
+void binary(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, T* c) {
+  launch(BinaryKernel<T>{{}, op, bc, rows, cols, a, b, c}, elementwise_launch(rows * cols), "cuda::binary");
+}
+
+template <class T>
+void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, const T* gc, T* ga,
+                     T* gb) {
+  if (ga) {
+    launch(BinaryKernel<T>{{}, op, bc, rows, cols, a, b, ga, gc}, elementwise_launch(rows * cols),
+           "cuda::binary_backward (a)");
+  }
+  if (gb) {
+    launch_sum_to(bc, rows, cols, T(1), BinaryGradBTerms<T>{op, bc, cols, a, b, gc}, gb,
+                  "cuda::binary_backward (b)");
+  }
 }
 
 template <class T>
@@ -27,6 +51,9 @@ void adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v) {
 
 #define COMET_INSTANTIATE_CUDA_ELEMENTWISE(T)                                               \
   template void unary<T>(Unary, int64_t, const T*, T*);                                     \
+  template void unary_backward<T>(Unary, int64_t, const T*, const T*, const T*, T*);        \
+  template void binary<T>(Binary, Broadcast, int64_t, int64_t, const T*, const T*, T*);     \
+  template void binary_backward<T>(Binary, Broadcast, int64_t, int64_t, const T*, const T*, const T*, T*, T*); \
   template void smooth_step<T>(int64_t, T, const T*, T*);                                   \
   template void smooth_step_backward<T>(int64_t, T, const T*, const T*, T*);                \
   template void adam<T>(int64_t, const cpu::AdamStep<T>&, T*, const T*, T*, T*);

@@ -5,11 +5,19 @@
 #include <cstdint>
 
 #include "kernels/cpu/vector_loops.h"
-#include "kernels/elementwise_math.h"
+#include "kernels/elementwise.h"
 
 namespace comet::cuda {
 // y[i] = f(x[i]) for i < n; x and y are device pointers (y may equal x). As ref::unary / cpu::unary.
 template <class T> void unary(Unary op, int64_t n, const T* x, T* y);
+// gx = gy f'(x) given y = f(x), as ref::unary_backward.
+template <class T> void unary_backward(Unary op, int64_t n, const T* x, const T* y, const T* gy, T* gx);
+// c = a op b with b broadcast over a rows x cols matrix, as ref::binary (kernels/elementwise.h).
+template <class T> void binary(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, T* c);
+// ga (a's shape) and gb (b's, the terms summed in double in a fixed order), as ref::binary_backward; null skipped.
+template <class T>
+void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const T* a, const T* b, const T* gc, T* ga,
+                     T* gb);
 // As ref::smooth_step / cpu::smooth_step (kernels/gate.h).
 template <class T> void smooth_step(int64_t n, T gamma, const T* x, T* y);
 template <class T> void smooth_step_backward(int64_t n, T gamma, const T* x, const T* gy, T* gx);

@@ -1,6 +1,9 @@
 // Bodies of the elementwise CUDA kernels (launch seam: kernels/cuda/launch.h), each a grid-stride loop over n
 // elements with the per-element math of the CPU kernels:
-//   UnaryKernel       y = f(x)                          (kernels/elementwise_math.h; cpu::unary)
+//   UnaryKernel       y = f(x), or gx = gy f'(x) when gy is set   (kernels/elementwise_math.h; cpu::unary)
+//   BinaryKernel      c = a op b, b broadcast (Full, Row, Col, Scalar as kernels/elementwise.h), or
+//                     ga = gc d(a op b)/da when gc is set; b's gradient is BinaryGradBTerms reduced onto b's shape
+//                     by run_sum_to (kernels/cuda/reduce_kernels.h): no atomics
 //   SmoothStepKernel  y = S_gamma(x), or gx = gy S'_gamma(x) when gy is set   (kernels/gate_math.h; cpu::smooth_step)
 //   AdamKernel        one Adam step on p, m, v from g   (cpu::AdamStep, the CPU vector loop's formula)
 // Launchers: kernels/cuda/elementwise.cu. Test: tests/kernels/test_cuda_elementwise.cpp.
@@ -9,6 +12,7 @@
 
 #include "kernels/cpu/vector_loops.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/elementwise.h"
 #include "kernels/elementwise_math.h"
 #include "kernels/gate_math.h"
 
@@ -19,10 +23,52 @@ struct UnaryKernel : OnePhase<UnaryKernel<T>> {
   Unary op;
   int64_t n;
   const T* x;
-  T* y;
+  T* out;                 // y, or gx when gy is set
+  const T* y = nullptr;   // the backward's forward output
+  const T* gy = nullptr;  // null: forward
 
   COMET_HD void run(const Thread& t) const {
-    for (int64_t i = t.global(); i < n; i += t.grid_threads()) y[i] = unary_forward(op, x[i]);
+    for (int64_t i = t.global(); i < n; i += t.grid_threads())
+      out[i] = gy ? gy[i] * unary_derivative(op, x[i], y[i]) : unary_forward(op, x[i]);
+  }
+};
+
+// Where b's element for c's element e is.
+COMET_HD int64_t broadcast_at(Broadcast bc, int64_t e, int64_t cols) {
+  return broadcast_index(bc, e / cols, e % cols, cols);
+}
+
+template <class T>
+struct BinaryKernel : OnePhase<BinaryKernel<T>> {
+  Binary op;
+  Broadcast bc;
+  int64_t rows, cols;
+  const T* a;
+  const T* b;
+  T* out;                 // c, or ga when gc is set
+  const T* gc = nullptr;  // null: forward
+
+  COMET_HD void run(const Thread& t) const {
+    for (int64_t e = t.global(); e < rows * cols; e += t.grid_threads()) {
+      const T be = b[broadcast_at(bc, e, cols)];
+      out[e] = gc ? gc[e] * binary_da(op, a[e], be) : binary_forward(op, a[e], be);
+    }
+  }
+};
+
+// The terms of b's gradient, gc d(a op b)/db at (i, j), before the sum onto b's shape.
+template <class T>
+struct BinaryGradBTerms {
+  Binary op;
+  Broadcast bc;
+  int64_t cols;
+  const T* a;
+  const T* b;
+  const T* gc;
+
+  COMET_HD double operator()(int64_t i, int64_t j) const {
+    const int64_t e = i * cols + j;
+    return double(gc[e] * binary_db(op, a[e], b[broadcast_index(bc, i, j, cols)]));
   }
 };
 

@@ -1,5 +1,6 @@
 // The elementwise CUDA kernels (kernels/cuda/elementwise_kernels.h) against the CPU: every unary op and the
-// smooth-step forward and backward against the double reference (1e-5 relative in float, 1e-6 in double), the
+// smooth-step forward and backward, and every binary op under every broadcast forward and backward (b's gradient
+// summed onto its shape), against the double reference (1e-5 relative in float, 1e-6 in double), the
 // Adam step against the CPU's scalar vector loop (bit for bit on the host, where the body rounds exactly as that
 // loop does; within the tolerance on the device, where the compiler may fuse multiply-adds). Host runs emulate
 // every thread of several launches: the launch math's, one thread, and a grid too small for n (the grid-stride
@@ -12,6 +13,7 @@
 #include "kernels/cpu/vector_loops.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/elementwise_kernels.h"
+#include "kernels/cuda/reduce_kernels.h"
 #include "kernels/elementwise.h"
 #include "kernels/gate.h"
 
@@ -28,13 +30,19 @@ std::vector<cuda::Launch> host_launches(int64_t n) {
   return {cuda::elementwise_launch(n), cuda::Launch{1, 1}, cuda::Launch{3, 32}};
 }
 
+// y = f(x), or gx = gy f'(x) from the forward's y when gy is defined.
 template <class T>
-Tensor unary_on(const Target& at, const cuda::Launch& launch, Unary op, const Tensor& x) {
-  const Tensor in = at.put(x);
-  Tensor y = at.put(empty_like(x));
-  if (at.device) cuda::unary(op, x.numel(), ptr<T>(in), ptr<T>(y));
-  else cuda::emulate(cuda::UnaryKernel<T>{{}, op, x.numel(), ptr<T>(in), ptr<T>(y)}, launch, at.order);
-  return at.get(y);
+Tensor unary_on(const Target& at, const cuda::Launch& launch, Unary op, const Tensor& x, const Tensor& y,
+                const Tensor& gy) {
+  const Tensor in = at.put(x), yd = gy.defined() ? at.put(y) : Tensor(), g = gy.defined() ? at.put(gy) : Tensor();
+  const T* yp = yd.defined() ? ptr<T>(yd) : nullptr;
+  const T* gp = g.defined() ? ptr<T>(g) : nullptr;
+  Tensor out = at.put(empty_like(x));
+  const int64_t n = x.numel();
+  if (!at.device) cuda::emulate(cuda::UnaryKernel<T>{{}, op, n, ptr<T>(in), ptr<T>(out), yp, gp}, launch, at.order);
+  else if (gp) cuda::unary_backward(op, n, ptr<T>(in), yp, gp, ptr<T>(out));
+  else cuda::unary(op, n, ptr<T>(in), ptr<T>(out));
+  return at.get(out);
 }
 
 // y = S_gamma(x), or gx = gy S'_gamma(x) when gy is defined.
@@ -79,9 +87,12 @@ void check_elementwise(const Target& at, const cuda::Launch& launch, int64_t n, 
   for (const Unary op : {Unary::Relu, Unary::Sigmoid, Unary::Tanh, Unary::Exp, Unary::Log, Unary::Softplus}) {
     CAPTURE(static_cast<int>(op));
     const Tensor x = test::random_tensor({n}, gen, op == Unary::Log ? 0.1 : -4.0, 4.0, dt);
-    Tensor want = empty_like(x);
-    ref::unary(op, n, x.data<T>(), want.data<T>());
-    COMET_CHECK_CLOSE(unary_on<T>(at, launch, op, x), want, rtol, atol);
+    const Tensor gy = test::random_tensor({n}, gen, -1, 1, dt);
+    Tensor y = empty_like(x), gx = empty_like(x);
+    ref::unary(op, n, x.data<T>(), y.data<T>());
+    ref::unary_backward(op, n, x.data<T>(), y.data<T>(), gy.data<T>(), gx.data<T>());
+    COMET_CHECK_CLOSE(unary_on<T>(at, launch, op, x, Tensor(), Tensor()), y, rtol, atol);
+    COMET_CHECK_CLOSE(unary_on<T>(at, launch, op, x, y, gy), gx, rtol, atol);
   }
   for (const T gamma : {T(1), T(0.25)}) {
     CAPTURE(gamma);
@@ -113,6 +124,74 @@ TEST_CASE_TEMPLATE("CUDA elementwise bodies, emulated on the host over every thr
       test::for_each_host_target([&](const Target& at) { check_elementwise<T>(at, launch, n, true, gen); });
     }
   }
+}
+
+// {c, ga, gb} of a op b (b broadcast by bc over a's rows x cols) and its backward on `at`.
+template <class T>
+std::vector<Tensor> binary_on(const Target& at, const cuda::Launch* launch, Binary op, Broadcast bc, const Tensor& a,
+                              const Tensor& b, const Tensor& gc) {
+  const int64_t rows = a.dim(0), cols = a.dim(1);
+  const Tensor ad = at.put(a), bd = at.put(b), gcd = at.put(gc);
+  Tensor c = at.put(Tensor::zeros(a.shape(), a.dtype())), ga = at.put(Tensor::zeros(a.shape(), a.dtype()));
+  Tensor gb = at.put(Tensor::zeros(b.shape(), b.dtype()));
+  if (at.device) {
+    cuda::binary(op, bc, rows, cols, ptr<T>(ad), ptr<T>(bd), ptr<T>(c));
+    cuda::binary_backward(op, bc, rows, cols, ptr<T>(ad), ptr<T>(bd), ptr<T>(gcd), ptr<T>(ga), ptr<T>(gb));
+  } else {
+    const cuda::Launch own = cuda::elementwise_launch(rows * cols);
+    test::emulate_on(at, cuda::BinaryKernel<T>{{}, op, bc, rows, cols, ptr<T>(ad), ptr<T>(bd), ptr<T>(c)}, launch, own);
+    test::emulate_on(at, cuda::BinaryKernel<T>{{}, op, bc, rows, cols, ptr<T>(ad), ptr<T>(bd), ptr<T>(ga), ptr<T>(gcd)},
+                     launch, own);
+    std::vector<double> partials(cuda::sum_launch(rows * cols).chunks, -7.0);
+    cuda::run_sum_to(
+        bc, rows, cols, T(1), cuda::BinaryGradBTerms<T>{op, bc, cols, ptr<T>(ad), ptr<T>(bd), ptr<T>(gcd)}, ptr<T>(gb),
+        partials.data(), [&](const auto& kernel, const cuda::Launch& l) { cuda::emulate(kernel, l, at.order); },
+        launch);
+  }
+  return {at.get(c), at.get(ga), at.get(gb)};
+}
+
+// Every binary op under every broadcast, forward and backward, against ref:: (b kept away from 0 for Div).
+template <class T>
+void check_binary(const Target& at, const cuda::Launch* launch, Generator& gen) {
+  const double rtol = test::kKernelRtol<T>;
+  const DType dt = dtype_of<T>();
+  for (const int64_t rows : {int64_t{0}, int64_t{1}, int64_t{5}, int64_t{70}}) {
+    for (const int64_t cols : {int64_t{1}, int64_t{7}, int64_t{33}}) {
+      for (const Broadcast bc : {Broadcast::Full, Broadcast::Row, Broadcast::Col, Broadcast::Scalar}) {
+        for (const Binary op : {Binary::Add, Binary::Sub, Binary::Mul, Binary::Div}) {
+          CAPTURE(rows);
+          CAPTURE(cols);
+          CAPTURE(static_cast<int>(bc));
+          CAPTURE(static_cast<int>(op));
+          const Tensor a = test::random_tensor({rows, cols}, gen, -2, 2, dt);
+          const Tensor gc = test::random_tensor({rows, cols}, gen, -1, 1, dt);
+          const Tensor b = test::random_tensor(test::broadcast_shape(bc, rows, cols), gen, 0.5, 2, dt);
+          Tensor c = empty_like(a), ga = empty_like(a), gb = empty_like(b);
+          ref::binary(op, bc, rows, cols, a.data<T>(), b.data<T>(), c.data<T>());
+          ref::binary_backward(op, bc, rows, cols, a.data<T>(), b.data<T>(), gc.data<T>(), ga.data<T>(), gb.data<T>());
+          const std::vector<Tensor> got = binary_on<T>(at, launch, op, bc, a, b, gc);
+          COMET_CHECK_CLOSE(got[0], c, rtol, rtol);
+          COMET_CHECK_CLOSE(got[1], ga, rtol, rtol);
+          COMET_CHECK_CLOSE(got[2], gb, rtol, rtol);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("CUDA binary ops with broadcasting, emulated on the host over every thread, equal the CPU", T,
+                   float, double) {
+  Generator gen(73);
+  const cuda::Launch one{1, 1};
+  test::for_each_host_run({nullptr, &one, &test::kSmallLaunch},
+                          [&](const Target& at, const cuda::Launch* launch) { check_binary<T>(at, launch, gen); });
+}
+
+TEST_CASE_TEMPLATE("CUDA binary ops with broadcasting on the device equal the CPU", T, float, double) {
+  COMET_SKIP_WITHOUT_CUDA();
+  Generator gen(73);
+  check_binary<T>(test::kDevice, nullptr, gen);
 }
 
 TEST_CASE_TEMPLATE("CUDA elementwise kernels on the device equal the CPU", T, float, double) {
