@@ -45,6 +45,28 @@ void smooth_step_backward(int64_t n, T gamma, const T* x, const T* gy, T* gx) {
 }
 
 template <class T>
+void scale(int64_t n, T alpha, const T* x, T* y) {
+  launch(AxpyKernel<T>{{}, 1, n, alpha, Broadcast::Full, x, n, y, n, false}, elementwise_launch(n), "cuda::scale");
+}
+
+template <class T>
+void axpy(int64_t n, T alpha, const T* x, T* y) {
+  launch(AxpyKernel<T>{{}, 1, n, alpha, Broadcast::Full, x, n, y, n, true}, elementwise_launch(n), "cuda::axpy");
+}
+
+template <class T>
+void expand(Broadcast bc, int64_t rows, int64_t cols, T alpha, const T* gy, T* gx) {
+  launch(AxpyKernel<T>{{}, rows, cols, alpha, bc, gy, cols, gx, cols, false}, elementwise_launch(rows * cols),
+         "cuda::expand");
+}
+
+template <class T>
+void copy_cols(int64_t rows, int64_t width, const T* src, int64_t lds, T* dst, int64_t ldd, bool accumulate) {
+  launch(AxpyKernel<T>{{}, rows, width, T(1), Broadcast::Full, src, lds, dst, ldd, accumulate},
+         elementwise_launch(rows * width), "cuda::copy_cols");
+}
+
+template <class T>
 void adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v) {
   launch(AdamKernel<T>{{}, n, s, p, g, m, v}, elementwise_launch(n), "cuda::adam");
 }
@@ -56,6 +78,10 @@ void adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v) {
   template void binary_backward<T>(Binary, Broadcast, int64_t, int64_t, const T*, const T*, const T*, T*, T*); \
   template void smooth_step<T>(int64_t, T, const T*, T*);                                   \
   template void smooth_step_backward<T>(int64_t, T, const T*, const T*, T*);                \
+  template void scale<T>(int64_t, T, const T*, T*);                                         \
+  template void axpy<T>(int64_t, T, const T*, T*);                                          \
+  template void expand<T>(Broadcast, int64_t, int64_t, T, const T*, T*);                   \
+  template void copy_cols<T>(int64_t, int64_t, const T*, int64_t, T*, int64_t, bool);       \
   template void adam<T>(int64_t, const cpu::AdamStep<T>&, T*, const T*, T*, T*);
 COMET_INSTANTIATE_CUDA_ELEMENTWISE(float)
 COMET_INSTANTIATE_CUDA_ELEMENTWISE(double)

@@ -21,6 +21,15 @@ void binary_backward(Binary op, Broadcast bc, int64_t rows, int64_t cols, const 
 // As ref::smooth_step / cpu::smooth_step (kernels/gate.h).
 template <class T> void smooth_step(int64_t n, T gamma, const T* x, T* y);
 template <class T> void smooth_step_backward(int64_t n, T gamma, const T* x, const T* gy, T* gx);
+// y = alpha x and y += alpha x on n elements, as cpu::scale / cpu::axpy (kernels/elementwise.h).
+template <class T> void scale(int64_t n, T alpha, const T* x, T* y);
+template <class T> void axpy(int64_t n, T alpha, const T* x, T* y);
+// gx = alpha gy broadcast to rows x cols, as ref::expand (kernels/reduce.h; the adjoint of sum_to).
+template <class T> void expand(Broadcast bc, int64_t rows, int64_t cols, T alpha, const T* gy, T* gx);
+// dst[r, j] = src[r, j] (or += when accumulate) for r < rows, j < width, row strides lds / ldd: cpu::copy_cols
+// (kernels/index.h), the concat and split of column blocks.
+template <class T>
+void copy_cols(int64_t rows, int64_t width, const T* src, int64_t lds, T* dst, int64_t ldd, bool accumulate);
 // One Adam step on n elements, as cpu::VectorLoops::adam (four distinct device buffers).
 template <class T> void adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v);
 }  // namespace comet::cuda

@@ -4,6 +4,8 @@
 //   BinaryKernel      c = a op b, b broadcast (Full, Row, Col, Scalar as kernels/elementwise.h), or
 //                     ga = gc d(a op b)/da when gc is set; b's gradient is BinaryGradBTerms reduced onto b's shape
 //                     by run_sum_to (kernels/cuda/reduce_kernels.h): no atomics
+//   AxpyKernel        y (+)= alpha x over a strided rows x cols block, x broadcast: scale, axpy, expand (sum_to's
+//                     adjoint) and copy_cols (concat / split) are its cases
 //   SmoothStepKernel  y = S_gamma(x), or gx = gy S'_gamma(x) when gy is set   (kernels/gate_math.h; cpu::smooth_step)
 //   AdamKernel        one Adam step on p, m, v from g   (cpu::AdamStep, the CPU vector loop's formula)
 // Launchers: kernels/cuda/elementwise.cu. Test: tests/kernels/test_cuda_elementwise.cpp.
@@ -52,6 +54,29 @@ struct BinaryKernel : OnePhase<BinaryKernel<T>> {
     for (int64_t e = t.global(); e < rows * cols; e += t.grid_threads()) {
       const T be = b[broadcast_at(bc, e, cols)];
       out[e] = gc ? gc[e] * binary_da(op, a[e], be) : binary_forward(op, a[e], be);
+    }
+  }
+};
+
+// y[r * ldy + j] = alpha x(r, j), or += when accumulate, for r < rows, j < cols; x(r, j) = x[r * ldx + j] when
+// bc is Full, else x[broadcast_index(bc, r, j, cols)]. In T, as the CPU loops (alpha = 1 copies bit for bit).
+template <class T>
+struct AxpyKernel : OnePhase<AxpyKernel<T>> {
+  int64_t rows, cols;
+  T alpha;
+  Broadcast bc;
+  const T* x;
+  int64_t ldx;
+  T* y;
+  int64_t ldy;
+  bool accumulate;
+
+  COMET_HD void run(const Thread& t) const {
+    for (int64_t e = t.global(); e < rows * cols; e += t.grid_threads()) {
+      const int64_t r = e / cols, j = e % cols;
+      const T v = alpha * x[bc == Broadcast::Full ? r * ldx + j : broadcast_index(bc, r, j, cols)];
+      T& out = y[r * ldy + j];
+      out = accumulate ? out + v : v;
     }
   }
 };

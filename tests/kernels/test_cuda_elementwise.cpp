@@ -14,6 +14,8 @@
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/elementwise_kernels.h"
 #include "kernels/cuda/reduce_kernels.h"
+#include "kernels/index.h"
+#include "kernels/reduce.h"
 #include "kernels/elementwise.h"
 #include "kernels/gate.h"
 
@@ -192,6 +194,77 @@ TEST_CASE_TEMPLATE("CUDA binary ops with broadcasting on the device equal the CP
   COMET_SKIP_WITHOUT_CUDA();
   Generator gen(73);
   check_binary<T>(test::kDevice, nullptr, gen);
+}
+
+// y after one case of AxpyKernel, k (its x and y: x's and y's buffers from element `first` on) emulated on `at`,
+// or device(x, y) run on the device.
+template <class T, class DeviceRun>
+Tensor axpy_on(const Target& at, const cuda::Launch* launch, cuda::AxpyKernel<T> k, const Tensor& x, const Tensor& y,
+               DeviceRun device, int64_t x_first = 0, int64_t y_first = 0) {
+  const Tensor xd = at.put(x);
+  Tensor yd = at.put(y);
+  k.x = ptr<T>(xd) + x_first;
+  k.y = ptr<T>(yd) + y_first;
+  if (at.device) device(k.x, k.y);
+  else test::emulate_on(at, k, launch, cuda::elementwise_launch(k.rows * k.cols));
+  return at.get(yd);
+}
+
+// scale, axpy, expand (every broadcast) and copy_cols (strided, both modes) of small integers against the CPU:
+// exact, every product and sum is.
+template <class T>
+void check_axpy(const Target& at, const cuda::Launch* launch, Generator& gen) {
+  const T alpha = T(0.5);
+  for (const int64_t n : kSizes) {
+    CAPTURE(n);
+    const Tensor x = test::small_integers<T>({n}, gen), y = test::small_integers<T>({n}, gen);
+    Tensor scaled = y.clone(), added = y.clone();
+    ref::scale(n, alpha, x.data<T>(), scaled.data<T>());
+    ref::axpy(n, alpha, x.data<T>(), added.data<T>());
+    const cuda::AxpyKernel<T> k{{}, 1, n, alpha, Broadcast::Full, nullptr, n, nullptr, n, false};
+    COMET_CHECK_EXACT(axpy_on(at, launch, k, x, y, [&](const T* xp, T* yp) { cuda::scale(n, alpha, xp, yp); }), scaled);
+    cuda::AxpyKernel<T> acc = k;
+    acc.accumulate = true;
+    COMET_CHECK_EXACT(axpy_on(at, launch, acc, x, y, [&](const T* xp, T* yp) { cuda::axpy(n, alpha, xp, yp); }), added);
+  }
+  for (const Broadcast bc : {Broadcast::Full, Broadcast::Row, Broadcast::Col, Broadcast::Scalar}) {
+    const int64_t rows = 5, cols = 33;
+    CAPTURE(static_cast<int>(bc));
+    const Tensor gy = test::small_integers<T>(test::broadcast_shape(bc, rows, cols), gen);
+    const Tensor gx0 = Tensor::zeros({rows, cols}, gy.dtype());
+    Tensor want = gx0.clone();
+    ref::expand(bc, rows, cols, alpha, gy.data<T>(), want.data<T>());
+    const cuda::AxpyKernel<T> k{{}, rows, cols, alpha, bc, nullptr, cols, nullptr, cols, false};
+    COMET_CHECK_EXACT(axpy_on(at, launch, k, gy, gx0,
+                              [&](const T* g, T* gx) { cuda::expand(bc, rows, cols, alpha, g, gx); }),
+                      want);
+  }
+  for (const bool accumulate : {false, true}) {
+    const int64_t rows = 40, width = 3, lds = 7, ldd = 9;  // a block of columns out of wider matrices
+    CAPTURE(accumulate);
+    const Tensor src = test::small_integers<T>({rows, lds}, gen), dst = test::small_integers<T>({rows, ldd}, gen);
+    Tensor want = dst.clone();
+    cpu::copy_cols(rows, width, src.data<T>() + 2, lds, want.data<T>() + 5, ldd, accumulate);
+    cuda::AxpyKernel<T> k{{}, rows, width, T(1), Broadcast::Full, nullptr, lds, nullptr, ldd, accumulate};
+    const Tensor got = axpy_on(
+        at, launch, k, src, dst, [&](const T* s, T* d) { cuda::copy_cols(rows, width, s, lds, d, ldd, accumulate); },
+        2, 5);
+    COMET_CHECK_EXACT(got, want);
+  }
+}
+
+TEST_CASE_TEMPLATE("CUDA scale, axpy, expand and copy_cols, emulated on the host over every thread, equal the CPU", T,
+                   float, double) {
+  Generator gen(79);
+  const cuda::Launch one{1, 1};
+  test::for_each_host_run({nullptr, &one, &test::kSmallLaunch},
+                          [&](const Target& at, const cuda::Launch* launch) { check_axpy<T>(at, launch, gen); });
+}
+
+TEST_CASE_TEMPLATE("CUDA scale, axpy, expand and copy_cols on the device equal the CPU", T, float, double) {
+  COMET_SKIP_WITHOUT_CUDA();
+  Generator gen(79);
+  check_axpy<T>(test::kDevice, nullptr, gen);
 }
 
 TEST_CASE_TEMPLATE("CUDA elementwise kernels on the device equal the CPU", T, float, double) {
