@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "kernels/gemm.h"
+#include "kernels/hd.h"
 
 namespace comet {
 
@@ -124,7 +125,7 @@ double conv_bias_grad(int64_t batch, int64_t out_ch, int64_t positions, const T*
 // The window of output (oy, ox) starts at x + 2 oy w + 2 ox; returns the position (0..3, row-major) of its
 // maximum, the first one on ties.
 template <class T>
-int window_argmax(const T* top, int64_t w) {
+COMET_HD int window_argmax(const T* top, int64_t w) {
   const T v[4] = {top[0], top[1], top[w], top[w + 1]};
   int best = 0;
   for (int k = 1; k < 4; ++k)
@@ -132,7 +133,7 @@ int window_argmax(const T* top, int64_t w) {
   return best;
 }
 
-inline int64_t window_offset(int k, int64_t w) { return (k >> 1) * w + (k & 1); }
+COMET_HD int64_t window_offset(int k, int64_t w) { return (k >> 1) * w + (k & 1); }
 
 }  // namespace comet
 
