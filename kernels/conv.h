@@ -17,11 +17,11 @@ namespace comet {
 struct ConvGeom {
   int64_t channels = 0, height = 0, width = 0;  // one input sample
   int64_t kh = 0, kw = 0, pad = 0;
-  int64_t out_h() const { return height + 2 * pad - kh + 1; }
-  int64_t out_w() const { return width + 2 * pad - kw + 1; }
-  int64_t patch() const { return channels * kh * kw; }      // rows of the column matrix
-  int64_t positions() const { return out_h() * out_w(); }   // columns of the column matrix
-  int64_t in_size() const { return channels * height * width; }
+  COMET_HD int64_t out_h() const { return height + 2 * pad - kh + 1; }
+  COMET_HD int64_t out_w() const { return width + 2 * pad - kw + 1; }
+  COMET_HD int64_t patch() const { return channels * kh * kw; }     // rows of the column matrix
+  COMET_HD int64_t positions() const { return out_h() * out_w(); }  // columns of the column matrix
+  COMET_HD int64_t in_size() const { return channels * height * width; }
 };
 
 #define COMET_CONV_DECLS                                                                                     \
