@@ -7,12 +7,12 @@ namespace comet::cuda {
 
 template <class T>
 void squared_error(int64_t n, T alpha, const T* pred, const T* target, const T* mask, T* out) {
-  launch_sum(n, double(alpha), SquaredErrorTerms<T>{pred, target, mask}, out, "cuda::squared_error");
+  launch_sum(n, double(alpha), SquaredError<T>{pred, target, mask}, out, "cuda::squared_error");
 }
 
 template <class T>
 void squared_error_backward(int64_t n, T scale, const T* pred, const T* target, const T* mask, T* gp, T* gt) {
-  launch(SquaredErrorBackwardKernel<T>{{}, n, scale, pred, target, mask, gp, gt}, elementwise_launch(n),
+  launch(LossBackwardKernel<T, SquaredError<T>>{{}, n, scale, {pred, target, mask}, gp, gt}, elementwise_launch(n),
          "cuda::squared_error_backward");
 }
 
@@ -25,12 +25,13 @@ int64_t count_observed(int64_t n, const T* mask) {
 
 template <class T>
 void bce_with_logits(int64_t n, T alpha, const T* x, const T* t, T* out) {
-  launch_sum(n, double(alpha), BceTerms<T>{x, t}, out, "cuda::bce_with_logits");
+  launch_sum(n, double(alpha), BceWithLogits<T>{x, t}, out, "cuda::bce_with_logits");
 }
 
 template <class T>
 void bce_with_logits_backward(int64_t n, T scale, const T* x, const T* t, T* gx, T* gt) {
-  launch(BceBackwardKernel<T>{{}, n, scale, x, t, gx, gt}, elementwise_launch(n), "cuda::bce_with_logits_backward");
+  launch(LossBackwardKernel<T, BceWithLogits<T>>{{}, n, scale, {x, t}, gx, gt}, elementwise_launch(n),
+         "cuda::bce_with_logits_backward");
 }
 
 template <class T>

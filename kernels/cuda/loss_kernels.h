@@ -1,9 +1,9 @@
 // Bodies of the loss kernels on the device (launch seam: kernels/cuda/launch.h), the math of kernels/loss.h:
 //   forwards: out[0] = alpha * (sum of the terms), a deterministic sum (run_sum, kernels/cuda/reduce_kernels.h)
-//     of SquaredErrorTerms, BceTerms, or the rows' cross-entropies (CrossEntropyOp, one block per row: the max and
-//     the sum of exponentials as in SoftmaxOp, then logsumexp - x[label] per row);
-//   backwards: SquaredErrorBackwardKernel and BceBackwardKernel are grid-stride loops with the CPU's per-element
-//     math, the cross-entropy's gx = scale (softmax - onehot) is CrossEntropyOp's write;
+//     of SquaredError's or BceWithLogits's terms, or the rows' cross-entropies (CrossEntropyOp, one block per row:
+//     the max and the sum of exponentials as in SoftmaxOp, then logsumexp - x[label] per row);
+//   backwards: LossBackwardKernel, a grid-stride loop over SquaredError's or BceWithLogits's gradients (the CPU's
+//     per-element math), and the cross-entropy's gx = scale (softmax - onehot) as CrossEntropyOp's write;
 //   the masked MSE's count of observed targets is a sum of ObservedTerms (exact: integers in double).
 // Launchers: kernels/cuda/loss.cu. Test: tests/kernels/test_cuda_loss.cpp.
 #pragma once
@@ -14,9 +14,12 @@
 
 namespace comet::cuda {
 
-// m_i (p_i - t_i)^2 in double; mask null: m = 1.
+// An elementwise loss of two inputs a, b: its terms, operator()(i) in double (summed by run_sum), and its
+// gradients gradients(i, scale, ga, gb) in T (LossBackwardKernel), as the CPU rounds them.
+
+// Terms m_i (a_i - b_i)^2 (mask null: m = 1); ga = 2 scale m (a - b), gb = -ga: pred a, target b.
 template <class T>
-struct SquaredErrorTerms {
+struct SquaredError {
   const T* pred;
   const T* target;
   const T* mask;
@@ -25,13 +28,23 @@ struct SquaredErrorTerms {
     const double d = double(pred[i]) - double(target[i]);
     return (mask ? double(mask[i]) : 1.0) * d * d;
   }
+  COMET_HD void gradients(int64_t i, T scale, T& gp, T& gt) const {
+    gp = T(2) * scale * (mask ? mask[i] : T(1)) * (pred[i] - target[i]);
+    gt = -gp;
+  }
 };
 
+// Terms bce_term(x_i, t_i); gx = scale (sigmoid(x) - t), gt = -scale x: logits a, targets b.
 template <class T>
-struct BceTerms {
+struct BceWithLogits {
   const T* x;
   const T* t;
+
   COMET_HD double operator()(int64_t i) const { return double(comet::bce_term<T>(x[i], t[i])); }
+  COMET_HD void gradients(int64_t i, T scale, T& gx, T& gt) const {
+    gx = scale * (unary_forward<T>(Unary::Sigmoid, x[i]) - t[i]);
+    gt = -scale * x[i];
+  }
 };
 
 // 1 where the mask observes the target (nonzero), else 0.
@@ -41,40 +54,21 @@ struct ObservedTerms {
   COMET_HD double operator()(int64_t i) const { return mask[i] != T(0) ? 1.0 : 0.0; }
 };
 
-// gp = 2 scale m (p - t), gt = -gp (null outputs skipped), rounded as cpu::squared_error_backward.
-template <class T>
-struct SquaredErrorBackwardKernel : OnePhase<SquaredErrorBackwardKernel<T>> {
+// Both gradients of an elementwise loss (SquaredError, BceWithLogits); null outputs skipped.
+template <class T, class Loss>
+struct LossBackwardKernel : OnePhase<LossBackwardKernel<T, Loss>> {
   int64_t n;
   T scale;
-  const T* pred;
-  const T* target;
-  const T* mask;
-  T* gp;
-  T* gt;
+  Loss loss;
+  T* ga;
+  T* gb;
 
   COMET_HD void run(const Thread& t) const {
     for (int64_t i = t.global(); i < n; i += t.grid_threads()) {
-      const T g = T(2) * scale * (mask ? mask[i] : T(1)) * (pred[i] - target[i]);
-      if (gp) gp[i] = g;
-      if (gt) gt[i] = -g;
-    }
-  }
-};
-
-// gx = scale (sigmoid(x) - t), gt = -scale x (null outputs skipped), as cpu::bce_with_logits_backward.
-template <class T>
-struct BceBackwardKernel : OnePhase<BceBackwardKernel<T>> {
-  int64_t n;
-  T scale;
-  const T* x;
-  const T* target;
-  T* gx;
-  T* gt;
-
-  COMET_HD void run(const Thread& t) const {
-    for (int64_t i = t.global(); i < n; i += t.grid_threads()) {
-      if (gx) gx[i] = scale * (unary_forward<T>(Unary::Sigmoid, x[i]) - target[i]);
-      if (gt) gt[i] = -scale * x[i];
+      T a, b;
+      loss.gradients(i, scale, a, b);
+      if (ga) ga[i] = a;
+      if (gb) gb[i] = b;
     }
   }
 };

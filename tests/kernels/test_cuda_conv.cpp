@@ -11,6 +11,7 @@
 // Host runs emulate every thread of the launch math's launch, of one thread and of a grid smaller than the work,
 // in both thread orders; device runs skip without a device.
 #ifdef COMET_WITH_CUDA
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -66,6 +67,11 @@ void check_maxpool(const Target& at, const Launch* launch, Generator& gen) {
   }
 }
 
+std::string describe(const ConvGeom& g) {
+  return fmt::format("{} channels of {} x {}, kernel {} x {}, padding {}", g.channels, g.height, g.width, g.kh, g.kw,
+                     g.pad);
+}
+
 std::vector<ConvGeom> geometries() {
   std::vector<ConvGeom> out;
   for (const int64_t channels : {int64_t{1}, int64_t{3}})
@@ -84,11 +90,7 @@ TEST_CASE_TEMPLATE("CUDA im2col, col2im and the bias gradient, emulated on the h
   const Launch one{1, 1};
   test::for_each_host_run({nullptr, &one, &test::kSmallLaunch}, [&](const Target& at, const Launch* launch) {
     for (const ConvGeom& g : geometries()) {
-      CAPTURE(g.channels);
-      CAPTURE(g.height);
-      CAPTURE(g.kh);
-      CAPTURE(g.kw);
-      CAPTURE(g.pad);
+      INFO(describe(g));
       const int64_t batch = 2, out_ch = 3, p = g.positions();
       const Tensor x = test::small_integers<T>({g.in_size()}, gen), col = test::small_integers<T>({g.patch(), p}, gen);
       Tensor want_col = Tensor::zeros({g.patch(), p}, x.dtype()), want_x = Tensor::zeros({g.in_size()}, x.dtype());
@@ -125,11 +127,7 @@ TEST_CASE_TEMPLATE("CUDA convolution on the device equals the reference", T, flo
   COMET_SKIP_WITHOUT_CUDA();
   Generator gen(97);
   for (const ConvGeom& g : geometries()) {
-    CAPTURE(g.channels);
-    CAPTURE(g.height);
-    CAPTURE(g.kh);
-    CAPTURE(g.kw);
-    CAPTURE(g.pad);
+    INFO(describe(g));
     const int64_t batch = 2, out_ch = 3, p = g.positions();
     const Tensor x = test::small_integers<T>({batch, g.in_size()}, gen);
     const Tensor w = test::small_integers<T>({out_ch, g.patch()}, gen), b = test::small_integers<T>({out_ch}, gen);

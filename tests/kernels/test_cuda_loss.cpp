@@ -52,8 +52,8 @@ std::vector<Tensor> elementwise_loss_on(const Target& at, const Launch* launch, 
   Tensor out = at.put(Tensor::zeros({1}, a.dtype())), ga = at.put(Tensor::zeros(a.shape(), a.dtype()));
   Tensor gb = at.put(Tensor::zeros(a.shape(), a.dtype()));
   T* gbp = skip_gt ? nullptr : ptr<T>(gb);
-  const cuda::SquaredErrorTerms<T> se{ptr<T>(ad), ptr<T>(bd), m};
-  const cuda::BceTerms<T> bce{ptr<T>(ad), ptr<T>(bd)};
+  const cuda::SquaredError<T> se{ptr<T>(ad), ptr<T>(bd), m};
+  const cuda::BceWithLogits<T> bce{ptr<T>(ad), ptr<T>(bd)};
   if (at.device && loss == Loss::SquaredError) {
     cuda::squared_error(n, alpha, ptr<T>(ad), ptr<T>(bd), m, ptr<T>(out));
     cuda::squared_error_backward(n, scale, ptr<T>(ad), ptr<T>(bd), m, ptr<T>(ga), gbp);
@@ -62,11 +62,11 @@ std::vector<Tensor> elementwise_loss_on(const Target& at, const Launch* launch, 
     cuda::bce_with_logits_backward(n, scale, ptr<T>(ad), ptr<T>(bd), ptr<T>(ga), gbp);
   } else if (loss == Loss::SquaredError) {
     host_sum(at, n, double(alpha), se, ptr<T>(out));
-    emulate_on(at, cuda::SquaredErrorBackwardKernel<T>{{}, n, scale, ptr<T>(ad), ptr<T>(bd), m, ptr<T>(ga), gbp},
-               launch, cuda::elementwise_launch(n));
+    emulate_on(at, cuda::LossBackwardKernel<T, cuda::SquaredError<T>>{{}, n, scale, se, ptr<T>(ga), gbp}, launch,
+               cuda::elementwise_launch(n));
   } else {
     host_sum(at, n, double(alpha), bce, ptr<T>(out));
-    emulate_on(at, cuda::BceBackwardKernel<T>{{}, n, scale, ptr<T>(ad), ptr<T>(bd), ptr<T>(ga), gbp}, launch,
+    emulate_on(at, cuda::LossBackwardKernel<T, cuda::BceWithLogits<T>>{{}, n, scale, bce, ptr<T>(ga), gbp}, launch,
                cuda::elementwise_launch(n));
   }
   return {at.get(out), at.get(ga), at.get(gb)};
