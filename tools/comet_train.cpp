@@ -222,7 +222,6 @@ int run(const TrainOptions& o, const CLI::App& app, const std::string& command) 
     if (r.best) train::save_checkpoint(run_dir->model_path(), model);
   });
   const train::Evaluation test = train::evaluate(model, splits.test, s.task_weights, tc.eval_batch);
-  const train::EpochReport& best = result.reports[static_cast<size_t>(result.best_epoch - result.reports.front().epoch)];
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("best epoch %d%s | test%s | %.1f s\n", result.best_epoch, result.stopped_early ? " (stopped early)" : "",
               metrics_line(test).c_str(), seconds);
@@ -231,10 +230,12 @@ int run(const TrainOptions& o, const CLI::App& app, const std::string& command) 
     for (const train::GateMetrics& g : test.gates) sparsity += g.sparsity / static_cast<double>(test.gates.size());
     run_dir->write_summary({{"best_epoch", result.best_epoch},
                             {"stopped_early", result.stopped_early},
-                            {"val", train::to_json(best.val, gate_tasks)},
+                            {"val", train::to_json(result.best_val, gate_tasks)},
                             {"test", train::to_json(test, gate_tasks)},
                             {"sparsity", sparsity},
-                            {"seconds", seconds}});
+                            {"seconds", seconds},
+                            {"epoch_seconds", run_dir->epoch_seconds()},
+                            {"resumed_from_epoch", result.reports.front().epoch}});
     std::printf("run directory: %s\n", run_dir->dir().c_str());
   }
   if (!o.save.empty()) {

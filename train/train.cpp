@@ -59,6 +59,19 @@ std::vector<size_t> expert_param_indices(models::Mmoe& model) {
   return out;
 }
 
+// The validation metrics of the best epoch: its report, or, when it came before the epoch this call resumed from,
+// the best weights evaluated again (the same numbers at the same thread count; the model is left as it was).
+Evaluation best_validation(models::Mmoe& model, const data::Dataset& val, const TrainConfig& cfg,
+                           const TrainProgress& progress, const std::vector<EpochReport>& reports) {
+  for (const EpochReport& r : reports)
+    if (r.epoch == progress.best_epoch) return r.val;
+  const io::NamedTensors current = model_state(model);
+  restore_model_state(model, progress.best_state);
+  Evaluation best = evaluate(model, val, cfg.task_weights, cfg.eval_batch);
+  restore_model_state(model, current);
+  return best;
+}
+
 }  // namespace
 
 TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const data::Dataset& val,
@@ -155,6 +168,7 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
     if (on_epoch) on_epoch(r);
   }
   result.best_epoch = static_cast<int>(progress.best_epoch);
+  result.best_val = best_validation(model, val, cfg, progress, result.reports);
   // The best state includes the slot permutation (a learned one's hard permutation and window position, the swap
   // pass's fixed one): the best weights under the last epoch's permutation would be another model.
   if (cfg.restore_best && !progress.best_state.empty()) restore_model_state(model, progress.best_state);

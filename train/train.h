@@ -57,6 +57,7 @@ struct EpochReport {
 struct TrainResult {
   std::vector<EpochReport> reports;  // the first before training (epoch 0, or the epoch resumed from)
   int best_epoch = 0;
+  Evaluation best_val;  // the best epoch's validation metrics (that epoch may come before a resumed call's reports)
   bool stopped_early = false;
 };
 

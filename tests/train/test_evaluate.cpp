@@ -3,9 +3,12 @@
 // 1e-12 relative in F64; to F32 rounding for the default F32 model) and exactly the same AUC / accuracy / routing /
 // sparsity, which equal the whole-batch values; train_mmoe with patience 1 stops when the validation loss stops
 // improving, and with restore_best ends with the best epoch's model (its evaluation reproduced bit for bit).
+// A resumed call that starts after the best epoch still reports that epoch's validation metrics (best_val).
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <unistd.h>
 
 #include "train/loss.h"
 #include "train/metrics.h"
@@ -279,6 +282,46 @@ TEST_CASE("train_mmoe: restore_best also restores the slot permutation of the be
     CHECK(model.permutation().step() == best_step);
     CHECK(bitwise_equal(snapshot(model), best_params));
     check_same(evaluate(model, val, kWeights, tc.eval_batch), best_eval, 0.0);
+  }
+}
+
+}  // namespace comet::train
+
+namespace comet::train {
+
+TEST_CASE("train_mmoe: best_val is the best epoch's evaluation, also when a resumed call starts after that epoch") {
+  const data::Dataset train = ratings(64, 11), val = ratings(32, 12, 0.4);
+  const std::string checkpoint =
+      (std::filesystem::temp_directory_path() / fmt::format("comet_best_val_{}.ckpt", getpid())).string();
+  for (bool restore_best : {false, true}) {
+    INFO("restore_best " << restore_best);
+    const MmoeConfig mc = recommender(GateKind::TopK, LocalSearch::Learned);
+    TrainConfig tc = early_stopping_run(restore_best);
+    Generator gen(21);
+    Mmoe straight_model(mc, gen);
+    const TrainResult straight = train_mmoe(straight_model, train, val, tc);
+    REQUIRE(straight.stopped_early);
+    check_same(straight.best_val, straight.reports[static_cast<size_t>(straight.best_epoch)].val, 0.0);
+
+    // Interrupted one epoch after the best, then resumed: the resumed call's reports no longer hold the best epoch.
+    std::filesystem::remove(checkpoint);
+    tc.checkpoint = checkpoint;
+    const int stop = straight.best_epoch + *tc.patience;
+    for (int epochs : {stop, tc.epochs}) {
+      Generator gen2(21);
+      Mmoe model(mc, gen2);
+      tc.epochs = epochs;
+      const TrainResult part = train_mmoe(model, train, val, tc);
+      if (epochs == stop) continue;
+      REQUIRE(part.reports.front().epoch == stop);
+      REQUIRE(part.reports.front().before_training);
+      CHECK(part.stopped_early);
+      CHECK(part.best_epoch == straight.best_epoch);
+      check_same(part.best_val, straight.best_val, 0.0);
+      // The model ends as the straight run's: the best weights, or the last ones (the evaluation left them alone).
+      CHECK(bitwise_equal(snapshot(model), snapshot(straight_model)));
+    }
+    std::filesystem::remove(checkpoint);
   }
 }
 
