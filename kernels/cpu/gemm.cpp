@@ -4,8 +4,8 @@
 // functions). Each thread owns a share of C's tiles (a run of rows, or of columns when C is short). For each
 // nc-wide column block and each kc-deep slice of k it packs the op(B)[kc x nc] panels it needs into nr-wide
 // k-major panels, then mc-row blocks of op(A) into mr-row panels, and runs the kernel's tile function over its
-// tiles. Packing buffers are thread-local and only grow (no allocation or page fault per call); transposes are
-// handled by the packing routines only.
+// tiles. Small operands are read in place instead of packed (kInPlaceRows, kInPlacePanels): the micro-kernel
+// takes their strides. Packing buffers are thread-local and only grow (no allocation or page fault per call).
 // Determinism: for a given kernel the tile grid and the k slices depend only on (m, n, k), every tile is computed
 // by one thread and an element's k order is fixed (slices in order, k ascending within a slice), so the result
 // is bit-identical at any thread count. Different ISAs round differently (tile shapes, k blocks, FMA or not).
@@ -106,6 +106,7 @@ struct Step {
   int64_t i0, i1, q0, q1;  // thread's share
   int64_t j0, nc, p0, kc;  // column block and k slice
   float beta;              // g.beta for the first k slice, 1 after
+  bool a_in_place;         // full row tiles of A read where they are (only a last, partial tile is packed)
   bool b_in_place;         // full panels of B read where they are (only a last, partial panel is packed)
 };
 
@@ -113,18 +114,31 @@ struct Step {
 // as much as the multiply-adds it serves (an expert's weight over its few rows). A transposed B is always packed.
 constexpr int64_t kInPlaceRows = 64;
 
+// A is read in place, not packed, when a block of it serves at most this many B panels (C at most 4 panels wide:
+// every expert GEMM of the MoE step at width 256): packing it then reads and writes A as often as the tiles read it.
+constexpr int64_t kInPlacePanels = 4;
+
+// Where op(A)[i, p0] is in A itself.
+const float* a_in_place(const GemmArgs<float>& g, int64_t i, int64_t p0) {
+  return g.trans_a ? g.a + p0 * g.lda + i : g.a + i * g.lda + p0;
+}
+
 void compute(const GemmArgs<float>& g, const SgemmKernel& kern, const Step& s, const float* bpack) {
   const int64_t mr = kern.mr, nr = kern.nr, mc_max = balanced_block(s.i1 - s.i0, kern.mc, mr);
   float* apack = pack_buffer(0, mc_max * s.kc);
   for (int64_t ic = s.i0; ic < s.i1; ic += mc_max) {
     const int64_t mc = std::min(mc_max, s.i1 - ic);
-    kern.pack_a(g, ic, mc, s.p0, s.kc, apack);
+    // In place, only a last tile shorter than mr is packed (at its own position in apack).
+    const int64_t whole = s.a_in_place ? mc / mr * mr : 0;
+    if (whole < mc) kern.pack_a(g, ic + whole, mc - whole, s.p0, s.kc, apack + whole * s.kc);
     for (int64_t q = s.q0; q < s.q1; ++q) {
       const int64_t jq = s.j0 + q * nr, cols = std::min(nr, s.j0 + s.nc - jq);
       const bool in_place = s.b_in_place && cols == nr;
       const float* bp = in_place ? g.b + s.p0 * g.ldb + jq : bpack + (q - s.q0) * nr * s.kc;
       for (int64_t ir = 0; ir < mc; ir += mr) {
-        kern.tile(s.kc, apack + ir * s.kc, bp, in_place ? g.ldb : nr, g.alpha, s.beta, g.c + (ic + ir) * g.ldc + jq,
+        const bool a_here = ir < whole;
+        kern.tile(s.kc, a_here ? a_in_place(g, ic + ir, s.p0) : apack + ir * s.kc, a_here ? g.lda : mr,
+                  a_here && !g.trans_a, bp, in_place ? g.ldb : nr, g.alpha, s.beta, g.c + (ic + ir) * g.ldc + jq,
                   g.ldc, std::min(mr, mc - ir), cols);
       }
     }
@@ -153,13 +167,13 @@ void run_part(const GemmArgs<float>& g, const SgemmKernel& kern, bool split_rows
     const int64_t nc = std::min(nc_max, g.n - j0), panels = ceil_div(nc, nr);
     const int64_t q0 = split_rows ? 0 : panels * t / nt, q1 = split_rows ? panels : panels * (t + 1) / nt;
     if (q1 <= q0) continue;
-    const bool in_place = !g.trans_b && i1 - i0 <= kInPlaceRows;
+    const bool in_place = !g.trans_b && i1 - i0 <= kInPlaceRows, a_in_place = q1 - q0 <= kInPlacePanels;
     // In place, only a last panel narrower than nr is packed (at its own position in bpack).
     const int64_t pack_from = in_place ? std::max(q0, q1 - (nc % nr != 0 && q1 == panels ? 1 : 0)) : q0;
     for (int64_t p0 = 0; p0 < g.k; p0 += kc_max) {
       const int64_t kc = std::min(kc_max, g.k - p0);
       if (pack_from < q1) kern.pack_b(g, p0, kc, j0, nc, pack_from, q1, bpack + (pack_from - q0) * nr * kc);
-      compute(g, kern, Step{i0, i1, q0, q1, j0, nc, p0, kc, p0 == 0 ? g.beta : 1.0f, in_place}, bpack);
+      compute(g, kern, Step{i0, i1, q0, q1, j0, nc, p0, kc, p0 == 0 ? g.beta : 1.0f, a_in_place, in_place}, bpack);
     }
   }
 }

@@ -24,11 +24,13 @@ struct SgemmKernel {
   void (*pack_b)(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t j0, int64_t cols, int64_t q0,
                  int64_t q1, float* dst);
   // c = alpha * (A panel x B panel) + beta * c on a tile of rows <= mr, cols <= nr at c (row stride ldc); beta == 0
-  // never reads c. The B panel is k-major with row stride ldb: nr when packed, B's own ldb when read in place (nr
-  // valid columns at every row). Each element gets the same operations wherever the tile boundaries fall and
-  // whether B is packed or not.
-  void (*tile)(int64_t depth, const float* a, const float* b, int64_t ldb, float alpha, float beta, float* c,
-               int64_t ldc, int64_t rows, int64_t cols);
+  // never reads c. The A panel's mr rows are k-major, A(r, p) = a[p * lda + r] (lda = mr when packed, A's own lda
+  // for a transposed A read in place), or with a_rows row-major, A(r, p) = a[r * lda + p] (A's rows read in place).
+  // The B panel is k-major with row stride ldb: nr when packed, B's own ldb when read in place (nr valid columns
+  // at every row). An operand read in place must hold mr rows and nr columns. Each element gets the same
+  // operations wherever the tile boundaries fall and whether A or B is packed or not.
+  void (*tile)(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
+               float beta, float* c, int64_t ldc, int64_t rows, int64_t cols);
 };
 
 // The kernel of `isa`, which this build must carry (cpu_supports(isa) or a build-only check).

@@ -114,29 +114,32 @@ void pack_b(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t j0, int
   }
 }
 
-// out[r * ldo + j] = sum_p a[p * MR + r] * b[p * ldb + j] over a full MR x NR tile, or out += that sum when
-// `accumulate`. The MR x NV accumulators live in registers (the loops over them are unrolled completely); each
-// k step is NV loads of B, MR broadcasts of A and MR * NV fused multiply-adds. Kept out of line and free of
-// float arguments so that the compiler gives the accumulators registers of their own (inlined next to alpha and
-// beta, GCC 12 spilled one and the loop waited on a store-to-load round trip).
-template <class V, int64_t MR, int64_t NV>
-__attribute__((noinline)) void microkernel(int64_t depth, const float* __restrict a, const float* __restrict b,
-                                           int64_t ldb, float* __restrict out, int64_t ldo, bool accumulate) {
+// out[r * ldo + j] = sum_p A(r, p) * b[p * ldb + j] over a full MR x NR tile, or out += that sum when
+// `accumulate`, with A(r, p) = a[p * lda + r] (k-major: a packed panel, lda = MR, or a transposed A read in place)
+// or, when ARows, a[r * lda + p] (A's rows read in place). The MR x NV accumulators live in registers (the loops
+// over them are unrolled completely); each k step is NV loads of B, MR broadcasts of A and MR * NV fused
+// multiply-adds, so the A layout changes only the broadcasts' addresses. Kept out of line and free of float
+// arguments so that the compiler gives the accumulators registers of their own (inlined next to alpha and beta,
+// GCC 12 spilled one and the loop waited on a store-to-load round trip).
+template <class V, int64_t MR, int64_t NV, bool ARows>
+__attribute__((noinline)) void microkernel(int64_t depth, const float* __restrict a, int64_t lda,
+                                           const float* __restrict b, int64_t ldb, float* __restrict out,
+                                           int64_t ldo, bool accumulate) {
   using T = typename V::type;
-  constexpr int64_t W = V::width, NR = NV * W;
+  constexpr int64_t W = V::width;
   T acc[MR][NV];
 #pragma GCC unroll 16
   for (int64_t r = 0; r < MR; ++r)
 #pragma GCC unroll 8
     for (int64_t v = 0; v < NV; ++v) acc[r][v] = V::zero();
 #pragma GCC unroll 2
-  for (int64_t p = 0; p < depth; ++p, a += MR, b += ldb) {
+  for (int64_t p = 0; p < depth; ++p, a += ARows ? 1 : lda, b += ldb) {
     T bv[NV];
 #pragma GCC unroll 8
     for (int64_t v = 0; v < NV; ++v) bv[v] = V::loadu(b + v * W);  // B read in place need not be aligned
 #pragma GCC unroll 16
     for (int64_t r = 0; r < MR; ++r) {
-      const T ar = V::set1(a[r]);
+      const T ar = V::set1(a[ARows ? r * lda : r]);
 #pragma GCC unroll 8
       for (int64_t v = 0; v < NV; ++v) acc[r][v] = V::fmadd(ar, bv[v], acc[r][v]);
     }
@@ -166,13 +169,21 @@ void update(const float* acc, float alpha, float beta, float* c, int64_t ldc) {
   }
 }
 
+// The micro-kernel for A's layout (see SgemmKernel::tile).
+template <class V, int64_t MR, int64_t NV>
+void multiply(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float* out,
+              int64_t ldo, bool accumulate) {
+  if (a_rows) return microkernel<V, MR, NV, true>(depth, a, lda, b, ldb, out, ldo, accumulate);
+  microkernel<V, MR, NV, false>(depth, a, lda, b, ldb, out, ldo, accumulate);
+}
+
 // See SgemmKernel::tile. A full tile with alpha = 1 and beta = 0 or 1 is written by the micro-kernel itself
 // (c = sum, or c + sum: the same roundings as update's 1 * x and fmadd(1, x, c)), which saves the round trip
 // through acc that costs as much as the arithmetic when k is short (an expert's weight gradient over its few
 // rows). An edge tile is updated through a full-size copy, so its elements get exactly a full tile's operations.
 template <class V, int64_t MR, int64_t NV>
-void tile(int64_t depth, const float* a, const float* b, int64_t ldb, float alpha, float beta, float* c, int64_t ldc,
-          int64_t rows, int64_t cols) {
+void tile(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
+          float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   constexpr int64_t NR = NV * V::width;
   for (int64_t r = 0; r < rows; ++r) {  // C's cache lines arrive while the k loop runs
     for (int64_t j = 0; j < cols; j += 16) __builtin_prefetch(c + r * ldc + j);
@@ -180,9 +191,9 @@ void tile(int64_t depth, const float* a, const float* b, int64_t ldb, float alph
   }
   const bool full = rows == MR && cols == NR;
   if (full && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
-    return microkernel<V, MR, NV>(depth, a, b, ldb, c, ldc, beta == 1.0f);
+    return multiply<V, MR, NV>(depth, a, lda, a_rows, b, ldb, c, ldc, beta == 1.0f);
   alignas(64) float acc[MR * NR];
-  microkernel<V, MR, NV>(depth, a, b, ldb, acc, NR, false);
+  multiply<V, MR, NV>(depth, a, lda, a_rows, b, ldb, acc, NR, false);
   if (full) return update<V, MR, NV>(acc, alpha, beta, c, ldc);
   alignas(64) float edge[MR * NR] = {};
   for (int64_t r = 0; r < rows && beta != 0.0f; ++r)
