@@ -58,11 +58,21 @@ void for_each_conv_run(const ConvGeom& g, F f) {
       }
 }
 
-// col [patch, positions] = the input patches of x [C, H, W] (zeros where they read the padding).
+// dst[t] = src[t] for t < len, as an inline vector loop: the runs are as short as the output width (12 and 32 floats
+// in the paper's CNN experts), and a library call per run (std::copy_n, or a plain loop, which GCC turns into one)
+// cost more than the copying, 8% of a MultiFashionMNIST epoch. The simd loop is not turned into a call.
+template <class T>
+void copy_run(const T* src, int64_t len, T* dst) {
+#pragma omp simd
+  for (int64_t t = 0; t < len; ++t) dst[t] = src[t];
+}
+
+// col [patch, positions] = the input patches of x [C, H, W] (zeros where they read the padding; without padding
+// the runs cover every entry).
 template <class T>
 void im2col(const ConvGeom& g, const T* x, T* col) {
-  std::fill_n(col, g.patch() * g.positions(), T(0));
-  for_each_conv_run(g, [&](int64_t co, int64_t xo, int64_t len) { std::copy_n(x + xo, len, col + co); });
+  if (g.pad != 0) std::fill_n(col, g.patch() * g.positions(), T(0));
+  for_each_conv_run(g, [&](int64_t co, int64_t xo, int64_t len) { copy_run(x + xo, len, col + co); });
 }
 
 // x [C, H, W] = the sum of the column entries that read each input element (the adjoint of im2col).

@@ -1,5 +1,5 @@
 // Hand-worked values and determinism of the index, conv and pooling kernels (through their autograd ops, under
-// both kernel sets): conv2d on a 1x1x3x3 input, scatter-add with repeated indices, max-pool ties, bit-equal
+// both kernel sets): conv2d on a 1x1x3x3 input and on a batch against its definition, scatter-add with repeated indices, max-pool ties, bit-equal
 // results at 1 and 2 threads, dropout statistics and seeding, and the errors for bad indices and shapes.
 // Integer-valued inputs keep every sum exact, so fast and reference kernels must agree exactly.
 #include <doctest/doctest.h>
@@ -60,6 +60,50 @@ TEST_CASE("conv2d on a 1x1x3x3 input with a 2x2 kernel: forward and backward by 
     check_exact(yp.value(), {4, 11, 18, 9, 18, 37, 47, 21, 36, 67, 77, 33, 14, 23, 26, 9});
   }
 }
+
+// The convolution summed directly from its definition, independent of im2col (which both kernel sets share).
+std::vector<float> direct_conv(const Tensor& x, const Tensor& w, int64_t pad) {
+  const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
+  const int64_t o = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
+  const int64_t oh = h + 2 * pad - kh + 1, ow = wd + 2 * pad - kw + 1;
+  std::vector<float> y;
+  for (int64_t s = 0; s < n; ++s)
+    for (int64_t f = 0; f < o; ++f)
+      for (int64_t oy = 0; oy < oh; ++oy)
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          float sum = 0;
+          for (int64_t ch = 0; ch < c; ++ch)
+            for (int64_t i = 0; i < kh; ++i)
+              for (int64_t j = 0; j < kw; ++j) {
+                const int64_t iy = oy + i - pad, ix = ox + j - pad;
+                if (iy >= 0 && iy < h && ix >= 0 && ix < wd)
+                  sum += static_cast<float>(x.item(((s * c + ch) * h + iy) * wd + ix) *
+                                            w.item(((f * c + ch) * kh + i) * kw + j));
+              }
+          y.push_back(sum);
+        }
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d on a batch equals the convolution summed from its definition, with and without padding") {
+  // Several samples, so that a column buffer reused from the previous sample would show (without padding im2col
+  // writes every entry instead of clearing the buffer first); runs 1 to 12 wide, both sides of a vector's width.
+  Generator gen(3);
+  for (int64_t width : {3, 14})
+    for (int64_t pad : {0, 1, 2}) {
+      const Tensor x = integer_tensor({5, 2, 6, width}, gen), w = integer_tensor({3, 2, 3, 2}, gen);
+      const std::vector<float> want = direct_conv(x, w, pad);
+      for (KernelSet set : kBothSets) {
+        INFO("width " << width << " pad " << pad << (set == KernelSet::Fast ? " fast" : " reference"));
+        KernelSetScope scope(set);
+        check_exact(ag::conv2d(ag::constant(x), ag::constant(w), std::nullopt, pad).value(), want);
+      }
+    }
+}
+
+namespace {
 
 TEST_CASE("scatter_add_rows with repeated indices and gather_rows, i32 and i64") {
   for (KernelSet set : kBothSets)
