@@ -1,5 +1,5 @@
 // Hand-worked values and determinism of the index, conv and pooling kernels (through their autograd ops, under
-// both kernel sets): conv2d on a 1x1x3x3 input and on a batch against its definition, scatter-add with repeated indices, max-pool ties, bit-equal
+// both kernel sets): conv2d on a 1x1x3x3 input and on a batch against its definition (forward and backward), scatter-add with repeated indices, max-pool ties, bit-equal
 // results at 1 and 2 threads, dropout statistics and seeding, and the errors for bad indices and shapes.
 // Integer-valued inputs keep every sum exact, so fast and reference kernels must agree exactly.
 #include <doctest/doctest.h>
@@ -61,44 +61,52 @@ TEST_CASE("conv2d on a 1x1x3x3 input with a 2x2 kernel: forward and backward by 
   }
 }
 
-// The convolution summed directly from its definition, independent of im2col (which both kernel sets share).
-std::vector<float> direct_conv(const Tensor& x, const Tensor& w, int64_t pad) {
+// The convolution and its input and weight gradients summed directly from their definitions, independent of
+// im2col and col2im (which both kernel sets share): {y, gx, gw}.
+std::vector<std::vector<float>> direct_conv(const Tensor& x, const Tensor& w, const Tensor& gy, int64_t pad) {
   const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
   const int64_t o = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
   const int64_t oh = h + 2 * pad - kh + 1, ow = wd + 2 * pad - kw + 1;
-  std::vector<float> y;
+  std::vector<float> y(static_cast<size_t>(n * o * oh * ow)), gx(static_cast<size_t>(x.numel())),
+      gw(static_cast<size_t>(w.numel()));
   for (int64_t s = 0; s < n; ++s)
     for (int64_t f = 0; f < o; ++f)
       for (int64_t oy = 0; oy < oh; ++oy)
-        for (int64_t ox = 0; ox < ow; ++ox) {
-          float sum = 0;
+        for (int64_t ox = 0; ox < ow; ++ox)
           for (int64_t ch = 0; ch < c; ++ch)
             for (int64_t i = 0; i < kh; ++i)
               for (int64_t j = 0; j < kw; ++j) {
                 const int64_t iy = oy + i - pad, ix = ox + j - pad;
-                if (iy >= 0 && iy < h && ix >= 0 && ix < wd)
-                  sum += static_cast<float>(x.item(((s * c + ch) * h + iy) * wd + ix) *
-                                            w.item(((f * c + ch) * kh + i) * kw + j));
+                if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                const int64_t xi = ((s * c + ch) * h + iy) * wd + ix, wi = ((f * c + ch) * kh + i) * kw + j;
+                const int64_t yi = ((s * o + f) * oh + oy) * ow + ox;
+                y[yi] += static_cast<float>(x.item(xi) * w.item(wi));
+                gx[xi] += static_cast<float>(gy.item(yi) * w.item(wi));
+                gw[wi] += static_cast<float>(gy.item(yi) * x.item(xi));
               }
-          y.push_back(sum);
-        }
-  return y;
+  return {y, gx, gw};
 }
 
 }  // namespace
 
-TEST_CASE("conv2d on a batch equals the convolution summed from its definition, with and without padding") {
-  // Several samples, so that a column buffer reused from the previous sample would show (without padding im2col
-  // writes every entry instead of clearing the buffer first); runs 1 to 12 wide, both sides of a vector's width.
+TEST_CASE("conv2d on a batch and its gradients equal the sums of their definitions, with and without padding") {
+  // Several samples, so that a column buffer left over from the previous sample would show: the backward reuses it
+  // for the input gradient, and im2col clears it only when there is padding. Runs 1 to 12 wide.
   Generator gen(3);
   for (int64_t width : {3, 14})
     for (int64_t pad : {0, 1, 2}) {
       const Tensor x = integer_tensor({5, 2, 6, width}, gen), w = integer_tensor({3, 2, 3, 2}, gen);
-      const std::vector<float> want = direct_conv(x, w, pad);
+      const Tensor gy = integer_tensor({5, 3, 6 + 2 * pad - 2, width + 2 * pad - 1}, gen);
+      const auto want = direct_conv(x, w, gy, pad);
       for (KernelSet set : kBothSets) {
         INFO("width " << width << " pad " << pad << (set == KernelSet::Fast ? " fast" : " reference"));
         KernelSetScope scope(set);
-        check_exact(ag::conv2d(ag::constant(x), ag::constant(w), std::nullopt, pad).value(), want);
+        Var vx = ag::param(x), vw = ag::param(w);
+        Var y = ag::conv2d(vx, vw, std::nullopt, pad);
+        ag::backward(y, gy);
+        check_exact(y.value(), want[0]);
+        check_exact(vx.grad(), want[1]);
+        check_exact(vw.grad(), want[2]);
       }
     }
 }
