@@ -7,6 +7,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "kernels/cpu/simd.h"
 #include "kernels/cpu/sgemm_kernel.h"
@@ -169,18 +170,30 @@ void update(const float* acc, float alpha, float beta, float* c, int64_t ldc) {
   }
 }
 
-// The micro-kernel for A's layout (see SgemmKernel::tile).
-template <class V, int64_t MR, int64_t NV>
-void multiply(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float* out,
-              int64_t ldo, bool accumulate) {
-  if (a_rows) return microkernel<V, MR, NV, true>(depth, a, lda, b, ldb, out, ldo, accumulate);
-  microkernel<V, MR, NV, false>(depth, a, lda, b, ldb, out, ldo, accumulate);
+// The micro-kernel for A's layout (see SgemmKernel::tile) over `rows` <= MR rows: a kernel with exactly that many
+// rows of accumulators, chosen from a table, so that a last, short row tile (an expert's last rows) neither
+// computes rows that do not exist nor goes through a copy. Each element gets the same operations at any row count.
+template <class V, int64_t MR, int64_t NV, bool ARows, size_t... R>
+void multiply_rows(std::index_sequence<R...>, int64_t rows, int64_t depth, const float* a, int64_t lda,
+                   const float* b, int64_t ldb, float* out, int64_t ldo, bool accumulate) {
+  using Kernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, bool);
+  static constexpr Kernel kernels[] = {&microkernel<V, static_cast<int64_t>(R) + 1, NV, ARows>...};
+  kernels[rows - 1](depth, a, lda, b, ldb, out, ldo, accumulate);
 }
 
-// See SgemmKernel::tile. A full tile with alpha = 1 and beta = 0 or 1 is written by the micro-kernel itself
-// (c = sum, or c + sum: the same roundings as update's 1 * x and fmadd(1, x, c)), which saves the round trip
-// through acc that costs as much as the arithmetic when k is short (an expert's weight gradient over its few
-// rows). An edge tile is updated through a full-size copy, so its elements get exactly a full tile's operations.
+template <class V, int64_t MR, int64_t NV>
+void multiply(int64_t rows, int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb,
+              float* out, int64_t ldo, bool accumulate) {
+  constexpr auto all_rows = std::make_index_sequence<static_cast<size_t>(MR)>();
+  if (a_rows) return multiply_rows<V, MR, NV, true>(all_rows, rows, depth, a, lda, b, ldb, out, ldo, accumulate);
+  multiply_rows<V, MR, NV, false>(all_rows, rows, depth, a, lda, b, ldb, out, ldo, accumulate);
+}
+
+// See SgemmKernel::tile. A tile of full width with alpha = 1 and beta = 0 or 1 is written by the micro-kernel of its
+// row count itself (c = sum, or c + sum: the same roundings as update's 1 * x and fmadd(1, x, c)), which saves the
+// round trip through acc that costs as much as the arithmetic when k is short (an expert's weight gradient over its
+// few rows). Other tiles are updated through a full-size copy, so their elements get exactly a full tile's
+// operations.
 template <class V, int64_t MR, int64_t NV>
 void tile(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
           float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
@@ -190,10 +203,10 @@ void tile(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* 
     __builtin_prefetch(c + r * ldc + cols - 1);
   }
   const bool full = rows == MR && cols == NR;
-  if (full && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
-    return multiply<V, MR, NV>(depth, a, lda, a_rows, b, ldb, c, ldc, beta == 1.0f);
+  if (cols == NR && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
+    return multiply<V, MR, NV>(rows, depth, a, lda, a_rows, b, ldb, c, ldc, beta == 1.0f);
   alignas(64) float acc[MR * NR];
-  multiply<V, MR, NV>(depth, a, lda, a_rows, b, ldb, acc, NR, false);
+  multiply<V, MR, NV>(MR, depth, a, lda, a_rows, b, ldb, acc, NR, false);
   if (full) return update<V, MR, NV>(acc, alpha, beta, c, ldc);
   alignas(64) float edge[MR * NR] = {};
   for (int64_t r = 0; r < rows && beta != 0.0f; ++r)
