@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "kernels/gemm.h"
-#include "kernels/hd.h"
+#include "core/hd.h"
 
 namespace comet {
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <cmath>
 
-#include "kernels/hd.h"
+#include "core/hd.h"
 
 namespace comet {
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "core/mutation.h"
-#include "kernels/hd.h"
+#include "core/hd.h"
 
 namespace comet {
 

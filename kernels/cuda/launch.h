@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "kernels/hd.h"
+#include "core/hd.h"
 
 namespace comet::cuda {
 
