@@ -6,19 +6,11 @@
 #include <numeric>
 
 #include "core/mutation.h"
+#include "core/philox.h"
 #include "core/threading.h"
 
 namespace comet {
 namespace {
-
-constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
-constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
-
-inline void mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
-  const uint64_t p = static_cast<uint64_t>(a) * b;
-  hi = static_cast<uint32_t>(p >> 32);
-  lo = static_cast<uint32_t>(p);
-}
 
 // f(i) for i in [0, n); in parallel above 65536 (every value depends on i alone, so the split does not matter).
 template <class F>
@@ -47,30 +39,18 @@ void fill_float(Tensor& t, const char* op, F value_at) {
 }  // namespace
 
 std::array<uint32_t, 4> philox4x32(uint64_t key, uint64_t counter_hi, uint64_t counter_lo) {
-  uint32_t c0 = static_cast<uint32_t>(counter_lo), c1 = static_cast<uint32_t>(counter_lo >> 32);
-  uint32_t c2 = static_cast<uint32_t>(counter_hi), c3 = static_cast<uint32_t>(counter_hi >> 32);
-  uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
-  const int rounds = COMET_MUTANT(philox_round_lost) ? 9 : 10;
-  for (int round = 0; round < rounds; ++round) {
-    uint32_t hi0, lo0, hi1, lo1;
-    mulhilo(kMul0, c0, hi0, lo0);
-    mulhilo(kMul1, c2, hi1, lo1);
-    const uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
-    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
-    k0 += kWeyl0;
-    k1 += kWeyl1;
-  }
-  return {c0, c1, c2, c3};
+  const PhiloxWords w = philox_block(key, counter_hi, counter_lo, COMET_MUTANT(philox_round_lost) ? 9 : 10);
+  return {w.w[0], w.w[1], w.w[2], w.w[3]};
 }
 
 double philox_uniform(uint64_t seed, uint64_t pos) {
-  return (philox4x32(seed, 0, pos)[0] >> 8) * (1.0 / 16777216.0);
+  return philox_unit(philox4x32(seed, static_cast<uint64_t>(PhiloxStream::Uniform), pos)[0]);
 }
 
 double philox_normal(uint64_t seed, uint64_t pos) {
-  const auto w = philox4x32(seed, 1, pos);
+  const auto w = philox4x32(seed, static_cast<uint64_t>(PhiloxStream::Normal), pos);
   const double u1 = ((w[0] >> 8) + 1.0) * (1.0 / 16777217.0);  // (0, 1): log is finite
-  const double u2 = (w[1] >> 8) * (1.0 / 16777216.0);
+  const double u2 = philox_unit(w[1]);
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 
@@ -89,13 +69,13 @@ void Generator::bernoulli(Tensor& t, double p) {
   // i / 4), compared as 24-bit integers with p 2^24: the same test as philox_uniform(...) < p.
   COMET_CHECK(t.dtype() == DType::F32 || t.dtype() == DType::F64, "Generator::bernoulli: tensor {} has dtype {}",
               shape_str(t.shape()), dtype_name(t.dtype()));
-  const int64_t n = t.numel(), blocks = (n + 3) / 4;
+  const int64_t n = t.numel(), blocks = bernoulli_blocks(n);
   const uint64_t base = take(blocks);
-  const double threshold = p * 16777216.0;
+  const double threshold = bernoulli_threshold(p);
   auto run = [&](auto* out) {
     for_blocks(blocks, [&](int64_t b) {
-      const auto w = philox4x32(seed_, 4, base + static_cast<uint64_t>(b));
-      for (int64_t j = 0; j < 4 && 4 * b + j < n; ++j) out[4 * b + j] = (w[j] >> 8) < threshold ? 1 : 0;
+      const auto w = philox4x32(seed_, static_cast<uint64_t>(PhiloxStream::Bernoulli), base + static_cast<uint64_t>(b));
+      for (int64_t j = 0; j < 4 && 4 * b + j < n; ++j) out[4 * b + j] = philox_bernoulli(w[j], threshold) ? 1 : 0;
     });
   };
   if (t.dtype() == DType::F32) run(t.data<float>());
@@ -107,7 +87,7 @@ void Generator::randint(Tensor& t, int64_t lo, int64_t hi) {
   const uint64_t base = take(t.numel());
   const uint64_t span = static_cast<uint64_t>(hi - lo);
   auto value_at = [&](int64_t i) {
-    const auto w = philox4x32(seed_, 2, base + i);
+    const auto w = philox4x32(seed_, static_cast<uint64_t>(PhiloxStream::Randint), base + i);
     const uint64_t r = (static_cast<uint64_t>(w[0]) << 32) | w[1];
     return lo + static_cast<int64_t>(r % span);
   };
@@ -119,7 +99,7 @@ std::vector<int64_t> Generator::permutation(int64_t n) {
   const uint64_t base = take(n);
   std::vector<uint64_t> keys(n);
   for (int64_t i = 0; i < n; ++i) {
-    const auto w = philox4x32(seed_, 3, base + i);
+    const auto w = philox4x32(seed_, static_cast<uint64_t>(PhiloxStream::Permutation), base + i);
     keys[i] = (static_cast<uint64_t>(w[0]) << 32) | w[1];
   }
   std::vector<int64_t> perm(n);

@@ -1,6 +1,6 @@
-// Counter-based random numbers (Philox-4x32-10, Salmon et al. 2011). Value i of a draw depends only on
-// (seed, position of the draw in the generator's sequence, i), never on the thread that computes it, so
-// the same seed gives the same numbers at any thread count. Test: tests/core/test_rng.cpp.
+// Counter-based random numbers (Philox-4x32-10, Salmon et al. 2011; the block function: core/philox.h). Value i
+// of a draw depends only on (seed, position of the draw in the generator's sequence, i), never on the thread that
+// computes it, so the same seed gives the same numbers at any thread count. Test: tests/core/test_rng.cpp.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -28,6 +28,9 @@ class Generator {
   void randint(Tensor& t, int64_t lo, int64_t hi);  // integers in [lo, hi) (i32/i64)
   std::vector<int64_t> permutation(int64_t n);     // a uniformly random permutation of 0..n-1
   double next_uniform();                           // one value in [0, 1)
+  // Reserves `positions` of the sequence for a draw made elsewhere (a device kernel, kernels/cuda/random.h) and
+  // returns the first: the same positions the host draw of that size would take.
+  uint64_t reserve(int64_t positions) { return take(positions); }
   // A generator of its own stream, keyed by this generator's seed and current position (which advances by one):
   // e.g. each gate's noise or a model's dropout, distinct per draw position and reproducible from the parent seed.
   Generator split();
