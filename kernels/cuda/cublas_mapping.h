@@ -49,4 +49,13 @@ CublasGemmArgs<T> to_cublas(const GemmArgs<T>& g) {
   return c;
 }
 
+// The strides of a strided-batched call: the operands swap, as to_cublas swaps them.
+struct CublasStrides {
+  int64_t a = 0, b = 0, c = 0;
+};
+
+inline CublasStrides to_cublas_strides(int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  return {stride_b, stride_a, stride_c};
+}
+
 }  // namespace comet::cuda

@@ -44,6 +44,18 @@ cublasStatus_t call(cublasHandle_t h, const CublasGemmArgs<double>& c) {
                      as_int(c.ldc, "ldc"));
 }
 
+cublasStatus_t call_batched(cublasHandle_t h, const CublasGemmArgs<float>& c, const CublasStrides& s, int batch) {
+  return cublasSgemmStridedBatched(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"),
+                                   as_int(c.k, "k"), &c.alpha, c.a, as_int(c.lda, "lda"), s.a, c.b,
+                                   as_int(c.ldb, "ldb"), s.b, &c.beta, c.c, as_int(c.ldc, "ldc"), s.c, batch);
+}
+
+cublasStatus_t call_batched(cublasHandle_t h, const CublasGemmArgs<double>& c, const CublasStrides& s, int batch) {
+  return cublasDgemmStridedBatched(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"),
+                                   as_int(c.k, "k"), &c.alpha, c.a, as_int(c.lda, "lda"), s.a, c.b,
+                                   as_int(c.ldb, "ldb"), s.b, &c.beta, c.c, as_int(c.ldc, "ldc"), s.c, batch);
+}
+
 }  // namespace
 
 template <class T>
@@ -54,7 +66,21 @@ void gemm(const GemmArgs<T>& g) {
                      g.n, g.k, g.trans_a, g.trans_b, g.lda, g.ldb, g.ldc);
 }
 
+template <class T>
+void gemm_batched(const GemmArgs<T>& g, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  COMET_CHECK(batch >= 0 && stride_a >= 0 && stride_b >= 0 && stride_c >= 0,
+              "cuda::gemm_batched: need batch and strides >= 0, got {} and {} {} {}", batch, stride_a, stride_b,
+              stride_c);
+  if (g.m == 0 || g.n == 0 || batch == 0) return;
+  COMET_CUBLAS_CHECK(call_batched(handle(), to_cublas(g), to_cublas_strides(stride_a, stride_b, stride_c),
+                                  as_int(batch, "batch")),
+                     "cuda::gemm_batched: batch={} m={} n={} k={} trans_a={} trans_b={} strides {} {} {}", batch, g.m,
+                     g.n, g.k, g.trans_a, g.trans_b, stride_a, stride_b, stride_c);
+}
+
 template void gemm<float>(const GemmArgs<float>&);
 template void gemm<double>(const GemmArgs<double>&);
+template void gemm_batched<float>(const GemmArgs<float>&, int64_t, int64_t, int64_t, int64_t);
+template void gemm_batched<double>(const GemmArgs<double>&, int64_t, int64_t, int64_t, int64_t);
 
 }  // namespace comet::cuda

@@ -6,4 +6,8 @@
 
 namespace comet::cuda {
 template <class T> void gemm(const GemmArgs<T>& g);
+// The GEMM of g on `batch` matrices in one call (cublas<t>gemmStridedBatched): C_i = alpha op(A_i) op(B_i) + beta C_i
+// with X_i at g.x + i * stride_x: ag::bmm and its backward, as a loop of cpu::gemm calls on the CPU.
+template <class T>
+void gemm_batched(const GemmArgs<T>& g, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c);
 }  // namespace comet::cuda

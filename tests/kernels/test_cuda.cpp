@@ -1,8 +1,9 @@
 // Tests of the CUDA backend's device memory and cuBLAS GEMM (kernels/cuda/), compiled only with COMET_WITH_CUDA
 // (the custom kernels: tests/kernels/test_cuda_*.cpp). Host tests always run: the row-major -> column-major cuBLAS
-// argument mapping is checked against ref::gemm through a CPU emulation of cublas<t>gemm (column-major, op codes,
-// cuBLAS's leading-dimension rules), and the error path of copies without a device. Device tests (copies, cuBLAS
-// GEMM vs cpu::gemm) report "skipped: no CUDA device: <reason>" and return when no device is present. Inputs of
+// argument mapping, single and strided-batched (bmm), is checked against ref::gemm through a CPU emulation of
+// cublas<t>gemm (column-major, op codes, cuBLAS's leading-dimension rules), and the error path of copies without a
+// device. Device tests (copies, cuBLAS GEMM and batched GEMM vs cpu::gemm) report "skipped: no CUDA device:
+// <reason>" and return when no device is present. Inputs of
 // the GEMM tests are small integers, so every product and sum is exact and an index or leading-dimension bug is
 // an exact mismatch.
 #ifdef COMET_WITH_CUDA
@@ -114,6 +115,59 @@ TEST_CASE_TEMPLATE("cuBLAS argument mapping reproduces the row-major GEMM (CPU e
   });
 }
 
+// A batch of GEMM problems (each as GemmProblem's) in three buffers, matrix i of each at i * stride with a gap of 3
+// elements between matrices, so that a wrong stride reads or writes the wrong elements.
+template <class T>
+struct BatchedGemmProblem {
+  static constexpr int64_t kGap = 3;
+  GemmArgs<T> args;
+  int64_t batch, stride_a, stride_b, stride_c;
+  Tensor a, b, c;
+
+  BatchedGemmProblem(bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, T beta, int64_t batch_,
+                     Generator& gen)
+      : args(GemmProblem<T>(ta, tb, m, n, k, pad, beta, gen).args), batch(batch_) {
+    stride_a = (ta ? k : m) * args.lda + kGap;
+    stride_b = (tb ? n : k) * args.ldb + kGap;
+    stride_c = m * args.ldc + kGap;
+    a = test::small_integers<T>({std::max<int64_t>(1, batch * stride_a)}, gen);
+    b = test::small_integers<T>({std::max<int64_t>(1, batch * stride_b)}, gen);
+    c = test::small_integers<T>({std::max<int64_t>(1, batch * stride_c)}, gen);
+  }
+
+  // C after `run(g, strides...)` on fresh copies of A, B and the initial C; g points at the first matrices.
+  template <class Run>
+  Tensor result(Run run) const {
+    Tensor out = c.clone();
+    GemmArgs<T> g = args;
+    g.a = a.data<T>();
+    g.b = b.data<T>();
+    g.c = out.data<T>();
+    run(g);
+    return out;
+  }
+};
+
+TEST_CASE_TEMPLATE("cuBLAS strided-batched mapping reproduces a loop of row-major GEMMs (CPU emulation)", T, float,
+                   double) {
+  Generator gen(13);
+  for_each_gemm_case([&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, double beta) {
+    for (const int64_t batch : {0, 1, 3}) {
+      CAPTURE(batch);
+      const BatchedGemmProblem<T> p(ta, tb, m, n, k, pad, static_cast<T>(beta), batch, gen);
+      const Tensor want = p.result([&](GemmArgs<T> g) {
+        for (int64_t i = 0; i < batch; ++i, g.a += p.stride_a, g.b += p.stride_b, g.c += p.stride_c) ref::gemm(g);
+      });
+      const Tensor got = p.result([&](const GemmArgs<T>& g) {
+        cuda::CublasGemmArgs<T> c = cuda::to_cublas(g);
+        const cuda::CublasStrides s = cuda::to_cublas_strides(p.stride_a, p.stride_b, p.stride_c);
+        for (int64_t i = 0; i < batch; ++i, c.a += s.a, c.b += s.b, c.c += s.c) cublas_emulated(c);
+      });
+      COMET_CHECK_EXACT(got, want);
+    }
+  });
+}
+
 TEST_CASE("cuBLAS mapping swaps the operands, their transpose flags and m with n") {
   GemmArgs<float> g;
   const float a = 0, b = 0;
@@ -193,6 +247,24 @@ TEST_CASE_TEMPLATE("cuBLAS GEMM matches cpu::gemm", T, float, double) {
     g.b = static_cast<const T*>(b.raw());
     g.c = static_cast<T*>(c.raw());
     cuda::gemm(g);
+    COMET_CHECK_EXACT(to_device(c, Device::CPU), want);
+  });
+}
+
+TEST_CASE_TEMPLATE("cuBLAS strided-batched GEMM matches a loop of cpu::gemm", T, float, double) {
+  COMET_SKIP_WITHOUT_CUDA();
+  Generator gen(17);
+  for_each_gemm_case([&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, double beta) {
+    const BatchedGemmProblem<T> p(ta, tb, m, n, k, pad, static_cast<T>(beta), 3, gen);
+    const Tensor want = p.result([&](GemmArgs<T> g) {
+      for (int64_t i = 0; i < p.batch; ++i, g.a += p.stride_a, g.b += p.stride_b, g.c += p.stride_c) cpu::gemm(g);
+    });
+    Tensor a = to_device(p.a, Device::CUDA), b = to_device(p.b, Device::CUDA), c = to_device(p.c, Device::CUDA);
+    GemmArgs<T> g = p.args;
+    g.a = static_cast<const T*>(a.raw());
+    g.b = static_cast<const T*>(b.raw());
+    g.c = static_cast<T*>(c.raw());
+    cuda::gemm_batched(g, p.batch, p.stride_a, p.stride_b, p.stride_c);
     COMET_CHECK_EXACT(to_device(c, Device::CPU), want);
   });
 }
