@@ -1,12 +1,11 @@
-// Storage: one owned buffer (64-byte aligned on the CPU) tagged with its device. CPU buffers come from a
-// caching allocator, because fresh large allocations page-fault on every training step; freed blocks are
-// kept per size class (within 12.5% of the size asked for) and handed out again, and the cache holds at most the
-// peak bytes in use. Other devices supply their own storage and deleter
-// (kernels/cuda/). Test: tests/core/test_tensor.cpp.
+// Storage: one owned buffer (64-byte aligned on the CPU) tagged with its device. CPU buffers come from a block
+// cache (core/block_cache.h), because fresh large allocations page-fault on every training step. Other devices supply
+// their own storage and deleter (kernels/cuda/). Test: tests/core/test_tensor.cpp.
 #pragma once
 #include <cstddef>
 #include <memory>
 
+#include "core/block_cache.h"
 #include "core/dtype.h"
 
 namespace comet {
@@ -29,11 +28,6 @@ struct Storage {
 std::shared_ptr<Storage> cpu_storage(size_t bytes);
 
 // Statistics of the CPU caching allocator (bytes currently handed out, the high-water mark, cached).
-struct AllocatorStats {
-  size_t in_use = 0;
-  size_t peak = 0;
-  size_t cached = 0;
-};
 AllocatorStats cpu_allocator_stats();
 void cpu_allocator_reset_peak();
 // Returns every cached block to the system.

@@ -1,4 +1,4 @@
-// CUDA device queries, cudaMalloc'd storage and host <-> device copies (see device.h).
+// CUDA device queries, cached cudaMalloc'd storage and host <-> device copies (see device.h).
 #include "kernels/cuda/device.h"
 
 #include "kernels/cuda/check.h"
@@ -16,7 +16,40 @@ cudaError_t device_count_error(int* count) {
   return err;
 }
 
+thread_local cudaError_t last_malloc_error = cudaSuccess;
+
+void* cuda_malloc(size_t bytes) {
+  void* data = nullptr;
+  last_malloc_error = cudaMalloc(&data, bytes);
+  if (last_malloc_error == cudaSuccess) return data;
+  cudaGetLastError();  // an allocation failure is not sticky: clear it so later calls report their own errors
+  return nullptr;
+}
+
 void cuda_free(void* data, size_t /*bytes*/) { cudaFree(data); }  // errors cannot be reported from a deleter
+
+// 256 bytes: cudaMalloc's own alignment, which the kernels' vector loads may rely on.
+constexpr size_t kDeviceAlign = 256;
+
+BlockCache& device_cache() {
+  static BlockCache* c = new BlockCache(&cuda_malloc, &cuda_free, kDeviceAlign);  // never destroyed (see storage.cpp)
+  return *c;
+}
+
+void cuda_release(void* data, size_t bytes) { device_cache().release(data, bytes); }
+
+// The cache serves one device: a block cached on one device must not be handed out on another. `what` names the
+// allocation for the messages.
+void check_one_device(const std::string& what) {
+  int now = 0;
+  const cudaError_t err = cudaGetDevice(&now);
+  if (err != cudaSuccess) cudaGetLastError();
+  COMET_CHECK(err == cudaSuccess, "cuda_empty: cannot allocate {}: no current CUDA device: {} ({})", what,
+              cudaGetErrorString(err), cudaGetErrorName(err));
+  static const int first = now;
+  COMET_CHECK(now == first, "cuda_empty: cannot allocate {} on device {}: the CUDA caching allocator serves device "
+              "{} only (one device per process for now)", what, now, first);
+}
 
 }  // namespace
 
@@ -38,11 +71,19 @@ bool cuda_available() { return cuda_device_count() > 0; }
 
 Tensor cuda_empty(const Shape& shape, DType dtype) {
   const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
-  void* data = nullptr;
-  COMET_CUDA_CHECK(cudaMalloc(&data, bytes), "cuda_empty: cannot allocate {} bytes for a {} tensor of shape {}",
-                   bytes, dtype_name(dtype), shape_str(shape));
-  return Tensor(std::make_shared<Storage>(data, bytes, Device::CUDA, &cuda_free), shape, dtype);
+  const std::string what =
+      fmt::format("{} bytes for a {} tensor of shape {}", bytes, dtype_name(dtype), shape_str(shape));
+  check_one_device(what);
+  size_t size = 0;
+  void* data = device_cache().allocate(bytes, size);
+  COMET_CHECK(data, "cuda_empty: cannot allocate {}: {} ({})", what, cudaGetErrorString(last_malloc_error),
+              cudaGetErrorName(last_malloc_error));
+  return Tensor(std::make_shared<Storage>(data, size, Device::CUDA, &cuda_release), shape, dtype);
 }
+
+AllocatorStats cuda_allocator_stats() { return device_cache().stats(); }
+
+void cuda_allocator_release_cache() { device_cache().release_cache(); }
 
 Tensor to_device(const Tensor& t, Device d) {
   COMET_CHECK(t.defined(), "to_device: undefined tensor");

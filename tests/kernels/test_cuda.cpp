@@ -251,6 +251,21 @@ TEST_CASE_TEMPLATE("cuBLAS GEMM matches cpu::gemm", T, float, double) {
   });
 }
 
+TEST_CASE("CUDA tensors come from the block cache: a released block is handed out again") {
+  COMET_SKIP_WITHOUT_CUDA();
+  cuda_allocator_release_cache();
+  const void* first = nullptr;
+  {
+    const Tensor t = cuda_empty({1000});
+    first = t.raw();
+    CHECK(cuda_allocator_stats().in_use >= 4000);
+  }
+  CHECK(cuda_allocator_stats().cached >= 4000);
+  const Tensor again = cuda_empty({1000});
+  CHECK(again.raw() == first);
+  cuda_allocator_release_cache();
+}
+
 TEST_CASE_TEMPLATE("cuBLAS strided-batched GEMM matches a loop of cpu::gemm", T, float, double) {
   COMET_SKIP_WITHOUT_CUDA();
   Generator gen(17);
