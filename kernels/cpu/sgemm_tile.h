@@ -47,19 +47,30 @@ void pack_a(const GemmArgs<float>& g, int64_t i0, int64_t rows, int64_t p0, int6
 }
 
 #if defined(__AVX2__)
+// The first two stages of a register transpose, the same on 256- and 512-bit vectors (their instructions work per
+// 128-bit lane): for every group of 4 rows r[4q..4q+3], lane L of r[4q + c] then holds column 4L + c of those rows.
+template <class T, class Unpack, class Shuffle>
+inline void transpose_4x4_lanes(T* r, int n, Unpack unpack, Shuffle shuffle) {
+  T t[16];
+  for (int i = 0; i < n; i += 2) {
+    t[i] = unpack(r[i], r[i + 1], false);
+    t[i + 1] = unpack(r[i], r[i + 1], true);
+  }
+  for (int i = 0; i < n; i += 4) {
+    r[i] = shuffle(t[i], t[i + 2], false);
+    r[i + 1] = shuffle(t[i], t[i + 2], true);
+    r[i + 2] = shuffle(t[i + 1], t[i + 3], false);
+    r[i + 3] = shuffle(t[i + 1], t[i + 3], true);
+  }
+}
+
 // Transposes the 8 x 8 block r[0..7] (8 floats each) in registers: r[c] then holds column c.
 inline void transpose8(__m256 r[8]) {
-  __m256 t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
+  transpose_4x4_lanes(
+      r, 8, [](__m256 a, __m256 b, bool hi) { return hi ? _mm256_unpackhi_ps(a, b) : _mm256_unpacklo_ps(a, b); },
+      [](__m256 a, __m256 b, bool hi) { return hi ? _mm256_shuffle_ps(a, b, 0xEE) : _mm256_shuffle_ps(a, b, 0x44); });
+  __m256 u[8];
+  for (int i = 0; i < 8; ++i) u[i] = r[i];
   for (int i = 0; i < 4; ++i) {
     r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
     r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
@@ -67,28 +78,89 @@ inline void transpose8(__m256 r[8]) {
 }
 #endif
 
-// op(B) = B^T for one panel: d[p * NR + j] = b[(jq + j) * ldb + p0 + p] for j < cols, zero past cols. With AVX2,
-// whole 8 x 8 blocks go through transpose8 (one pass over 8 contiguous rows of B, vector stores), the k tail
-// element by element; the scalar path transposes element by element throughout.
+#if defined(__AVX512F__)
+// The AVX-512 shuffles in their masked form with every lane selected: the same result, but GCC 12's unmasked forms
+// start from _mm512_undefined_ps() and warn (-Wmaybe-uninitialized, GCC bug 105593) once inlined here.
+constexpr __mmask16 kAll16 = 0xFFFF;
+template <int Imm>
+inline __m512 lanes_shuffle(__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, kAll16, a, b, Imm); }
+
+// Transposes the 16 x 16 block r[0..15] (16 floats each) in registers: r[c] then holds column c. After the lane
+// stages, column 4L + c is lane L of r[c], r[4 + c], r[8 + c] and r[12 + c]: a 4 x 4 transpose of 128-bit lanes.
+inline void transpose16(__m512 r[16]) {
+  transpose_4x4_lanes(
+      r, 16,
+      [](__m512 a, __m512 b, bool hi) {
+        return hi ? _mm512_mask_unpackhi_ps(a, kAll16, a, b) : _mm512_mask_unpacklo_ps(a, kAll16, a, b);
+      },
+      [](__m512 a, __m512 b, bool hi) {
+        return hi ? _mm512_mask_shuffle_ps(a, kAll16, a, b, 0xEE) : _mm512_mask_shuffle_ps(a, kAll16, a, b, 0x44);
+      });
+  __m512 u[16];
+  for (int i = 0; i < 16; ++i) u[i] = r[i];
+  for (int c = 0; c < 4; ++c) {
+    const __m512 lo01 = lanes_shuffle<0x44>(u[c], u[4 + c]), hi01 = lanes_shuffle<0xEE>(u[c], u[4 + c]);
+    const __m512 lo23 = lanes_shuffle<0x44>(u[8 + c], u[12 + c]), hi23 = lanes_shuffle<0xEE>(u[8 + c], u[12 + c]);
+    r[c] = lanes_shuffle<0x88>(lo01, lo23);
+    r[4 + c] = lanes_shuffle<0xDD>(lo01, lo23);
+    r[8 + c] = lanes_shuffle<0x88>(hi01, hi23);
+    r[12 + c] = lanes_shuffle<0xDD>(hi01, hi23);
+  }
+}
+#endif
+
+// One group of kGroup columns of a transposed panel, whole kGroup x kGroup blocks through `block` (loads of kGroup
+// rows of B, a register transpose, aligned stores), the k tail element by element.
+template <int64_t NR, int64_t kGroup, class Block>
+void pack_transposed_group(const float* const* rows, int64_t depth, float* d, Block block) {
+  int64_t p = 0;
+  for (; p + kGroup <= depth; p += kGroup) block(rows, p, d + p * NR);
+  for (; p < depth; ++p)
+    for (int64_t r = 0; r < kGroup; ++r) d[p * NR + r] = rows[r] ? rows[r][p] : 0.0f;
+}
+
+// op(B) = B^T for one panel: d[p * NR + j] = b[(jq + j) * ldb + p0 + p] for j < cols, zero past cols. Groups of 16
+// columns go through transpose16 with AVX-512, of 8 through transpose8 with AVX2 (one pass over contiguous rows of
+// B, vector stores); the scalar path transposes element by element throughout.
 template <int64_t NR>
 void pack_b_panel_transposed(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t jq, int64_t cols,
                              float* d) {
   static_assert(NR % 8 == 0 || NR < 8, "panel width: whole 8-column groups, or narrower than one");
+#if defined(__AVX512F__)
+  constexpr int64_t kGroup = NR % 16 == 0 ? 16 : NR < 8 ? NR : 8;
+#else
   constexpr int64_t kGroup = NR < 8 ? NR : 8;
+#endif
   for (int64_t h = 0; h < NR; h += kGroup) {
     const float* rows[kGroup];
     for (int64_t r = 0; r < kGroup; ++r) rows[r] = h + r < cols ? g.b + (jq + h + r) * g.ldb + p0 : nullptr;
-    int64_t p = 0;
-#if defined(__AVX2__)
-    for (; p + 8 <= depth; p += 8) {
-      __m256 blk[8];
-      for (int r = 0; r < 8; ++r) blk[r] = rows[r] ? _mm256_loadu_ps(rows[r] + p) : _mm256_setzero_ps();
-      transpose8(blk);
-      for (int c = 0; c < 8; ++c) _mm256_store_ps(d + (p + c) * NR + h, blk[c]);
+    float* dh = d + h;
+#if defined(__AVX512F__)
+    if constexpr (kGroup == 16) {
+      pack_transposed_group<NR, 16>(rows, depth, dh, [](const float* const* src, int64_t p, float* out) {
+        __m512 blk[16];
+        for (int r = 0; r < 16; ++r) blk[r] = src[r] ? _mm512_loadu_ps(src[r] + p) : _mm512_setzero_ps();
+        transpose16(blk);
+        for (int c = 0; c < 16; ++c) _mm512_store_ps(out + c * NR, blk[c]);
+      });
+      continue;
     }
 #endif
-    for (; p < depth; ++p)
-      for (int64_t r = 0; r < kGroup; ++r) d[p * NR + h + r] = rows[r] ? rows[r][p] : 0.0f;
+#if defined(__AVX2__)
+    if constexpr (kGroup == 8) {
+      pack_transposed_group<NR, 8>(rows, depth, dh, [](const float* const* src, int64_t p, float* out) {
+        __m256 blk[8];
+        for (int r = 0; r < 8; ++r) blk[r] = src[r] ? _mm256_loadu_ps(src[r] + p) : _mm256_setzero_ps();
+        transpose8(blk);
+        for (int c = 0; c < 8; ++c) _mm256_store_ps(out + c * NR, blk[c]);
+      });
+      continue;
+    }
+#endif
+    pack_transposed_group<NR, kGroup>(rows, depth, dh, [](const float* const* src, int64_t p, float* out) {
+      for (int64_t c = 0; c < kGroup; ++c)
+        for (int64_t r = 0; r < kGroup; ++r) out[c * NR + r] = src[r] ? src[r][p + c] : 0.0f;
+    });
   }
 }
 
