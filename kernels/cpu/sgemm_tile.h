@@ -226,13 +226,14 @@ __attribute__((noinline)) void microkernel(int64_t depth, const float* __restric
     }
 }
 
-// c = alpha * acc + beta * c on a full MR x NR tile (acc: NR floats per row, aligned); beta == 0 never reads c.
+// c = alpha * acc + beta * c on the first `rows` rows and `nv` vectors of an MR x NR tile (acc: NR floats per row,
+// aligned); beta == 0 never reads c.
 template <class V, int64_t MR, int64_t NV>
-void update(const float* acc, float alpha, float beta, float* c, int64_t ldc) {
+void update(const float* acc, float alpha, float beta, float* c, int64_t ldc, int64_t rows, int64_t nv) {
   constexpr int64_t W = V::width, NR = NV * W;
   const typename V::type va = V::set1(alpha), vb = V::set1(beta);
-  for (int64_t r = 0; r < MR; ++r) {
-    for (int64_t v = 0; v < NV; ++v) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t v = 0; v < nv; ++v) {
       float* cp = c + r * ldc + v * W;
       const typename V::type x = V::load(acc + r * NR + v * W);
       if (beta == 0.0f) V::storeu(cp, V::mul(va, x));
@@ -242,48 +243,51 @@ void update(const float* acc, float alpha, float beta, float* c, int64_t ldc) {
   }
 }
 
-// The micro-kernel for A's layout (see SgemmKernel::tile) over `rows` <= MR rows: a kernel with exactly that many
-// rows of accumulators, chosen from a table, so that a last, short row tile (an expert's last rows) neither
-// computes rows that do not exist nor goes through a copy. Each element gets the same operations at any row count.
-template <class V, int64_t MR, int64_t NV, bool ARows, size_t... R>
-void multiply_rows(std::index_sequence<R...>, int64_t rows, int64_t depth, const float* a, int64_t lda,
+// The micro-kernel for A's layout (see SgemmKernel::tile) over `rows` <= MR rows and `nv` <= NV vectors of
+// columns: a kernel with exactly that many accumulators, chosen from a table (index (rows - 1) NV + nv - 1), so
+// that a short tile (an expert's last rows; a panel past the end of a narrow C, e.g. the 25 columns of a 5 x 5
+// convolution's weight gradient) computes neither rows nor vectors that do not exist. Each element gets the same
+// operations at any tile size.
+template <class V, int64_t MR, int64_t NV, bool ARows, size_t... I>
+void multiply_tile(std::index_sequence<I...>, int64_t rows, int64_t nv, int64_t depth, const float* a, int64_t lda,
                    const float* b, int64_t ldb, float* out, int64_t ldo, bool accumulate) {
   using Kernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, bool);
-  static constexpr Kernel kernels[] = {&microkernel<V, static_cast<int64_t>(R) + 1, NV, ARows>...};
-  kernels[rows - 1](depth, a, lda, b, ldb, out, ldo, accumulate);
+  static constexpr Kernel kernels[] = {
+      &microkernel<V, static_cast<int64_t>(I) / NV + 1, static_cast<int64_t>(I) % NV + 1, ARows>...};
+  kernels[(rows - 1) * NV + nv - 1](depth, a, lda, b, ldb, out, ldo, accumulate);
 }
 
 template <class V, int64_t MR, int64_t NV>
-void multiply(int64_t rows, int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb,
-              float* out, int64_t ldo, bool accumulate) {
-  constexpr auto all_rows = std::make_index_sequence<static_cast<size_t>(MR)>();
-  if (a_rows) return multiply_rows<V, MR, NV, true>(all_rows, rows, depth, a, lda, b, ldb, out, ldo, accumulate);
-  multiply_rows<V, MR, NV, false>(all_rows, rows, depth, a, lda, b, ldb, out, ldo, accumulate);
+void multiply(int64_t rows, int64_t nv, int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b,
+              int64_t ldb, float* out, int64_t ldo, bool accumulate) {
+  constexpr auto sizes = std::make_index_sequence<static_cast<size_t>(MR * NV)>();
+  if (a_rows) return multiply_tile<V, MR, NV, true>(sizes, rows, nv, depth, a, lda, b, ldb, out, ldo, accumulate);
+  multiply_tile<V, MR, NV, false>(sizes, rows, nv, depth, a, lda, b, ldb, out, ldo, accumulate);
 }
 
-// See SgemmKernel::tile. A tile of full width with alpha = 1 and beta = 0 or 1 is written by the micro-kernel of its
-// row count itself (c = sum, or c + sum: the same roundings as update's 1 * x and fmadd(1, x, c)), which saves the
-// round trip through acc that costs as much as the arithmetic when k is short (an expert's weight gradient over its
-// few rows). Other tiles are updated through a full-size copy, so their elements get exactly a full tile's
-// operations.
+// See SgemmKernel::tile. A tile whose columns fill its vectors, with alpha = 1 and beta = 0 or 1, is written by the
+// micro-kernel of its size itself (c = sum, or c + sum: the same roundings as update's 1 * x and fmadd(1, x, c)),
+// which saves the round trip through acc that costs as much as the arithmetic when k is short (an expert's weight
+// gradient over its few rows). Other tiles are updated through a full-size copy, so their elements get exactly a
+// full tile's operations.
 template <class V, int64_t MR, int64_t NV>
 void tile(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
           float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
-  constexpr int64_t NR = NV * V::width;
+  constexpr int64_t W = V::width, NR = NV * W;
   for (int64_t r = 0; r < rows; ++r) {  // C's cache lines arrive while the k loop runs
     for (int64_t j = 0; j < cols; j += 16) __builtin_prefetch(c + r * ldc + j);
     __builtin_prefetch(c + r * ldc + cols - 1);
   }
-  const bool full = rows == MR && cols == NR;
-  if (cols == NR && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
-    return multiply<V, MR, NV>(rows, depth, a, lda, a_rows, b, ldb, c, ldc, beta == 1.0f);
+  const int64_t nv = (cols + W - 1) / W;  // the vectors that hold the tile's columns
+  if (cols == nv * W && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
+    return multiply<V, MR, NV>(rows, nv, depth, a, lda, a_rows, b, ldb, c, ldc, beta == 1.0f);
   alignas(64) float acc[MR * NR];
-  multiply<V, MR, NV>(MR, depth, a, lda, a_rows, b, ldb, acc, NR, false);
-  if (full) return update<V, MR, NV>(acc, alpha, beta, c, ldc);
+  multiply<V, MR, NV>(rows, nv, depth, a, lda, a_rows, b, ldb, acc, NR, false);
+  if (cols == nv * W) return update<V, MR, NV>(acc, alpha, beta, c, ldc, rows, nv);
   alignas(64) float edge[MR * NR] = {};
   for (int64_t r = 0; r < rows && beta != 0.0f; ++r)
     for (int64_t j = 0; j < cols; ++j) edge[r * NR + j] = c[r * ldc + j];
-  update<V, MR, NV>(acc, alpha, beta, edge, NR);
+  update<V, MR, NV>(acc, alpha, beta, edge, NR, rows, nv);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < cols; ++j) c[r * ldc + j] = edge[r * NR + j];
 }
