@@ -26,6 +26,7 @@ class BlockCache {
 
   // Blocks are multiples of `align` bytes (a power of two).
   BlockCache(SystemAlloc alloc, SystemFree free, size_t align);
+  ~BlockCache() { release_cache(); }  // blocks still handed out are their holders' to release
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;
 

@@ -119,6 +119,19 @@ void pack_transposed_group(const float* const* rows, int64_t depth, float* d, Bl
     for (int64_t r = 0; r < kGroup; ++r) d[p * NR + r] = rows[r] ? rows[r][p] : 0.0f;
 }
 
+// The block function of pack_transposed_group for vectors V: from each of V::width rows of B (zeros for a missing
+// row) V::width floats into registers, `transpose`, and each column stored into its row of the panel.
+template <class V, int64_t NR, class Transpose>
+auto transposing_block(Transpose transpose) {
+  return [transpose](const float* const* src, int64_t p, float* out) {
+    constexpr int64_t W = V::width;
+    typename V::type blk[W];
+    for (int64_t r = 0; r < W; ++r) blk[r] = src[r] ? V::loadu(src[r] + p) : V::zero();
+    transpose(blk);
+    for (int64_t c = 0; c < W; ++c) V::storeu(out + c * NR, blk[c]);
+  };
+}
+
 // op(B) = B^T for one panel: d[p * NR + j] = b[(jq + j) * ldb + p0 + p] for j < cols, zero past cols. Groups of 16
 // columns go through transpose16 with AVX-512, of 8 through transpose8 with AVX2 (one pass over contiguous rows of
 // B, vector stores); the scalar path transposes element by element throughout.
@@ -137,23 +150,13 @@ void pack_b_panel_transposed(const GemmArgs<float>& g, int64_t p0, int64_t depth
     float* dh = d + h;
 #if defined(__AVX512F__)
     if constexpr (kGroup == 16) {
-      pack_transposed_group<NR, 16>(rows, depth, dh, [](const float* const* src, int64_t p, float* out) {
-        __m512 blk[16];
-        for (int r = 0; r < 16; ++r) blk[r] = src[r] ? _mm512_loadu_ps(src[r] + p) : _mm512_setzero_ps();
-        transpose16(blk);
-        for (int c = 0; c < 16; ++c) _mm512_store_ps(out + c * NR, blk[c]);
-      });
+      pack_transposed_group<NR, 16>(rows, depth, dh, transposing_block<simd::Avx512Vec, NR>(&transpose16));
       continue;
     }
 #endif
 #if defined(__AVX2__)
     if constexpr (kGroup == 8) {
-      pack_transposed_group<NR, 8>(rows, depth, dh, [](const float* const* src, int64_t p, float* out) {
-        __m256 blk[8];
-        for (int r = 0; r < 8; ++r) blk[r] = src[r] ? _mm256_loadu_ps(src[r] + p) : _mm256_setzero_ps();
-        transpose8(blk);
-        for (int c = 0; c < 8; ++c) _mm256_store_ps(out + c * NR, blk[c]);
-      });
+      pack_transposed_group<NR, 8>(rows, depth, dh, transposing_block<simd::Avx2Vec, NR>(&transpose8));
       continue;
     }
 #endif

@@ -1,7 +1,8 @@
 // The block cache (core/block_cache.h) over a counting fake of the system allocator: size classes by hand; a
 // released block is handed out again for its class and for requests up to two classes smaller, not for smaller
 // ones; the cache stays within the peak bytes in use, the oldest blocks going back first; release_cache returns
-// every block; a failing system allocation is retried once the cache is returned, and then reported as null.
+// every block, and so does destruction; a failing system allocation is retried once the cache is returned, and then
+// reported as null.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -40,6 +41,19 @@ struct Fixture {
   Fixture() { FakeSystem::reset(); }
   BlockCache cache{&FakeSystem::alloc, &FakeSystem::free, 64};
 };
+
+TEST_CASE("block cache: destroyed, it returns its cached blocks to the system") {
+  FakeSystem::reset();
+  {
+    BlockCache cache{&FakeSystem::alloc, &FakeSystem::free, 64};
+    size_t size = 0;
+    void* a = cache.allocate(5000, size);
+    cache.release(a, size);
+    CHECK(FakeSystem::out == size);
+  }
+  CHECK(FakeSystem::out == 0);
+  CHECK(FakeSystem::frees == FakeSystem::allocs);
+}
 
 }  // namespace
 

@@ -66,16 +66,18 @@ struct GemmProblem {
     args.ldc = n + pad;
   }
 
-  // The result of `run` on fresh copies of A, B and the initial C.
+  // The result of `run` on fresh copies of A, B and the initial C, on the CPU or (on_device) on the CUDA device.
   template <class Run>
-  Tensor result(Run run) const {
-    Tensor out = c.clone();
+  Tensor result(Run run, bool on_device = false) const {
+    const Device d = on_device ? Device::CUDA : Device::CPU;
+    const Tensor da = to_device(a, d), db = to_device(b, d);
+    Tensor out = on_device ? to_device(c, d) : c.clone();
     GemmArgs<T> g = args;
-    g.a = a.data<T>();
-    g.b = b.data<T>();
-    g.c = out.data<T>();
+    g.a = static_cast<const T*>(da.raw());
+    g.b = static_cast<const T*>(db.raw());
+    g.c = static_cast<T*>(out.raw());
     run(g);
-    return out;
+    return to_device(out, Device::CPU);
   }
 };
 
@@ -116,35 +118,23 @@ TEST_CASE_TEMPLATE("cuBLAS argument mapping reproduces the row-major GEMM (CPU e
 }
 
 // A batch of GEMM problems (each as GemmProblem's) in three buffers, matrix i of each at i * stride with a gap of 3
-// elements between matrices, so that a wrong stride reads or writes the wrong elements.
+// elements between matrices, so that a wrong stride reads or writes the wrong elements. result() points g at the
+// first matrices.
 template <class T>
-struct BatchedGemmProblem {
+struct BatchedGemmProblem : GemmProblem<T> {
   static constexpr int64_t kGap = 3;
-  GemmArgs<T> args;
   int64_t batch, stride_a, stride_b, stride_c;
-  Tensor a, b, c;
 
   BatchedGemmProblem(bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, T beta, int64_t batch_,
                      Generator& gen)
-      : args(GemmProblem<T>(ta, tb, m, n, k, pad, beta, gen).args), batch(batch_) {
-    stride_a = (ta ? k : m) * args.lda + kGap;
-    stride_b = (tb ? n : k) * args.ldb + kGap;
-    stride_c = m * args.ldc + kGap;
-    a = test::small_integers<T>({std::max<int64_t>(1, batch * stride_a)}, gen);
-    b = test::small_integers<T>({std::max<int64_t>(1, batch * stride_b)}, gen);
-    c = test::small_integers<T>({std::max<int64_t>(1, batch * stride_c)}, gen);
-  }
-
-  // C after `run(g, strides...)` on fresh copies of A, B and the initial C; g points at the first matrices.
-  template <class Run>
-  Tensor result(Run run) const {
-    Tensor out = c.clone();
-    GemmArgs<T> g = args;
-    g.a = a.data<T>();
-    g.b = b.data<T>();
-    g.c = out.data<T>();
-    run(g);
-    return out;
+      : GemmProblem<T>(ta, tb, m, n, k, pad, beta, gen), batch(batch_) {
+    const GemmArgs<T>& g = this->args;
+    stride_a = (ta ? k : m) * g.lda + kGap;
+    stride_b = (tb ? n : k) * g.ldb + kGap;
+    stride_c = m * g.ldc + kGap;
+    this->a = test::small_integers<T>({std::max<int64_t>(1, batch * stride_a)}, gen);
+    this->b = test::small_integers<T>({std::max<int64_t>(1, batch * stride_b)}, gen);
+    this->c = test::small_integers<T>({std::max<int64_t>(1, batch * stride_c)}, gen);
   }
 };
 
@@ -241,13 +231,7 @@ TEST_CASE_TEMPLATE("cuBLAS GEMM matches cpu::gemm", T, float, double) {
   for_each_gemm_case([&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, double beta) {
     const GemmProblem<T> p(ta, tb, m, n, k, pad, static_cast<T>(beta), gen);
     const Tensor want = p.result([](const GemmArgs<T>& g) { cpu::gemm(g); });
-    Tensor a = to_device(p.a, Device::CUDA), b = to_device(p.b, Device::CUDA), c = to_device(p.c, Device::CUDA);
-    GemmArgs<T> g = p.args;
-    g.a = static_cast<const T*>(a.raw());
-    g.b = static_cast<const T*>(b.raw());
-    g.c = static_cast<T*>(c.raw());
-    cuda::gemm(g);
-    COMET_CHECK_EXACT(to_device(c, Device::CPU), want);
+    COMET_CHECK_EXACT(p.result([](const GemmArgs<T>& g) { cuda::gemm(g); }, true), want);
   });
 }
 
@@ -274,13 +258,10 @@ TEST_CASE_TEMPLATE("cuBLAS strided-batched GEMM matches a loop of cpu::gemm", T,
     const Tensor want = p.result([&](GemmArgs<T> g) {
       for (int64_t i = 0; i < p.batch; ++i, g.a += p.stride_a, g.b += p.stride_b, g.c += p.stride_c) cpu::gemm(g);
     });
-    Tensor a = to_device(p.a, Device::CUDA), b = to_device(p.b, Device::CUDA), c = to_device(p.c, Device::CUDA);
-    GemmArgs<T> g = p.args;
-    g.a = static_cast<const T*>(a.raw());
-    g.b = static_cast<const T*>(b.raw());
-    g.c = static_cast<T*>(c.raw());
-    cuda::gemm_batched(g, p.batch, p.stride_a, p.stride_b, p.stride_c);
-    COMET_CHECK_EXACT(to_device(c, Device::CPU), want);
+    const auto on_device = [&](const GemmArgs<T>& g) {
+      cuda::gemm_batched(g, p.batch, p.stride_a, p.stride_b, p.stride_c);
+    };
+    COMET_CHECK_EXACT(p.result(on_device, true), want);
   });
 }
 
