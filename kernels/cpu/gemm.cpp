@@ -106,7 +106,7 @@ struct Step {
   int64_t i0, i1, q0, q1;  // thread's share
   int64_t j0, nc, p0, kc;  // column block and k slice
   float beta;              // g.beta for the first k slice, 1 after
-  bool a_in_place;         // full row tiles of A read where they are (only a last, partial tile is packed)
+  bool a_in_place;         // A read where it is, not packed (each tile reads only its own rows)
   bool b_in_place;         // full panels of B read where they are (only a last, partial panel is packed)
 };
 
@@ -128,15 +128,13 @@ void compute(const GemmArgs<float>& g, const SgemmKernel& kern, const Step& s, c
   float* apack = pack_buffer(0, mc_max * s.kc);
   for (int64_t ic = s.i0; ic < s.i1; ic += mc_max) {
     const int64_t mc = std::min(mc_max, s.i1 - ic);
-    // In place, only a last tile shorter than mr is packed (at its own position in apack).
-    const int64_t whole = s.a_in_place ? mc / mr * mr : 0;
-    if (whole < mc) kern.pack_a(g, ic + whole, mc - whole, s.p0, s.kc, apack + whole * s.kc);
+    if (!s.a_in_place) kern.pack_a(g, ic, mc, s.p0, s.kc, apack);
     for (int64_t q = s.q0; q < s.q1; ++q) {
       const int64_t jq = s.j0 + q * nr, cols = std::min(nr, s.j0 + s.nc - jq);
       const bool in_place = s.b_in_place && cols == nr;
       const float* bp = in_place ? g.b + s.p0 * g.ldb + jq : bpack + (q - s.q0) * nr * s.kc;
       for (int64_t ir = 0; ir < mc; ir += mr) {
-        const bool a_here = ir < whole;
+        const bool a_here = s.a_in_place;
         kern.tile(s.kc, a_here ? a_in_place(g, ic + ir, s.p0) : apack + ir * s.kc, a_here ? g.lda : mr,
                   a_here && !g.trans_a, bp, in_place ? g.ldb : nr, g.alpha, s.beta, g.c + (ic + ir) * g.ldc + jq,
                   g.ldc, std::min(mr, mc - ir), cols);

@@ -27,8 +27,8 @@ struct SgemmKernel {
   // never reads c. The A panel's mr rows are k-major, A(r, p) = a[p * lda + r] (lda = mr when packed, A's own lda
   // for a transposed A read in place), or with a_rows row-major, A(r, p) = a[r * lda + p] (A's rows read in place).
   // The B panel is k-major with row stride ldb: nr when packed, B's own ldb when read in place (nr valid columns
-  // at every row). An operand read in place must hold mr rows and nr columns. Each element gets the same
-  // operations wherever the tile boundaries fall and whether A or B is packed or not.
+  // at every row). The tile reads only its `rows` rows of A; B read in place must hold nr columns. Each element gets
+  // the same operations wherever the tile boundaries fall and whether A or B is packed or not.
   void (*tile)(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
                float beta, float* c, int64_t ldc, int64_t rows, int64_t cols);
 };
