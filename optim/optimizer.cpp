@@ -87,11 +87,15 @@ void Optimizer::update_early(size_t index) {
               "Optimizer: parameter {} is updated in backward, and a second backward pass ran before step() "
               "(gradient accumulation needs the update in step())", index);
   Tensor& grad = params_[index].grad();
-  if (!grad.defined() || !all_finite(grad)) return;  // a bad gradient stays for the caller's check
+  if (!grad.defined()) return;
+  updated_early_[index] = 1;  // step() leaves it: applied here, or not finite and left for the caller's check
+  if (!all_finite(grad)) {
+    if (index < blocks_.size()) blocks_[index].active.clear();  // the mark was for this step
+    return;
+  }
   std::vector<Chunk> chunks;
   plan(index, step_ + 1, chunks);
   run(chunks, lr_(step_ + 1));
-  updated_early_[index] = 1;
   grad = Tensor();
 }
 

@@ -56,8 +56,8 @@ class Optimizer {
   //  - gradient clipping by the global norm, or anything else that reads the gradients after backward (they are
   //    gone; clip_grad_norm would not see them);
   //  - gradient accumulation over several backward passes: a second backward before step() is refused;
-  //  - a non-finite gradient is not applied: it stays in place for the caller's check, and the parameter is not
-  //    updated in this step.
+  //  - a non-finite gradient is not applied: it stays in place for the caller's check, and step() does not update
+  //    the parameter either.
   // Idle-block marks must be set before the backward pass.
   void update_in_backward(size_t index);
 

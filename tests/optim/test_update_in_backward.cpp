@@ -88,6 +88,8 @@ TEST_CASE("update in backward: accumulation refused, a non-finite gradient kept 
     REQUIRE(m.w.grad().defined());
     CHECK_FALSE(all_finite(m.w.grad()));
     CHECK(m.w.value().to_vector<float>() == w_before);
+    adam.step();  // does not apply it either
+    CHECK(m.w.value().to_vector<float>() == w_before);
   }
   CHECK_FALSE(m.w.node()->on_grad_ready);
 }
