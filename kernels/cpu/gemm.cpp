@@ -5,7 +5,8 @@
 // nc-wide column block and each kc-deep slice of k it packs the op(B)[kc x nc] panels it needs into nr-wide
 // k-major panels, then mc-row blocks of op(A) into mr-row panels, and runs the kernel's tile function over its
 // tiles. Small operands are read in place instead of packed (kInPlaceRows, kInPlacePanels): the micro-kernel
-// takes their strides. Packing buffers are thread-local and only grow (no allocation or page fault per call).
+// takes their strides. A short A times a transposed B runs as C^T = B A^T (transposed_sgemm), which packs the short
+// operand. Packing buffers are thread-local and only grow (no allocation or page fault per call).
 // Determinism: for a given kernel the tile grid and the k slices depend only on (m, n, k), every tile is computed
 // by one thread and an element's k order is fixed (slices in order, k ascending within a slice), so the result
 // is bit-identical at any thread count. Different ISAs round differently (tile shapes, k blocks, FMA or not).
@@ -94,9 +95,10 @@ class PackBuffer {
   int64_t capacity_ = 0;
 };
 
-// Each thread's own buffers: kind 0 holds a packed block of A, kind 1 a packed slice of B.
+// Each thread's own buffers: kind 0 holds a packed block of A, kind 1 a packed slice of B, kind 2 C^T of the
+// transposed route.
 float* pack_buffer(int kind, int64_t floats) {
-  thread_local PackBuffer buffers[2];
+  thread_local PackBuffer buffers[3];
   return buffers[kind].get(floats);
 }
 
@@ -176,6 +178,28 @@ void run_part(const GemmArgs<float>& g, const SgemmKernel& kern, bool split_rows
   }
 }
 
+// C = A B^T with a short A (an expert's few rows times its transposed weight, in the input gradient) is computed as
+// C^T = B A^T into a scratch block, then copied into C transposed. The direct route packs all of the large B
+// (transposing it), which costs as much as the multiply-adds; this one packs the short A and copies C. Every element
+// gets the same operations in the same k order either way (the micro-kernels treat every element alike, and the k
+// slices depend on k alone), so the result has the same bits. Only for beta = 0: C is overwritten, not read.
+constexpr int64_t kTransposedRows = 64;
+
+bool transposed_route(const GemmArgs<float>& g) {
+  return g.trans_b && g.beta == 0.0f && g.m <= kTransposedRows && g.n * g.k > 2 * g.m * (g.n + g.k);
+}
+
+void transposed_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel) {
+  float* ct = pack_buffer(2, g.n * g.m);
+  GemmArgs<float> t;
+  t.m = g.n, t.n = g.m, t.k = g.k, t.alpha = g.alpha, t.beta = 0.0f;
+  t.a = g.b, t.lda = g.ldb;                         // op(B)^T = B, [n, k]
+  t.trans_b = !g.trans_a, t.b = g.a, t.ldb = g.lda;  // op(A)^T
+  t.c = ct, t.ldc = g.m;
+  blocked_sgemm(t, kernel);
+  for (int64_t i = 0; i < g.m; ++i)
+    for (int64_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = ct[j * g.m + i];
+}
 
 }  // namespace
 
@@ -190,6 +214,7 @@ const SgemmKernel& sgemm_kernel(Isa isa) {
 
 void blocked_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel) {
   if (g.k == 0) return scale_c(g);
+  if (transposed_route(g)) return transposed_sgemm(g, kernel);
   const int64_t row_tiles = ceil_div(g.m, kernel.mr), col_tiles = ceil_div(g.n, kernel.nr);
   const int threads = gemm_flops(g.m, g.n, g.k) < kParallelFlops
                           ? 1

@@ -3,8 +3,8 @@
 // k slices), leading dimensions wider than the matrices, alpha/beta cases and beta = 0 over a NaN-filled C.
 // Integer-valued inputs make float GEMM exact, so those cases compare bit for bit (an indexing bug cannot hide
 // inside a tolerance); random inputs use |a - b| <= 1e-5 (|ref| + rms(ref)). Results must be bit-identical at 1,
-// 2 and 3 threads on each path. Each float test case exists once per ISA; on a CPU without that ISA it is
-// skipped (ctest counts it so).
+// 2 and 3 threads on each path, and the transposed route (a short A times B^T) must give the direct route's bits.
+// Each float test case exists once per ISA; on a CPU without that ISA it is skipped (ctest counts it so).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -179,6 +179,30 @@ void nan_overwritten(const cpu::SgemmKernel&) {
     }
 }
 GEMM_ALL_ISAS_TEST_CASE("beta = 0 overwrites a NaN-filled C", nan_overwritten)
+
+// C = A B^T with a short A takes the transposed route (C^T = B A^T, kernels/cpu/gemm.cpp); it must give the bits of
+// the direct route, which the same product takes with B^T given as a plain matrix. Random inputs, so that any other
+// summation order or rounding shows.
+void transposed_route_bits(const cpu::SgemmKernel&) {
+  Generator gen(16);
+  for (const Shape3& sh : {Shape3{1, 256, 256}, Shape3{16, 256, 256}, Shape3{7, 300, 700}, Shape3{64, 257, 129},
+                           Shape3{33, 1000, 1200}, Shape3{5, 40, 2000}})
+    for (bool ta : {false, true})
+      for (float alpha : {1.0f, -0.75f}) {
+        Problem<float> p(ta, true, sh.m, sh.n, sh.k, alpha, 0.0f, 3, Fill::Random, gen);
+        Problem<float> plain = p;  // the same product with B^T stored as a plain [k, n] matrix
+        plain.g.trans_b = false, plain.g.ldb = sh.n + 1;
+        plain.b.assign(static_cast<size_t>(sh.k * plain.g.ldb), 0.0f);
+        for (int64_t j = 0; j < sh.n; ++j)
+          for (int64_t q = 0; q < sh.k; ++q) plain.b[q * plain.g.ldb + j] = p.b[j * p.g.ldb + q];
+        for (int threads : {1, 2}) {
+          ThreadScope scope(threads);
+          INFO("threads ", threads);
+          check(p, p.run(true), plain.run(true), true);
+        }
+      }
+}
+GEMM_ALL_ISAS_TEST_CASE("A B^T with a short A: the transposed route gives the direct route's bits", transposed_route_bits)
 
 template <class T>
 void check_thread_independence() {
