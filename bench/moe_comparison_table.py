@@ -7,7 +7,8 @@ Each round's figure is Google Benchmark's median aggregate (or the median of the
 median over the rounds, so a load spike during one round moves it less.
 Table 1: ms/step of ours (Top-k gate and converged COMET) and PyTorch per row, speed-up = PyTorch ms / our ms.
 Table 2: each row's floor = 2 layers x (BM_OneGemm forward + backward, scaled to the row's rows) + BM_AdamStep at n,
-and PyTorch / floor, the largest speed-up an implementation with this GEMM and this Adam could show on this machine.
+and PyTorch / floor, the largest speed-up an implementation with this GEMM and this Adam could show on this machine;
+ours / floor also within each round (median and range over the rounds).
 """
 import json
 import os
@@ -45,10 +46,11 @@ def across_rounds(per_round):
 def main():
     out, rounds = sys.argv[1], int(sys.argv[2])
     files = lambda name: [os.path.join(out, f"{name}_{r}.json") for r in range(1, rounds + 1)]
-    ours = across_rounds([round_figures(p, STEP, lambda m: (m[1], m[2], int(m[3]), int(m[4]), bool(m[5])))
-                          for p in files("ours")])
-    adam = across_rounds([round_figures(p, r"BM_AdamStep/n:(\d+)", lambda m: int(m[1])) for p in files("ours")])
-    gemm = across_rounds([round_figures(p, r"BM_OneGemm/(fwd|bwd)", lambda m: m[1]) for p in files("floor")])
+    ours_rounds = [round_figures(p, STEP, lambda m: (m[1], m[2], int(m[3]), int(m[4]), bool(m[5])))
+                   for p in files("ours")]
+    adam_rounds = [round_figures(p, r"BM_AdamStep/n:(\d+)", lambda m: int(m[1])) for p in files("ours")]
+    gemm_rounds = [round_figures(p, r"BM_OneGemm/(fwd|bwd)", lambda m: m[1]) for p in files("floor")]
+    ours, adam, gemm = across_rounds(ours_rounds), across_rounds(adam_rounds), across_rounds(gemm_rounds)
     torch_rounds = []
     for p in files("torch"):
         if os.path.exists(p):
@@ -67,11 +69,27 @@ def main():
     def ratio(a, b):
         return a / b if a and b else None
 
-    gemm_1024 = gemm["fwd"][0] + gemm["bwd"][0] if "fwd" in gemm and "bwd" in gemm else None
+    def floor_from(gemm, adam, path, n, k):
+        if "fwd" not in gemm or "bwd" not in gemm or n not in adam:
+            return None
+        rows = 512 * (k if path == "sparse" else n)
+        return 2 * (gemm["fwd"][0] + gemm["bwd"][0]) * rows / 1024 + adam[n][0]
 
     def floor_ms(path, n, k):
-        rows = 512 * (k if path == "sparse" else n)
-        return 2 * gemm_1024 * rows / 1024 + adam[n][0] if gemm_1024 and n in adam else None
+        return floor_from(gemm, adam, path, n, k)
+
+    def ratios_by_round(path, n, k):
+        """Our Top-k step over the floor within each round: the host's slow and fast phases cancel better there than
+        between medians taken over different rounds."""
+        out = []
+        for o, a, g in zip(ours_rounds, adam_rounds, gemm_rounds):
+            key, f = ("topk", path, n, k, False), floor_from(g, a, path, n, k)
+            if key in o and f:
+                out.append(o[key][0] / f)
+        return out
+
+    def spread(values):
+        return (f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]" if values else "-")
 
     rows = [(path, n, k) for path in ("sparse", "dense") for n in (8, 16, 64) for k in (1, 2, 4)]
     print(f"\nms/step, median over {rounds} round(s); speed-up = PyTorch ms / our ms (> 1: we are faster); "
@@ -94,14 +112,16 @@ def main():
               f"{fmt(counter(comet_key, 'peak_MiB'), '9.1f')} {fmt(peak - grads if peak is not None and grads is not None else None, '8.1f')}")
 
     print("\nfloor = 2 layers x (BM_OneGemm forward + backward) scaled to the row's rows + BM_AdamStep at n (ms);")
-    print("torch/floor = the largest speed-up this machine allows; topk/floor = how far our step is from it")
-    head = f"{'path':>6} {'n':>3} {'k':>2} | {'floor ms':>8} {'torch/floor':>11} {'topk/floor':>10}"
+    print("torch/floor = the largest speed-up this machine allows; topk/floor = how far our step is from it;")
+    print("by round = topk/floor within each round: median [min-max] over the rounds")
+    head = (f"{'path':>6} {'n':>3} {'k':>2} | {'floor ms':>8} {'torch/floor':>11} {'topk/floor':>10} | "
+            f"{'topk/floor by round':>21}")
     print(head + "\n" + "-" * len(head))
     for path, n, k in rows:
         f = floor_ms(path, n, k)
         if f is not None:
             print(f"{path:>6} {n:>3} {k:>2} | {f:8.2f} {fmt(ratio(theirs.get((path, n, k)), f), '11.2f')} "
-                  f"{fmt(ratio(ms(('topk', path, n, k)), f), '10.2f')}")
+                  f"{fmt(ratio(ms(('topk', path, n, k)), f), '10.2f')} | {spread(ratios_by_round(path, n, k)):>21}")
 
     fused_rows = [(n, k) for n in (8, 16, 64) for k in (1, 2, 4) if ms(("topk", "sparse", n, k), True) is not None]
     if fused_rows:
