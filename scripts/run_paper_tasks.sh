@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains every gate, with and without the learned permutation (COMET+ style local search), on the real data sets
 # that this machine has, and prints one line per run: T1 ROC AUC and T2 MSE (MovieLens) or both accuracies
-# (MultiFashionMNIST), experts per sample, best epoch and wall time. Run directories go to runs/paper/.
+# (MultiFashionMNIST), experts per sample, best epoch and the time of its epochs (summed over every call that trained
+# it); at the end the tables of tools/results_table.py. Run directories go to runs/paper/.
 # Short by default (the data sets' paper settings, but EPOCHS=2 epochs, 1 on the 190k-row COMET split, and 20000
 # MultiFashionMNIST training rows); EPOCHS=100 COMET_EPOCHS=100 MFM_EPOCHS=200 MFM_TRAIN_ROWS=100000 give the paper's
 # budget (MFM_EPOCHS defaults to EPOCHS).
@@ -29,10 +30,10 @@ mkdir -p "$out"
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 
-summarise() {  # run directory, wall seconds
-  "$py" - "$1" "$2" <<'PY'
+summarise() {  # run directory
+  "$py" - "$1" <<'PY'
 import json, sys
-run, wall = sys.argv[1], float(sys.argv[2])
+run = sys.argv[1]
 s = json.load(open(run + "/summary.json"))
 t = s["test"]["tasks"]
 parts = []
@@ -42,31 +43,28 @@ for name, m in t.items():
             parts.append(f"{name} {key} {m[key]:.4f}")
 eps = [g["experts_per_sample"] for g in s["test"]["gates"]]
 print(f"{run.split('/', 2)[-1]:<40} {'  '.join(parts)}  experts/sample {sum(eps)/len(eps):.2f}  "
-      f"best epoch {s['best_epoch']}  {wall:.0f} s")
+      f"best epoch {s['best_epoch']}  epochs {s['epoch_seconds']:.0f} s")
 PY
 }
 
 run() {  # name, comet_train arguments...
   local name=$1
   shift
-  local t0=$SECONDS
   mkdir -p "$(dirname "$out/$name")"
-  if [ -f "$out/$name/summary.json" ]; then  # finished by an earlier call: its figures, its wall time
-    summarise "$out/$name" "$(cat "$out/$name.seconds" 2>/dev/null || echo 0)"
+  if [ -f "$out/$name/summary.json" ]; then  # finished by an earlier call: its figures
+    summarise "$out/$name"
     return 0
   fi
   # The checkpoint after every epoch lets a long run (the paper's budget) go on where an interrupted call left it.
-  local status=0 before
-  before=$(cat "$out/$name.seconds" 2>/dev/null || echo 0)
+  local status=0
   ./build/tools/comet_train --epochs "$epochs" --threads "$threads" "$@" --progress off --checkpoint "$out/$name.checkpoint" \
     --out "$out/$name" >> "$out/$name.log" 2>&1 || status=$?
-  echo $((SECONDS - t0 + before)) > "$out/$name.seconds"  # wall time over every call that trained it
   if [ "$status" -ne 0 ]; then
     echo "$name: failed or interrupted (exit $status), see $out/$name.log"
     tail -3 "$out/$name.log"
     return 0
   fi
-  summarise "$out/$name" "$(cat "$out/$name.seconds")"
+  summarise "$out/$name"
 }
 
 for_every_gate() {  # prefix, dataset arguments...
@@ -104,3 +102,4 @@ if wanted multifashionmnist; then
     done
   else echo "skipped: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)"; fi
 fi
+"$py" tools/results_table.py "$out" || true  # nothing to tabulate yet is not a failure
