@@ -30,7 +30,8 @@ struct ConvGeom {
   template <class T>                                                                                         \
   void conv2d_backward(const ConvGeom& g, int64_t batch, int64_t out_ch, const T* x, const T* w, const T* gy, \
                        T* gx, T* gw, T* gb);                                                                 \
-  /* planes = N C; y [planes, h / 2, w / 2]; gx gets gy at each window's argmax and 0 elsewhere. */          \
+  /* planes = N C; y [planes, h / 2, w / 2]; gx gets gy at each window's argmax and 0 elsewhere (an odd h's */ \
+  /* last row and an odd w's last column belong to no window). */                                            \
   template <class T> void maxpool2x2(int64_t planes, int64_t h, int64_t w, const T* x, T* y);               \
   template <class T>                                                                                         \
   void maxpool2x2_backward(int64_t planes, int64_t h, int64_t w, const T* x, const T* gy, T* gx);

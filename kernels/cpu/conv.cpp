@@ -4,6 +4,7 @@
 // depend on the batch size only) and the chunks added in order, so the result does not depend on the thread
 // count. Max-pool splits output rows over threads and runs each on the active ISA's vector loops
 // (kernels/cpu/vector_loops.h).
+#include <algorithm>
 #include <vector>
 
 #include "kernels/conv.h"
@@ -55,23 +56,38 @@ void conv2d_backward(const ConvGeom& g, int64_t batch, int64_t out_ch, const T* 
     });
 }
 
+// Output row r is row r % oh of plane r / oh and reads that plane's input rows 2 (r % oh) and 2 (r % oh) + 1; an odd
+// height's last row and an odd width's last column belong to no window.
+template <class T>
+const T* window_rows(const T* x, int64_t r, int64_t oh, int64_t h, int64_t w) {
+  return x + ((r / oh) * h + 2 * (r % oh)) * w;
+}
+
 template <class T>
 void maxpool2x2(int64_t planes, int64_t h, int64_t w, const T* x, T* y) {
   const VectorLoops<T>& loops = active_vector_loops<T>();
-  parallel_for(planes * (h / 2), w, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r)  // output row r reads input rows 2r and 2r + 1
-      loops.maxpool2x2_row(w / 2, x + 2 * r * w, x + (2 * r + 1) * w, y + r * (w / 2));
+  const int64_t oh = h / 2, ow = w / 2;
+  parallel_for(planes * oh, w, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* top = window_rows(x, r, oh, h, w);
+      loops.maxpool2x2_row(ow, top, top + w, y + r * ow);
+    }
   });
 }
 
 template <class T>
 void maxpool2x2_backward(int64_t planes, int64_t h, int64_t w, const T* x, const T* gy, T* gx) {
   const VectorLoops<T>& loops = active_vector_loops<T>();
-  parallel_for(planes * (h / 2), w, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r)
-      loops.maxpool2x2_row_backward(w / 2, x + 2 * r * w, x + (2 * r + 1) * w, gy + r * (w / 2), gx + 2 * r * w,
-                                    gx + (2 * r + 1) * w);
+  const int64_t oh = h / 2, ow = w / 2;
+  parallel_for(planes * oh, w, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t at = window_rows(x, r, oh, h, w) - x;
+      loops.maxpool2x2_row_backward(ow, x + at, x + at + w, gy + r * ow, gx + at, gx + at + w);
+      if (w % 2) gx[at + w - 1] = gx[at + 2 * w - 1] = T(0);
+    }
   });
+  if (h % 2)
+    for (int64_t q = 0; q < planes; ++q) std::fill_n(gx + (q * h + h - 1) * w, w, T(0));
 }
 
 COMET_INSTANTIATE_CONV(float)

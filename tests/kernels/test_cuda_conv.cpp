@@ -6,8 +6,6 @@
 // The 2x2 max-pool on the device against ref::maxpool2x2 and its backward, exactly (nothing is computed, only
 // chosen): planes of small integers, so that windows hold ties (the first maximum wins), odd heights and widths
 // (the last row or column belongs to no window: gradient 0), planes smaller than a window (no output), no planes.
-// (cpu::maxpool2x2 takes the planes' rows in pairs across plane boundaries, so it differs from ref:: for odd
-// heights with several planes; the autograd op admits even heights and widths only.)
 // Host runs emulate every thread of the launch math's launch, of one thread and of a grid smaller than the work,
 // in both thread orders; device runs skip without a device.
 #ifdef COMET_WITH_CUDA

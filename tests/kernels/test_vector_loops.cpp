@@ -22,6 +22,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -180,12 +181,13 @@ void add_row_cases(std::vector<Case>& cases, Dims d, Generator& gen) {
                    [=] { return bias_grad(false); }, kExact});
 }
 
-// 2 x 2 max-pool forward and backward on integer-valued planes (ties: the first maximum in row-major order wins).
+// 2 x 2 max-pool forward and backward on integer-valued planes (ties: the first maximum in row-major order wins); gx
+// starts as NaN, so an element the kernel leaves unwritten shows.
 void add_maxpool_cases(std::vector<Case>& cases, int64_t planes, int64_t h, int64_t w, Generator& gen) {
   const int64_t n = planes * h * w, m = planes * (h / 2) * (w / 2);
   const Floats x = integer_floats(n, gen), gy = random_floats(m, gen);
   auto run = [=](bool fast) {
-    Floats y(m), gx(n);
+    Floats y(m), gx(n, std::numeric_limits<float>::quiet_NaN());  // every element of gx must be written
     (fast ? cpu::maxpool2x2<float> : ref::maxpool2x2<float>)(planes, h, w, x.data(), y.data());
     (fast ? cpu::maxpool2x2_backward<float> : ref::maxpool2x2_backward<float>)(planes, h, w, x.data(), gy.data(),
                                                                               gx.data());
@@ -251,6 +253,10 @@ std::vector<Case> all_cases() {
     add_row_cases(cases, d, gen);
   }
   for (int64_t w : {2, 14, 34}) add_maxpool_cases(cases, 32, 34, w, gen);  // 32 x 17 x 34 rows: past the grain
+  // Odd heights and widths (the last row or column belongs to no window: gradient 0) over several planes, planes
+  // smaller than a window.
+  for (int64_t h : {1, 3, 5, 33})
+    for (int64_t w : {1, 4, 7, 35}) add_maxpool_cases(cases, 32, h, w, gen);
   for (int64_t n : {1, 37, 20000}) add_adam_cases(cases, n, gen);  // 20000 > one optimizer chunk (8192)
   return cases;
 }
