@@ -11,9 +11,8 @@ namespace {
 
 double glorot_bound(int64_t fan_in, int64_t fan_out) { return std::sqrt(6.0 / static_cast<double>(fan_in + fan_out)); }
 
-// Flat indices b * n + e of the k largest entries of each row of h [B, n]; ties go to the lower expert index.
 template <class T>
-std::vector<int64_t> top_k_indices(const T* h, int64_t rows, int64_t n, int64_t k) {
+std::vector<int64_t> top_k_rows(const T* h, int64_t rows, int64_t n, int64_t k) {
   std::vector<int64_t> out(rows * k), idx(n);
   for (int64_t b = 0; b < rows; ++b) {
     const T* row = h + b * n;
@@ -33,6 +32,14 @@ GateOutput finish(const ag::Var& g, const ag::Var* perm, ag::Var reg = {}) {
 }
 
 }  // namespace
+
+std::vector<int64_t> top_k_indices(const Tensor& h, int64_t k) {
+  COMET_CHECK(h.ndim() == 2 && k >= 1 && k <= h.dim(1),
+              "top_k_indices: need h [B, n] and 1 <= k <= n, got {} and k = {}", shape_str(h.shape()), k);
+  return COMET_DISPATCH_FLOAT(h.dtype(), "top_k_indices", [&] {
+    return top_k_rows(h.data<scalar_t>(), h.dim(0), h.dim(1), k);
+  });
+}
 
 SoftmaxGate::SoftmaxGate(const GateConfig& cfg, int64_t d, Generator& gen)
     : Gate(cfg), logits_(d, cfg.experts, gen, glorot_bound(d, cfg.experts), 0.0) {}
@@ -63,10 +70,7 @@ GateOutput TopKGate::forward(const GateInput& in, const ag::Var* perm, bool trai
     noise_gen_.normal(z, 0.0, 1.0);
     h = ag::add(h, ag::mul(ag::constant(z), ag::softplus((*noise_)(in.x))));
   }
-  const std::vector<int64_t> flat = COMET_DISPATCH_FLOAT(h.dtype(), "topk gate", [&] {
-    return top_k_indices(h.value().data<scalar_t>(), B, n, k);
-  });
-  const Tensor index = Tensor::from_vector<int64_t>({B * k}, flat);
+  const Tensor index = Tensor::from_vector<int64_t>({B * k}, top_k_indices(h.value(), k));
   ag::Var selected = ag::reshape(ag::gather_rows(ag::reshape(h, {B * n, 1}), index), {B, k});
   ag::Var weights = ag::reshape(ag::softmax(selected), {B * k, 1});
   ag::Var g = ag::reshape(ag::scatter_add_rows(weights, index, B * n), {B, n});

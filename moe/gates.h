@@ -20,6 +20,10 @@ class SoftmaxGate : public Gate {
 // Top-k (spec 5.2): keep the k largest logits of x W + b (ties: lower expert index), softmax over them, mask by
 // index. Optional Shazeer noise h += N(0,1) softplus(x W_noise) in training, optional importance loss
 // load_balance * CV^2(sum over the batch of g). params: W [d, n], b [n] (+ W_noise [d, n], b_noise [n]).
+// The Top-k gate's selection: flat indices b * n + e of the k largest entries of each row of h [B, n], ties to the
+// lower expert index, experts ascending within a row (the reference of the CUDA kernel, kernels/cuda/gate_kernels.h).
+std::vector<int64_t> top_k_indices(const Tensor& h, int64_t k);
+
 class TopKGate : public Gate {
  public:
   TopKGate(const GateConfig& cfg, int64_t d, Generator& gen);

@@ -1,7 +1,6 @@
 // The gate kernels on the device (kernels/cuda/gate_kernels.h) against the CPU:
-// - Top-k selection equals the Top-k gate's rule (moe/gate_topk.cpp: partial sort by larger logit, ties to the
-//   lower expert, experts ascending; restated here, since the gate keeps it private) exactly, on rows of small
-//   integers full of ties, for k = 1, 2 and n (all selected);
+// - Top-k selection equals the Top-k gate's own (moe::top_k_indices: larger logit first, ties to the lower expert,
+//   experts ascending) exactly, on rows of small integers full of ties, for k = 1, 2 and n (all selected);
 // - COMET's tree probabilities (and DSelect-k's trie, the same row functions) forward and backward equal
 //   cpu::tree_probs / cpu::tree_probs_backward bit for bit on the host (the same row functions in the same type),
 //   with activations saturated at exactly 0 and 1 (the smooth-step's outputs) and one-leaf trees;
@@ -12,13 +11,13 @@
 // both thread orders; device runs skip without a device.
 #ifdef COMET_WITH_CUDA
 #include <algorithm>
-#include <numeric>
 #include <vector>
 
 #include "cuda_test_util.h"
 #include "kernels/cuda/gate.h"
 #include "kernels/cuda/gate_kernels.h"
 #include "kernels/gate.h"
+#include "moe/gates.h"
 
 namespace comet {
 namespace {
@@ -48,23 +47,6 @@ void check_against_cpu(const Target& at, const Tensor& got, const Tensor& want) 
   else COMET_CHECK_EXACT(got, want);
 }
 
-// The Top-k gate's selection, as moe/gate_topk.cpp writes it.
-template <class T>
-std::vector<int64_t> top_k_rule(const Tensor& h, int64_t k) {
-  const int64_t rows = h.dim(0), n = h.dim(1);
-  std::vector<int64_t> out;
-  for (int64_t b = 0; b < rows; ++b) {
-    const T* row = h.data<T>() + b * n;
-    std::vector<int64_t> idx(n);
-    std::iota(idx.begin(), idx.end(), 0);
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
-                      [row](int64_t x, int64_t y) { return row[x] > row[y] || (row[x] == row[y] && x < y); });
-    std::sort(idx.begin(), idx.begin() + k);
-    for (int64_t j = 0; j < k; ++j) out.push_back(b * n + idx[j]);
-  }
-  return out;
-}
-
 TEST_CASE_TEMPLATE("CUDA top-k, emulated on the host over every thread, selects as the Top-k gate", T, float,
                    double) {
   Generator gen(67);
@@ -72,7 +54,7 @@ TEST_CASE_TEMPLATE("CUDA top-k, emulated on the host over every thread, selects 
     for (const int64_t n : {int64_t{1}, int64_t{3}, int64_t{8}, int64_t{33}}) {
       const Tensor h = test::small_integers<T>({rows, n}, gen);  // 7 values: ties in every row of 8 or more
       for (const int64_t k : {int64_t{1}, std::min<int64_t>(2, n), n}) {
-        const std::vector<int64_t> want = top_k_rule<T>(h, k);
+        const std::vector<int64_t> want = moe::top_k_indices(h, k);
         for (const Launch& launch : host_launches(rows)) {
           CAPTURE(rows);
           CAPTURE(n);
@@ -100,7 +82,7 @@ TEST_CASE_TEMPLATE("CUDA top-k on the device selects as the Top-k gate", T, floa
     CAPTURE(k);
     Tensor index = cuda_empty({70, k}, DType::I64);
     cuda::top_k(70, 33, k, ptr<T>(hd), ptr<int64_t>(index));
-    CHECK(to_device(index, Device::CPU).to_vector<int64_t>() == top_k_rule<T>(h, k));
+    CHECK(to_device(index, Device::CPU).to_vector<int64_t>() == moe::top_k_indices(h, k));
   }
 }
 
