@@ -30,21 +30,8 @@ mkdir -p "$out"
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 
-summarise() {  # run directory
-  "$py" - "$1" <<'PY'
-import json, sys
-run = sys.argv[1]
-s = json.load(open(run + "/summary.json"))
-t = s["test"]["tasks"]
-parts = []
-for name, m in t.items():
-    for key in ("auc", "accuracy", "mse"):
-        if key in m and m[key] is not None:
-            parts.append(f"{name} {key} {m[key]:.4f}")
-eps = [g["experts_per_sample"] for g in s["test"]["gates"]]
-print(f"{run.split('/', 2)[-1]:<40} {'  '.join(parts)}  experts/sample {sum(eps)/len(eps):.2f}  "
-      f"best epoch {s['best_epoch']}  epochs {s['epoch_seconds']:.0f} s")
-PY
+summarise() {  # run directory: one line
+  "$py" tools/results_table.py --run "$1"
 }
 
 run() {  # name, comet_train arguments...

@@ -2,6 +2,7 @@
 """Markdown tables of the runs under a run root, one table per data set, one row per gate (docs/results.md).
 
 Usage: tools/results_table.py RUN_ROOT   (the layout of scripts/run_paper_tasks.sh: RUN_ROOT/<data set>/<gate>-<search>/)
+       tools/results_table.py --run RUN_DIR   (one finished run as one line, as scripts/run_paper_tasks.sh prints it)
 
 A finished run (summary.json) gives its test metrics (ROC AUC where a task has one, else accuracy, and MSE), the
 experts per sample averaged over its gates, the best epoch and the epochs run, and its epoch time. A run without
@@ -109,9 +110,27 @@ def print_table(name, rows):
               f" | {experts:.2f} | {best} / {epochs} | {robust:,.0f} | {raw:,.0f} |")
 
 
+def run_line(run):
+    """One finished run: its test metrics, experts per sample, best epoch and the time of its epochs (every call's)."""
+    summary_path = os.path.join(run, "summary.json")
+    try:
+        summary = json.load(open(summary_path))
+        gates = summary["test"]["gates"]
+        experts = sum(g["experts_per_sample"] for g in gates) / len(gates)
+        cells = "  ".join(f"{name} {value:.4f}" for name, value in metric_cells(summary))
+        dataset_dir, run_name = os.path.split(os.path.normpath(run))
+        name = os.path.join(os.path.basename(dataset_dir), run_name)
+        return (f"{name:<40} {cells}  experts/sample {experts:.2f}  best epoch {summary['best_epoch']}  "
+                f"epochs {summary['epoch_seconds']:.0f} s")
+    except (OSError, json.JSONDecodeError, KeyError, ZeroDivisionError) as e:
+        fail(f"{summary_path}: not a run summary ({type(e).__name__}: {e})")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--run":
+        return print(run_line(sys.argv[2]))
     if len(sys.argv) != 2:
-        fail("usage: results_table.py RUN_ROOT")
+        fail("usage: results_table.py RUN_ROOT, or results_table.py --run RUN_DIR")
     root = sys.argv[1]
     if not os.path.isdir(root):
         fail(f"{root}: not a directory")

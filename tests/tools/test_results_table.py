@@ -5,6 +5,7 @@
                averaged over the gates, best epoch / last epoch, an epoch over 3x the median counted at its
                neighbours' median (raw sum beside it), a run still training shown as running
   bad_input    a malformed metrics line named by file and line; a summary without test metrics named; an empty root
+  run_line     --run: one finished run as the line scripts/run_paper_tasks.sh prints; a run without summary named
 
 usage: python3 tests/tools/test_results_table.py CASE   (exit 0 on success)"""
 import json
@@ -83,6 +84,23 @@ def bad_input():
         expect(code != 0 and "no run directories" in err, f"exit {code}: {err}")
 
 
+def run_line():
+    with tempfile.TemporaryDirectory() as root:
+        ml = {"t1": {"auc": 0.84456, "accuracy": 0.7, "mse": None}, "t2": {"auc": None, "mse": 0.89191}}
+        done = summary(3, ml, [2.5, 2.0])
+        done["epoch_seconds"] = 1234.4
+        write_run(root, "ml/comet-learned", [10, 10, 10], 3, done)
+        p = subprocess.run([sys.executable, TOOL, "--run", os.path.join(root, "ml/comet-learned")],
+                           capture_output=True, text=True)
+        want = f"{'ml/comet-learned':<40} t1 ROC AUC 0.8446  t2 mse 0.8919  experts/sample 2.25  best epoch 3  epochs 1234 s\n"
+        expect(p.returncode == 0 and p.stdout == want, f"exit {p.returncode}: {p.stdout!r} {p.stderr}")
+        write_run(root, "ml/topk-none", [10], 1)
+        p = subprocess.run([sys.executable, TOOL, "--run", os.path.join(root, "ml/topk-none")],
+                           capture_output=True, text=True)
+        expect(p.returncode != 0 and "topk-none/summary.json: not a run summary (FileNotFoundError" in p.stderr,
+               f"exit {p.returncode}: {p.stderr}")
+
+
 if __name__ == "__main__":
-    {"tables": tables, "bad_input": bad_input}[sys.argv[1]]()
+    {"tables": tables, "bad_input": bad_input, "run_line": run_line}[sys.argv[1]]()
     print("passed")
