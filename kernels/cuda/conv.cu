@@ -49,7 +49,7 @@ void conv2d_backward(const ConvGeom& g, int64_t batch, int64_t out_ch, const T* 
              "cuda::conv2d_backward (col2im)");
     }
   }
-  if (gw && batch == 0) COMET_CUDA_CHECK(cudaMemset(gw, 0, sizeof(T) * out_ch * k), "cuda::conv2d_backward: gw = 0");
+  if (gw && batch == 0) set_zero(gw, sizeof(T) * out_ch * k, "cuda::conv2d_backward: gw = 0");
   if (gb) {
     launch_sum_to(Broadcast::Col, out_ch, batch * p, T(1), ConvBiasTerms<T>{out_ch, p, gy}, gb,
                   "cuda::conv2d_backward (bias)");

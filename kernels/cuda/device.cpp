@@ -1,5 +1,9 @@
-// CUDA device queries, cached cudaMalloc'd storage and host <-> device copies (see device.h).
+// CUDA device queries, cached cudaMalloc'd storage and host <-> device copies, or their host emulation (see
+// device.h).
 #include "kernels/cuda/device.h"
+
+#include <cstdlib>
+#include <cstring>
 
 #include "kernels/cuda/check.h"
 
@@ -16,7 +20,17 @@ cudaError_t device_count_error(int* count) {
   return err;
 }
 
+bool emulation_from_environment() {
+  const char* env = std::getenv("COMET_CUDA_EMULATE");
+  if (!env || std::strcmp(env, "0") == 0) return false;
+  COMET_CHECK(std::strcmp(env, "1") == 0, "COMET_CUDA_EMULATE={}: expected 1 (emulate the device) or 0", env);
+  return true;
+}
+
 thread_local cudaError_t last_malloc_error = cudaSuccess;
+
+// 256 bytes: cudaMalloc's own alignment, which the kernels' vector loads may rely on.
+constexpr size_t kDeviceAlign = 256;
 
 void* cuda_malloc(size_t bytes) {
   void* data = nullptr;
@@ -28,12 +42,19 @@ void* cuda_malloc(size_t bytes) {
 
 void cuda_free(void* data, size_t /*bytes*/) { cudaFree(data); }  // errors cannot be reported from a deleter
 
-// 256 bytes: cudaMalloc's own alignment, which the kernels' vector loads may rely on.
-constexpr size_t kDeviceAlign = 256;
+// The emulated device's memory: host blocks with the device's alignment (sizes are multiples of it).
+void* emulated_malloc(size_t bytes) {
+  void* data = std::aligned_alloc(kDeviceAlign, bytes);
+  last_malloc_error = data ? cudaSuccess : cudaErrorMemoryAllocation;
+  return data;
+}
+
+void emulated_free(void* data, size_t /*bytes*/) { std::free(data); }
 
 BlockCache& device_cache() {
-  static BlockCache* c = new BlockCache(&cuda_malloc, &cuda_free, kDeviceAlign);  // never destroyed (see storage.cpp)
-  return *c;
+  static BlockCache* c = cuda_emulated() ? new BlockCache(&emulated_malloc, &emulated_free, kDeviceAlign)
+                                         : new BlockCache(&cuda_malloc, &cuda_free, kDeviceAlign);
+  return *c;  // never destroyed (see storage.cpp)
 }
 
 void cuda_release(void* data, size_t bytes) { device_cache().release(data, bytes); }
@@ -41,6 +62,7 @@ void cuda_release(void* data, size_t bytes) { device_cache().release(data, bytes
 // The cache serves one device: a block cached on one device must not be handed out on another. `what` names the
 // allocation for the messages.
 void check_one_device(const std::string& what) {
+  if (cuda_emulated()) return;
   int now = 0;
   const cudaError_t err = cudaGetDevice(&now);
   if (err != cudaSuccess) cudaGetLastError();
@@ -51,15 +73,31 @@ void check_one_device(const std::string& what) {
               "{} only (one device per process for now)", what, now, first);
 }
 
+void copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, const std::string& what) {
+  if (bytes == 0) return;
+  if (cuda_emulated()) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  COMET_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind), "{}", what);
+}
+
 }  // namespace
 
+bool cuda_emulated() {
+  static const bool emulated = emulation_from_environment();
+  return emulated;
+}
+
 int cuda_device_count() {
+  if (cuda_emulated()) return 1;
   int count = 0;
   device_count_error(&count);
   return count;
 }
 
 std::string cuda_status() {
+  if (cuda_emulated()) return "host emulation (COMET_CUDA_EMULATE=1)";
   int count = 0;
   const cudaError_t err = device_count_error(&count);
   if (err != cudaSuccess) return fmt::format("{} ({})", cudaGetErrorString(err), cudaGetErrorName(err));
@@ -78,6 +116,9 @@ Tensor cuda_empty(const Shape& shape, DType dtype) {
   void* data = device_cache().allocate(bytes, size);
   COMET_CHECK(data, "cuda_empty: cannot allocate {}: {} ({})", what, cudaGetErrorString(last_malloc_error),
               cudaGetErrorName(last_malloc_error));
+  // Device memory starts as garbage; the emulation makes it NaN (and -1 for integers), so that a kernel reading
+  // what nothing wrote shows up in the results.
+  if (cuda_emulated()) std::memset(data, 0xFF, bytes);
   return Tensor(std::make_shared<Storage>(data, size, Device::CUDA, &cuda_release), shape, dtype);
 }
 
@@ -90,12 +131,27 @@ Tensor to_device(const Tensor& t, Device d) {
   if (t.device() == d) return t;
   const bool upload = d == Device::CUDA;
   Tensor out = upload ? cuda_empty(t.shape(), t.dtype()) : Tensor::empty(t.shape(), t.dtype());
-  if (t.nbytes() > 0) {
-    COMET_CUDA_CHECK(cudaMemcpy(out.raw(), t.raw(), t.nbytes(), upload ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost),
-                     "to_device: copying a {} tensor of shape {} from {} to {}", dtype_name(t.dtype()),
-                     shape_str(t.shape()), device_name(t.device()), device_name(d));
-  }
+  copy(out.raw(), t.raw(), t.nbytes(), upload ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost,
+       fmt::format("to_device: copying a {} tensor of shape {} from {} to {}", dtype_name(t.dtype()),
+                   shape_str(t.shape()), device_name(t.device()), device_name(d)));
   return out;
 }
+
+namespace cuda {
+
+void copy_to_host(void* dst, const void* src, size_t bytes, const char* what) {
+  copy(dst, src, bytes, cudaMemcpyDeviceToHost, what);
+}
+
+void set_zero(void* dst, size_t bytes, const char* what) {
+  if (bytes == 0) return;
+  if (cuda_emulated()) {
+    std::memset(dst, 0, bytes);
+    return;
+  }
+  COMET_CUDA_CHECK(cudaMemset(dst, 0, bytes), "{}", what);
+}
+
+}  // namespace cuda
 
 }  // namespace comet

@@ -9,7 +9,7 @@ namespace {
 
 int64_t read_back(const int64_t* device_value) {
   int64_t v = 0;
-  COMET_CUDA_CHECK(cudaMemcpy(&v, device_value, sizeof v, cudaMemcpyDeviceToHost), "cuda::plan_dispatch: read back");
+  copy_to_host(&v, device_value, sizeof v, "cuda::plan_dispatch: read back");
   return v;
 }
 
@@ -23,7 +23,7 @@ DeviceDispatchPlan plan_dispatch(int64_t batch, int64_t experts, const T* g) {
   const DispatchGrid grid = dispatch_grid(batch, experts);
   Tensor counts = cuda_empty({grid.cells() + 1}, DType::I64);  // the last entry: the NaN flag
   int64_t* nan_seen = i64(counts) + grid.cells();
-  COMET_CUDA_CHECK(cudaMemset(nan_seen, 0, sizeof(int64_t)), "cuda::plan_dispatch: clearing the NaN flag");
+  set_zero(nan_seen, sizeof(int64_t), "cuda::plan_dispatch: clearing the NaN flag");
   launch(DispatchCountKernel<T>{{}, batch, experts, grid.rows_per_block, g, i64(counts), nan_seen}, grid.launch(),
          "cuda::plan_dispatch (count)");
 

@@ -1,5 +1,6 @@
 // cuBLAS GEMM (see gemm.h). One cuBLAS handle per device, created on first use and never destroyed (cuBLAS
-// calls may share a handle across host threads as long as its configuration does not change).
+// calls may share a handle across host threads as long as its configuration does not change). Under
+// COMET_CUDA_EMULATE=1 the same cuBLAS arguments go to the host emulation of cublas<t>gemm instead.
 #include "kernels/cuda/gemm.h"
 
 #include <array>
@@ -7,7 +8,9 @@
 #include <mutex>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/cublas_emulation.h"
 #include "kernels/cuda/cublas_mapping.h"
+#include "kernels/cuda/device.h"
 
 namespace comet::cuda {
 namespace {
@@ -62,6 +65,7 @@ template <class T>
 void gemm(const GemmArgs<T>& g) {
   if (g.m == 0 || g.n == 0) return;
   const CublasGemmArgs<T> c = to_cublas(g);
+  if (cuda_emulated()) return cublas_gemm_emulated(c);
   COMET_CUBLAS_CHECK(call(handle(), c), "cuda::gemm: m={} n={} k={} trans_a={} trans_b={} lda={} ldb={} ldc={}", g.m,
                      g.n, g.k, g.trans_a, g.trans_b, g.lda, g.ldb, g.ldc);
 }
@@ -72,6 +76,12 @@ void gemm_batched(const GemmArgs<T>& g, int64_t batch, int64_t stride_a, int64_t
               "cuda::gemm_batched: need batch and strides >= 0, got {} and {} {} {}", batch, stride_a, stride_b,
               stride_c);
   if (g.m == 0 || g.n == 0 || batch == 0) return;
+  if (cuda_emulated()) {
+    CublasGemmArgs<T> c = to_cublas(g);
+    const CublasStrides s = to_cublas_strides(stride_a, stride_b, stride_c);
+    for (int64_t i = 0; i < batch; ++i, c.a += s.a, c.b += s.b, c.c += s.c) cublas_gemm_emulated(c);
+    return;
+  }
   COMET_CUBLAS_CHECK(call_batched(handle(), to_cublas(g), to_cublas_strides(stride_a, stride_b, stride_c),
                                   as_int(batch, "batch")),
                      "cuda::gemm_batched: batch={} m={} n={} k={} trans_a={} trans_b={} strides {} {} {}", batch, g.m,

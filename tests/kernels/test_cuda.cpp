@@ -1,11 +1,11 @@
-// Tests of the CUDA backend's device memory and cuBLAS GEMM (kernels/cuda/), compiled only with COMET_WITH_CUDA
-// (the custom kernels: tests/kernels/test_cuda_*.cpp). Host tests always run: the row-major -> column-major cuBLAS
-// argument mapping, single and strided-batched (bmm), is checked against ref::gemm through a CPU emulation of
-// cublas<t>gemm (column-major, op codes, cuBLAS's leading-dimension rules), and the error path of copies without a
-// device. Device tests (copies, cuBLAS GEMM and batched GEMM vs cpu::gemm) report "skipped: no CUDA device:
-// <reason>" and return when no device is present. Inputs of
-// the GEMM tests are small integers, so every product and sum is exact and an index or leading-dimension bug is
-// an exact mismatch.
+// Tests of the CUDA backend's device memory and cuBLAS GEMM (kernels/cuda/), compiled only with COMET_WITH_CUDA (the
+// custom kernels: tests/kernels/test_cuda_*.cpp). Host tests always run: the row-major -> column-major cuBLAS argument
+// mapping, single and strided-batched (bmm), is checked against ref::gemm through the host emulation of cublas<t>gemm
+// (kernels/cuda/cublas_emulation.h: column-major, op codes, cuBLAS's leading-dimension rules), and the error path of
+// copies without a device. Device tests (copies, cuBLAS GEMM and batched GEMM vs cpu::gemm) report "skipped: no CUDA
+// device: <reason>" and return when no device is present; ctest runs them once more on the host emulation of the device
+// (COMET_CUDA_EMULATE=1, tests/CMakeLists.txt). Inputs of the GEMM tests are small integers, so every product and sum
+// is exact and an index or leading-dimension bug is an exact mismatch.
 #ifdef COMET_WITH_CUDA
 #include <algorithm>
 #include <string>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
+#include "kernels/cuda/cublas_emulation.h"
 #include "kernels/cuda/cublas_mapping.h"
 #include "kernels/cuda/device.h"
 #include "kernels/cuda/gemm.h"
@@ -20,27 +21,6 @@
 
 namespace comet {
 namespace {
-
-// cublas<t>gemm emulated on the CPU exactly as cuBLAS reads its arguments: column-major storage (element
-// (i, j) of a matrix with leading dimension ld at [i + j * ld]), op codes per operand, beta == 0 overwrites.
-template <class T>
-void cublas_emulated(const cuda::CublasGemmArgs<T>& c) {
-  CHECK(c.lda >= std::max<int64_t>(1, c.trans_a ? c.k : c.m));
-  CHECK(c.ldb >= std::max<int64_t>(1, c.trans_b ? c.n : c.k));
-  CHECK(c.ldc >= std::max<int64_t>(1, c.m));
-  for (int64_t j = 0; j < c.n; ++j) {
-    for (int64_t i = 0; i < c.m; ++i) {
-      double acc = 0;
-      for (int64_t p = 0; p < c.k; ++p) {
-        const double a = c.trans_a ? c.a[p + i * c.lda] : c.a[i + p * c.lda];
-        const double b = c.trans_b ? c.b[j + p * c.ldb] : c.b[p + j * c.ldb];
-        acc += a * b;
-      }
-      T& out = c.c[i + j * c.ldc];
-      out = static_cast<T>(c.alpha * acc + (c.beta == T(0) ? 0.0 : static_cast<double>(c.beta) * out));
-    }
-  }
-}
 
 // A GEMM problem in row-major storage with padded leading dimensions and integer-valued entries.
 template <class T>
@@ -112,7 +92,7 @@ TEST_CASE_TEMPLATE("cuBLAS argument mapping reproduces the row-major GEMM (CPU e
   for_each_gemm_case([&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, double beta) {
     const GemmProblem<T> p(ta, tb, m, n, k, pad, static_cast<T>(beta), gen);
     const Tensor want = p.result([](const GemmArgs<T>& g) { ref::gemm(g); });
-    const Tensor got = p.result([](const GemmArgs<T>& g) { cublas_emulated(cuda::to_cublas(g)); });
+    const Tensor got = p.result([](const GemmArgs<T>& g) { cuda::cublas_gemm_emulated(cuda::to_cublas(g)); });
     COMET_CHECK_EXACT(got, want);
   });
 }
@@ -151,7 +131,7 @@ TEST_CASE_TEMPLATE("cuBLAS strided-batched mapping reproduces a loop of row-majo
       const Tensor got = p.result([&](const GemmArgs<T>& g) {
         cuda::CublasGemmArgs<T> c = cuda::to_cublas(g);
         const cuda::CublasStrides s = cuda::to_cublas_strides(p.stride_a, p.stride_b, p.stride_c);
-        for (int64_t i = 0; i < batch; ++i, c.a += s.a, c.b += s.b, c.c += s.c) cublas_emulated(c);
+        for (int64_t i = 0; i < batch; ++i, c.a += s.a, c.b += s.b, c.c += s.c) cuda::cublas_gemm_emulated(c);
       });
       COMET_CHECK_EXACT(got, want);
     }
