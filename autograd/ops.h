@@ -24,6 +24,11 @@ Var bmm(const Var& a, const Var& b);
 // 2-D transpose (a copy).
 Var transpose(const Var& x);
 
+// ---- ops_device.cpp
+// A copy of x on `device` (x itself when it is there already); the gradient goes back to x's device. An op's inputs
+// must share one device (autograd/device.h).
+Var to_device(const Var& x, Device device);
+
 // ---- ops_elementwise.cpp
 Var unary(Unary op, const Var& x);
 inline Var relu(const Var& x) { return unary(Unary::Relu, x); }

@@ -1,6 +1,6 @@
 // Unary ops, broadcasting binary ops, scale and cast: forward and backward side by side.
+#include "autograd/device.h"
 #include "autograd/ops.h"
-#include "kernels/backend.h"
 
 namespace comet::ag {
 namespace {
@@ -43,16 +43,16 @@ const char* unary_name(Unary op) {
 
 Var unary(Unary op, const Var& x) {
   const Tensor& X = x.value();
-  Tensor Y = empty_like(X);
+  Tensor Y = empty_as(X);
   COMET_DISPATCH_FLOAT(X.dtype(), unary_name(op), [&] {
-    COMET_KERNEL(unary<scalar_t>)(op, X.numel(), X.data<scalar_t>(), Y.data<scalar_t>());
+    COMET_KERNEL_ON(X.device(), unary<scalar_t>)(op, X.numel(), X.ptr<scalar_t>(), Y.ptr<scalar_t>());
   });
   return record(unary_name(op), Y, {x}, [op, Y](Node& self) {
     const Tensor& X = self.inputs[0]->value;
-    Tensor GX = empty_like(X);
+    Tensor GX = empty_as(X);
     COMET_DISPATCH_FLOAT(X.dtype(), "unary backward", [&] {
-      COMET_KERNEL(unary_backward<scalar_t>)(op, X.numel(), X.data<scalar_t>(), Y.data<scalar_t>(),
-                                             self.grad.data<scalar_t>(), GX.data<scalar_t>());
+      COMET_KERNEL_ON(X.device(), unary_backward<scalar_t>)(op, X.numel(), X.ptr<scalar_t>(), Y.ptr<scalar_t>(),
+                                                            self.grad.ptr<scalar_t>(), GX.ptr<scalar_t>());
     });
     accumulate_grad(*self.inputs[0], std::move(GX));
   });
@@ -64,20 +64,20 @@ Var binary(Binary op, const Var& a, const Var& b) {
   COMET_CHECK(A.dtype() == B.dtype(), "{}: dtypes differ ({} {} vs {} {})", name, shape_str(A.shape()),
               dtype_name(A.dtype()), shape_str(B.shape()), dtype_name(B.dtype()));
   const Broadcast bc = broadcast_mode(name, A, B);
-  Tensor C = empty_like(A);
+  const Device device = common_device(name, {&A, &B});
+  Tensor C = empty_as(A);
   COMET_DISPATCH_FLOAT(A.dtype(), name, [&] {
-    COMET_KERNEL(binary<scalar_t>)(op, bc, A.rows(), A.cols(), A.data<scalar_t>(), B.data<scalar_t>(),
-                                   C.data<scalar_t>());
+    COMET_KERNEL_ON(device, binary<scalar_t>)(op, bc, A.rows(), A.cols(), A.ptr<scalar_t>(), B.ptr<scalar_t>(),
+                                              C.ptr<scalar_t>());
   });
   return record(name, C, {a, b}, [op, bc](Node& self) {
     const Tensor &A = self.inputs[0]->value, &B = self.inputs[1]->value;
-    Tensor GA = self.needs(0) ? empty_like(A) : Tensor();
-    Tensor GB = self.needs(1) ? empty_like(B) : Tensor();
+    Tensor GA = self.needs(0) ? empty_as(A) : Tensor();
+    Tensor GB = self.needs(1) ? empty_as(B) : Tensor();
     COMET_DISPATCH_FLOAT(A.dtype(), "binary backward", [&] {
-      COMET_KERNEL(binary_backward<scalar_t>)(op, bc, A.rows(), A.cols(), A.data<scalar_t>(), B.data<scalar_t>(),
-                                              self.grad.data<scalar_t>(),
-                                              GA.defined() ? GA.data<scalar_t>() : nullptr,
-                                              GB.defined() ? GB.data<scalar_t>() : nullptr);
+      COMET_KERNEL_ON(A.device(), binary_backward<scalar_t>)(
+          op, bc, A.rows(), A.cols(), A.ptr<scalar_t>(), B.ptr<scalar_t>(), self.grad.ptr<scalar_t>(),
+          GA.defined() ? GA.ptr<scalar_t>() : nullptr, GB.defined() ? GB.ptr<scalar_t>() : nullptr);
     });
     if (GA.defined()) accumulate_grad(*self.inputs[0], std::move(GA));
     if (GB.defined()) accumulate_grad(*self.inputs[1], std::move(GB));
@@ -86,14 +86,15 @@ Var binary(Binary op, const Var& a, const Var& b) {
 
 Var scale(const Var& x, double alpha) {
   const Tensor& X = x.value();
-  Tensor Y = empty_like(X);
+  Tensor Y = empty_as(X);
   COMET_DISPATCH_FLOAT(X.dtype(), "scale", [&] {
-    COMET_KERNEL(scale<scalar_t>)(X.numel(), scalar_t(alpha), X.data<scalar_t>(), Y.data<scalar_t>());
+    COMET_KERNEL_ON(X.device(), scale<scalar_t>)(X.numel(), scalar_t(alpha), X.ptr<scalar_t>(), Y.ptr<scalar_t>());
   });
   return record("scale", Y, {x}, [alpha](Node& self) {
-    Tensor GX = empty_like(self.grad);
+    Tensor GX = empty_as(self.grad);
     COMET_DISPATCH_FLOAT(GX.dtype(), "scale backward", [&] {
-      COMET_KERNEL(scale<scalar_t>)(GX.numel(), scalar_t(alpha), self.grad.data<scalar_t>(), GX.data<scalar_t>());
+      COMET_KERNEL_ON(GX.device(), scale<scalar_t>)(GX.numel(), scalar_t(alpha), self.grad.ptr<scalar_t>(),
+                                                    GX.ptr<scalar_t>());
     });
     accumulate_grad(*self.inputs[0], std::move(GX));
   });

@@ -1,9 +1,7 @@
 // matmul, linear, bmm and transpose: forward and backward (dA = dC op(B)^T, dB = op(A)^T dC, with the transposes folded
 // into GEMM flags).
-#include <algorithm>
-
+#include "autograd/device.h"
 #include "autograd/ops.h"
-#include "kernels/backend.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/gemm.h"
 #include "kernels/reduce.h"
@@ -11,10 +9,10 @@
 namespace comet::ag {
 namespace {
 
-// C = op(A) op(B) for `batch` row-major matrices stored back to back (A: a_rows x a_cols each, etc.).
+// C = op(A) op(B) for `batch` row-major matrices stored back to back (A: a_rows x a_cols each, etc.) on `device`.
 template <class T>
-void gemm_call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t a_cols, const T* b,
-               int64_t b_cols, T* c, int64_t batch = 1) {
+void gemm_call(Device device, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t a_cols,
+               const T* b, int64_t b_cols, T* c, int64_t batch = 1) {
   const int64_t a_size = m * k, b_size = k * n, c_size = m * n;
   for (int64_t i = 0; i < batch; ++i) {
     GemmArgs<T> g;
@@ -22,13 +20,13 @@ void gemm_call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, in
     g.a = a + i * a_size; g.lda = a_cols;
     g.b = b + i * b_size; g.ldb = b_cols;
     g.beta = 0; g.c = c + i * c_size; g.ldc = n;
-    COMET_KERNEL(gemm<T>)(g);
+    COMET_KERNEL_ON(device, gemm<T>)(g);
   }
 }
 
 template <class T>
 void gemm_call(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const Tensor& a, const Tensor& b, Tensor& c) {
-  gemm_call<T>(ta, tb, m, n, k, a.data<T>(), a.cols(), b.data<T>(), b.cols(), c.data<T>());
+  gemm_call<T>(c.device(), ta, tb, m, n, k, a.ptr<T>(), a.cols(), b.ptr<T>(), b.cols(), c.ptr<T>());
 }
 
 }  // namespace
@@ -42,19 +40,19 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
   const int64_t kb = tb ? B.dim(1) : B.dim(0), n = tb ? B.dim(0) : B.dim(1);
   COMET_CHECK(k == kb, "matmul: inner sizes differ: {}{} @ {}{}", shape_str(A.shape()), ta ? "^T" : "",
               shape_str(B.shape()), tb ? "^T" : "");
-  Tensor C = Tensor::empty({m, n}, A.dtype());
+  Tensor C = empty_on(common_device("matmul", {&A, &B}), {m, n}, A.dtype());
   COMET_DISPATCH_FLOAT(A.dtype(), "matmul", [&] { gemm_call<scalar_t>(ta, tb, m, n, k, A, B, C); });
   return record("matmul", C, {a, b}, [ta, tb, m, n, k](Node& self) {
     const Tensor &A = self.inputs[0]->value, &B = self.inputs[1]->value, &G = self.grad;
     COMET_DISPATCH_FLOAT(G.dtype(), "matmul backward", [&] {
       if (self.needs(0)) {  // dA (m x k, or k x m when ta)
-        Tensor dA = empty_like(A);
+        Tensor dA = empty_as(A);
         if (!ta) gemm_call<scalar_t>(false, !tb, m, k, n, G, B, dA);
         else gemm_call<scalar_t>(tb, true, k, m, n, B, G, dA);
         accumulate_grad(*self.inputs[0], std::move(dA));
       }
       if (self.needs(1)) {  // dB (k x n, or n x k when tb)
-        Tensor dB = empty_like(B);
+        Tensor dB = empty_as(B);
         if (!tb) gemm_call<scalar_t>(!ta, false, k, n, m, A, G, dB);
         else gemm_call<scalar_t>(true, ta, n, k, m, G, A, dB);
         accumulate_grad(*self.inputs[1], std::move(dB));
@@ -70,33 +68,34 @@ Var linear(const Var& x, const Var& w, const Var& b) {
               "linear: x {} weight {} bias {} do not fit ([B, in], [in, out], [out], one dtype)", shape_str(X.shape()),
               shape_str(W.shape()), shape_str(B.shape()));
   const int64_t rows = X.dim(0), in = X.dim(1), out = W.dim(1);
-  Tensor Y = Tensor::empty({rows, out}, X.dtype());
+  const Device device = common_device("linear", {&X, &W, &B});
+  Tensor Y = empty_on(device, {rows, out}, X.dtype());
   COMET_DISPATCH_FLOAT(X.dtype(), "linear", [&] {
-    scalar_t* y = Y.data<scalar_t>();
-    const scalar_t* bias = B.data<scalar_t>();
-    for (int64_t r = 0; r < rows; ++r) std::copy(bias, bias + out, y + r * out);
+    scalar_t* y = Y.ptr<scalar_t>();
+    COMET_KERNEL_ON(device, expand<scalar_t>)(Broadcast::Row, rows, out, scalar_t(1), B.ptr<scalar_t>(), y);
     GemmArgs<scalar_t> g;
     g.m = rows; g.n = out; g.k = in;
-    g.a = X.data<scalar_t>(); g.lda = in; g.b = W.data<scalar_t>(); g.ldb = out;
+    g.a = X.ptr<scalar_t>(); g.lda = in; g.b = W.ptr<scalar_t>(); g.ldb = out;
     g.beta = 1; g.c = y; g.ldc = out;
-    COMET_KERNEL(gemm<scalar_t>)(g);
+    COMET_KERNEL_ON(device, gemm<scalar_t>)(g);
   });
   return record("linear", Y, {x, w, b}, [rows, in, out](Node& self) {
     const Tensor &X = self.inputs[0]->value, &W = self.inputs[1]->value, &G = self.grad;
     COMET_DISPATCH_FLOAT(G.dtype(), "linear backward", [&] {
       if (self.needs(0)) {  // dX = G W^T
-        Tensor dX = empty_like(X);
+        Tensor dX = empty_as(X);
         gemm_call<scalar_t>(false, true, rows, in, out, G, W, dX);
         accumulate_grad(*self.inputs[0], std::move(dX));
       }
       if (self.needs(1)) {  // dW = X^T G
-        Tensor dW = empty_like(W);
+        Tensor dW = empty_as(W);
         gemm_call<scalar_t>(true, false, in, out, rows, X, G, dW);
         accumulate_grad(*self.inputs[1], std::move(dW));
       }
       if (self.needs(2)) {  // db = column sums of G
-        Tensor db = Tensor::empty({out}, G.dtype());
-        COMET_KERNEL(sum_to<scalar_t>)(Broadcast::Row, rows, out, scalar_t(1), G.data<scalar_t>(), db.data<scalar_t>());
+        Tensor db = empty_on(G.device(), {out}, G.dtype());
+        COMET_KERNEL_ON(G.device(), sum_to<scalar_t>)(Broadcast::Row, rows, out, scalar_t(1), G.ptr<scalar_t>(),
+                                                      db.ptr<scalar_t>());
         accumulate_grad(*self.inputs[2], std::move(db));
       }
     });
@@ -109,24 +108,29 @@ Var bmm(const Var& a, const Var& b) {
               "bmm: need [G, M, K] and [G, K, N] of one dtype, got {} {} and {} {}", shape_str(A.shape()),
               dtype_name(A.dtype()), shape_str(B.shape()), dtype_name(B.dtype()));
   const int64_t g = A.dim(0), m = A.dim(1), k = A.dim(2), n = B.dim(2);
-  Tensor C = Tensor::empty({g, m, n}, A.dtype());
+  const Device device = common_device("bmm", {&A, &B});
+  Tensor C = empty_on(device, {g, m, n}, A.dtype());
   COMET_DISPATCH_FLOAT(A.dtype(), "bmm", [&] {
-    gemm_call<scalar_t>(false, false, m, n, k, A.data<scalar_t>(), k, B.data<scalar_t>(), n, C.data<scalar_t>(), g);
+    gemm_call<scalar_t>(device, false, false, m, n, k, A.ptr<scalar_t>(), k, B.ptr<scalar_t>(), n, C.ptr<scalar_t>(),
+                        g);
   });
   return record("bmm", C, {a, b}, [g, m, n, k](Node& self) {
     const Tensor &A = self.inputs[0]->value, &B = self.inputs[1]->value, &G = self.grad;
     COMET_DISPATCH_FLOAT(G.dtype(), "bmm backward", [&] {
-      const scalar_t *pa = A.data<scalar_t>(), *pb = B.data<scalar_t>(), *pg = G.data<scalar_t>();
+      const scalar_t *pa = A.ptr<scalar_t>(), *pb = B.ptr<scalar_t>(), *pg = G.ptr<scalar_t>();
+      const Device device = G.device();
       if (self.needs(0)) {  // dA_i = G_i B_i^T
-        Tensor dA = empty_like(A);
+        Tensor dA = empty_as(A);
         for (int64_t i = 0; i < g; ++i)
-          gemm_call<scalar_t>(false, true, m, k, n, pg + i * m * n, n, pb + i * k * n, n, dA.data<scalar_t>() + i * m * k);
+          gemm_call<scalar_t>(device, false, true, m, k, n, pg + i * m * n, n, pb + i * k * n, n,
+                              dA.ptr<scalar_t>() + i * m * k);
         accumulate_grad(*self.inputs[0], std::move(dA));
       }
       if (self.needs(1)) {  // dB_i = A_i^T G_i
-        Tensor dB = empty_like(B);
+        Tensor dB = empty_as(B);
         for (int64_t i = 0; i < g; ++i)
-          gemm_call<scalar_t>(true, false, k, n, m, pa + i * m * k, k, pg + i * m * n, n, dB.data<scalar_t>() + i * k * n);
+          gemm_call<scalar_t>(device, true, false, k, n, m, pa + i * m * k, k, pg + i * m * n, n,
+                              dB.ptr<scalar_t>() + i * k * n);
         accumulate_grad(*self.inputs[1], std::move(dB));
       }
     });

@@ -2,8 +2,8 @@
 // whose mask is 1), bce_with_logits (mean over elements, stable form) and cross_entropy (logits [B, C],
 // labels [B] i32/i64, mean over rows). Backwards scale by the incoming 0-d gradient; targets that require a
 // gradient get one too. Tests: tests/autograd/cases_reduce_loss.cpp, tests/kernels/test_reduce.cpp.
+#include "autograd/device.h"
 #include "autograd/ops.h"
-#include "kernels/backend.h"
 #include "kernels/loss.h"
 
 namespace comet::ag {
@@ -21,7 +21,7 @@ Tensor loss_tensor(DType dtype) { return Tensor::empty({}, dtype); }
 Tensor float_mask(const Tensor& mask, const Tensor& pred, int64_t& count) {
   COMET_CHECK(mask.defined() && mask.shape() == pred.shape(), "masked_mse: mask of shape {} for pred of shape {}",
               mask.defined() ? shape_str(mask.shape()) : std::string("(undefined)"), shape_str(pred.shape()));
-  Tensor m = mask.to(pred.dtype());
+  Tensor m = copy_to(mask, Device::CPU).to(pred.dtype());  // checked on the host
   count = 0;
   COMET_DISPATCH_FLOAT(m.dtype(), "masked_mse", [&] {
     const scalar_t* p = m.data<scalar_t>();
@@ -35,22 +35,27 @@ Tensor float_mask(const Tensor& mask, const Tensor& pred, int64_t& count) {
 }
 
 // Mean of mask * (pred - target)^2 over `count` elements (0 when count is 0); mask undefined means all ones.
-Var squared_error_loss(const char* name, const Var& pred, const Var& target, const Tensor& mask, int64_t count) {
+Var squared_error_loss(const char* name, const Var& pred, const Var& target, const Tensor& host_mask,
+                       int64_t count) {
   const Tensor &P = pred.value(), &T = target.value();
+  const Device device = common_device(name, {&P, &T});
+  const Tensor mask = host_mask.defined() ? copy_to(host_mask, device) : Tensor();
   const double alpha = count > 0 ? 1.0 / double(count) : 0.0;
-  Tensor L = loss_tensor(P.dtype());
+  Tensor L = empty_on(device, {}, P.dtype());
   COMET_DISPATCH_FLOAT(P.dtype(), name, [&] {
-    COMET_KERNEL(squared_error<scalar_t>)(P.numel(), scalar_t(alpha), P.data<scalar_t>(), T.data<scalar_t>(),
-                                          mask.defined() ? mask.data<scalar_t>() : nullptr, L.data<scalar_t>());
+    COMET_KERNEL_ON(device, squared_error<scalar_t>)(P.numel(), scalar_t(alpha), P.ptr<scalar_t>(), T.ptr<scalar_t>(),
+                                                     mask.defined() ? mask.ptr<scalar_t>() : nullptr,
+                                                     L.ptr<scalar_t>());
   });
   return record(name, L, {pred, target}, [alpha, mask](Node& self) {
     const Tensor &P = self.inputs[0]->value, &T = self.inputs[1]->value;
-    Tensor GP = self.needs(0) ? empty_like(P) : Tensor(), GT = self.needs(1) ? empty_like(T) : Tensor();
+    Tensor GP = self.needs(0) ? empty_as(P) : Tensor(), GT = self.needs(1) ? empty_as(T) : Tensor();
+    const double scale = host_item(self.grad) * alpha;
     COMET_DISPATCH_FLOAT(P.dtype(), "mse backward", [&] {
-      COMET_KERNEL(squared_error_backward<scalar_t>)(
-          P.numel(), scalar_t(self.grad.item() * alpha), P.data<scalar_t>(), T.data<scalar_t>(),
-          mask.defined() ? mask.data<scalar_t>() : nullptr, GP.defined() ? GP.data<scalar_t>() : nullptr,
-          GT.defined() ? GT.data<scalar_t>() : nullptr);
+      COMET_KERNEL_ON(P.device(), squared_error_backward<scalar_t>)(
+          P.numel(), scalar_t(scale), P.ptr<scalar_t>(), T.ptr<scalar_t>(),
+          mask.defined() ? mask.ptr<scalar_t>() : nullptr, GP.defined() ? GP.ptr<scalar_t>() : nullptr,
+          GT.defined() ? GT.ptr<scalar_t>() : nullptr);
     });
     if (GP.defined()) accumulate_grad(*self.inputs[0], std::move(GP));
     if (GT.defined()) accumulate_grad(*self.inputs[1], std::move(GT));

@@ -26,6 +26,8 @@ T* data_or_null(Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 
 Var dropout(const Var& x, double p, Generator& gen, bool training) {
   COMET_CHECK(p >= 0 && p < 1, "dropout: p must be in [0, 1), got {}", p);
+  COMET_CHECK(x.value().device() == Device::CPU, "dropout: x of shape {} lives on {}: dropout runs on the CPU only",
+              shape_str(x.shape()), device_name(x.value().device()));
   if (!training || p == 0) return x;
   const Tensor& X = x.value();
   Tensor mask = empty_like(X);  // 0 or 1 / (1 - p)

@@ -2,8 +2,8 @@
 // (Over::Cols -> [R, 1]), x seen as rows() x cols(). The result has the shape of a broadcast operand
 // (kernels/elementwise.h), so the forward is kernels' sum_to and the backward its adjoint expand.
 // Tests: tests/autograd/cases_reduce_loss.cpp, tests/kernels/test_reduce.cpp.
+#include "autograd/device.h"
 #include "autograd/ops.h"
-#include "kernels/backend.h"
 #include "kernels/reduce.h"
 
 namespace comet::ag {
@@ -37,16 +37,17 @@ Var reduce(const char* name, const Var& x, Over over, bool average) {
   COMET_CHECK(X.numel() > 0, "{}: empty input of shape {}", name, shape_str(X.shape()));
   const Broadcast bc = reduced_mode(over);
   const double alpha = average ? 1.0 / double(reduced_count(X, over)) : 1.0;
-  Tensor Y = Tensor::empty(reduced_shape(X, over), X.dtype());
+  Tensor Y = empty_on(X.device(), reduced_shape(X, over), X.dtype());
   COMET_DISPATCH_FLOAT(X.dtype(), name, [&] {
-    COMET_KERNEL(sum_to<scalar_t>)(bc, X.rows(), X.cols(), scalar_t(alpha), X.data<scalar_t>(), Y.data<scalar_t>());
+    COMET_KERNEL_ON(X.device(), sum_to<scalar_t>)(bc, X.rows(), X.cols(), scalar_t(alpha), X.ptr<scalar_t>(),
+                                                  Y.ptr<scalar_t>());
   });
   return record(name, Y, {x}, [bc, alpha](Node& self) {
     const Tensor& X = self.inputs[0]->value;
-    Tensor GX = empty_like(X);
+    Tensor GX = empty_as(X);
     COMET_DISPATCH_FLOAT(X.dtype(), "sum/mean backward", [&] {
-      COMET_KERNEL(expand<scalar_t>)(bc, X.rows(), X.cols(), scalar_t(alpha), self.grad.data<scalar_t>(),
-                                     GX.data<scalar_t>());
+      COMET_KERNEL_ON(X.device(), expand<scalar_t>)(bc, X.rows(), X.cols(), scalar_t(alpha), self.grad.ptr<scalar_t>(),
+                                                    GX.ptr<scalar_t>());
     });
     accumulate_grad(*self.inputs[0], std::move(GX));
   });

@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "autograd/device.h"
 #include "kernels/elementwise.h"
 
 namespace comet::ag {
@@ -40,17 +41,20 @@ Var record(const char* op, Tensor out, std::vector<Var> inputs, BackwardFn backw
 }
 
 void accumulate_grad(Node& node, Tensor g) {
-  COMET_CHECK(g.shape() == node.value.shape() && g.dtype() == node.value.dtype(),
-              "backward of {}: gradient {} {} does not match value {} {}", node.op, shape_str(g.shape()),
-              dtype_name(g.dtype()), shape_str(node.value.shape()), dtype_name(node.value.dtype()));
+  COMET_CHECK(g.shape() == node.value.shape() && g.dtype() == node.value.dtype() &&
+                  g.device() == node.value.device(),
+              "backward of {}: gradient {} {} on {} does not match value {} {} on {}", node.op, shape_str(g.shape()),
+              dtype_name(g.dtype()), device_name(g.device()), shape_str(node.value.shape()),
+              dtype_name(node.value.dtype()), device_name(node.value.device()));
   if (!node.grad.defined()) {
     // Adopt a temporary; a tensor shared with anything else (a view of another gradient) is copied, because later
     // accumulations write into node.grad in place.
-    node.grad = g.storage().use_count() == 1 ? std::move(g) : g.clone();
+    node.grad = g.storage().use_count() == 1 ? std::move(g) : clone_on_device(g);
     return;
   }
   COMET_DISPATCH_FLOAT(g.dtype(), "accumulate_grad", [&] {
-    cpu::axpy<scalar_t>(g.numel(), scalar_t(1), g.data<scalar_t>(), node.grad.data<scalar_t>());
+    const auto axpy = g.device() == Device::CPU ? &cpu::axpy<scalar_t> : COMET_KERNEL_ON(g.device(), axpy<scalar_t>);
+    axpy(g.numel(), scalar_t(1), g.ptr<scalar_t>(), node.grad.ptr<scalar_t>());
   });
 }
 
@@ -80,7 +84,7 @@ void backward(const Var& root, const Tensor& seed) {
   } else {
     COMET_CHECK(r.value.numel() == 1, "backward: root of shape {} is not a scalar; pass a seed gradient",
                 shape_str(r.value.shape()));
-    accumulate_grad(r, Tensor::full(r.value.shape(), 1.0, r.value.dtype()));
+    accumulate_grad(r, full_on(r.value.device(), r.value.shape(), 1.0, r.value.dtype()));
   }
   // Iterative post-order DFS gives a topological order (inputs before outputs). The order holds owning pointers:
   // clearing a node's inputs below must not free a node that is still to be visited.

@@ -64,10 +64,14 @@ int64_t Tensor::dim(int i) const {
   return shape_[i < 0 ? i + n : i];
 }
 
-void Tensor::check_type(DType want) const {
+void Tensor::check_dtype_of_buffer(DType want) const {
   COMET_CHECK(storage_, "Tensor: access to an undefined tensor");
   COMET_CHECK(want == dtype_, "Tensor::data: tensor of shape {} is {}, accessed as {}", shape_str(shape_),
               dtype_name(dtype_), dtype_name(want));
+}
+
+void Tensor::check_type(DType want) const {
+  check_dtype_of_buffer(want);
   COMET_CHECK(device() == Device::CPU, "Tensor::data: tensor of shape {} lives on {}, not the CPU",
               shape_str(shape_), device_name(device()));
 }
@@ -127,7 +131,9 @@ Tensor Tensor::clone() const {
 void Tensor::copy_from(const Tensor& src) {
   COMET_CHECK(src.shape_ == shape_ && src.dtype_ == dtype_, "copy_from: destination {} {} vs source {} {}",
               shape_str(shape_), dtype_name(dtype_), shape_str(src.shape_), dtype_name(src.dtype_));
-  COMET_CHECK(device() == Device::CPU && src.device() == Device::CPU, "copy_from: CPU tensors only");
+  COMET_CHECK(device() == Device::CPU && src.device() == Device::CPU,
+              "copy_from: a tensor of shape {} on {} into one on {}: CPU tensors only (to_device copies between "
+              "devices)", shape_str(shape_), device_name(src.device()), device_name(device()));
   if (numel_) std::memmove(raw(), src.raw(), nbytes());
 }
 

@@ -45,6 +45,10 @@ class Tensor {
   const void* raw() const { return static_cast<const char*>(storage_->data) + offset_ * dtype_size(dtype_); }
   template <class T> T* data() { check_type(dtype_of<T>()); return static_cast<T*>(raw()); }
   template <class T> const T* data() const { check_type(dtype_of<T>()); return static_cast<const T*>(raw()); }
+  // The typed buffer on the tensor's own device (a device pointer for a CUDA tensor), for kernels that run there;
+  // data<T>() is the CPU-side access and refuses device tensors.
+  template <class T> T* ptr() { check_dtype_of_buffer(dtype_of<T>()); return static_cast<T*>(raw()); }
+  template <class T> const T* ptr() const { check_dtype_of_buffer(dtype_of<T>()); return static_cast<const T*>(raw()); }
   // Element i of the flattened tensor converted to double (slow; for tests and printing).
   double item(int64_t i = 0) const;
   template <class T> std::vector<T> to_vector() const;
@@ -59,7 +63,8 @@ class Tensor {
   const std::shared_ptr<Storage>& storage() const { return storage_; }
 
  private:
-  void check_type(DType want) const;
+  void check_type(DType want) const;  // dtype, and that the buffer is on the CPU
+  void check_dtype_of_buffer(DType want) const;
 
   std::shared_ptr<Storage> storage_;
   Shape shape_;

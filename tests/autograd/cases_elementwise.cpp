@@ -78,5 +78,13 @@ COMET_OP_CASES("cast", [](int64_t n, Generator& gen) {
                               ag::GradcheckOptions{1e-3, 1e-4, 1e-7, 96, 1234}}};
 });
 
+COMET_OP_CASES("to_device", [](int64_t n, Generator& gen) {
+  // To the CPU: a no-op in the CPU runs; in the device runs of test_ops.cpp the inputs live on the device, so the
+  // value comes to the host and the gradient goes back.
+  return std::vector<OpCase>{{"to the CPU", {random_tensor({n, 3}, gen)}, [](const std::vector<Var>& v) {
+                                return ag::to_device(ag::scale(v[0], 2.0), Device::CPU);
+                              }}};
+});
+
 }  // namespace
 }  // namespace comet::test

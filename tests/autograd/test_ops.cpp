@@ -1,12 +1,20 @@
 // Walks the op list: every op must have cases; every case passes the gradient check (F64, tolerance from its
 // GradcheckOptions, default rtol 1e-4) and gives the same forward values and input gradients with the fast
 // and the reference kernels (F32, |fast - ref| <= 1e-5 (|ref| + rms(ref)) + 1e-7: relative to the element or
-// to the tensor's scale, whichever is larger), at sizes 1, 7, 33 and 257.
+// to the tensor's scale, whichever is larger), at sizes 1, 7, 33 and 257. On a CUDA device (or its host emulation,
+// COMET_CUDA_EMULATE=1), the ops of kOpsOnCuda give the fast CPU kernels' results within the same tolerance and
+// every other op refuses device tensors with an error naming the device.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "autograd/device.h"
 #include "autograd/op_list.h"
 #include "kernels/backend.h"
 #include "op_cases.h"
+#ifdef COMET_WITH_CUDA
+#include "kernels/cuda/device.h"
+#endif
 
 namespace comet::test {
 namespace {
@@ -19,21 +27,29 @@ std::vector<Tensor> as_f32(const std::vector<Tensor>& in) {
   return out;
 }
 
-// Forward value and the gradients of sum(w * f) for each float input, under one kernel set.
-std::vector<Tensor> run_with(KernelSet set, const OpCase& c, const std::vector<Tensor>& inputs) {
+// Forward value and the gradients of sum(w * f) for each float input, under one kernel set, with the inputs on
+// `device`; the results come back to the CPU.
+std::vector<Tensor> run_with(KernelSet set, const OpCase& c, const std::vector<Tensor>& inputs,
+                             Device device = Device::CPU) {
   KernelSetScope scope(set);
   std::vector<ag::Var> vars;
-  for (const Tensor& t : inputs) vars.emplace_back(t, t.dtype() == DType::F32);
+  for (const Tensor& t : inputs) vars.emplace_back(ag::copy_to(t, device), t.dtype() == DType::F32);
   ag::Var y = c.fn(vars);
-  std::vector<Tensor> out{y.value().clone()};
+  std::vector<Tensor> out{ag::copy_to(y.value(), Device::CPU).clone()};
   if (y.requires_grad()) {
     Tensor w = Tensor::empty(y.shape(), DType::F32);
     Generator(55).uniform(w, 0.5, 1.5);
-    ag::backward(y, w);
-    for (const ag::Var& v : vars)
-      if (v.requires_grad()) out.push_back(v.grad().defined() ? v.grad() : zeros_like(v.value()));
+    ag::backward(y, ag::copy_to(w, y.value().device()));
+    for (const ag::Var& v : vars) {
+      if (v.requires_grad())
+        out.push_back(v.grad().defined() ? ag::copy_to(v.grad(), Device::CPU) : zeros_like(v.value()));
+    }
   }
   return out;
+}
+
+bool runs_on_cuda(const std::string& name) {
+  return std::find(std::begin(ag::kOpsOnCuda), std::end(ag::kOpsOnCuda), name) != std::end(ag::kOpsOnCuda);
 }
 
 }  // namespace
@@ -76,6 +92,39 @@ TEST_CASE("fast kernels match reference kernels, forward and backward, for every
       }
     }
   }
+}
+
+TEST_CASE("every op on the device equals the fast CPU kernels, forward and backward, or refuses device tensors") {
+#ifdef COMET_WITH_CUDA
+  if (!cuda_available()) COMET_SKIP_TEST("no CUDA device: " + cuda_status());
+  for (const char* name : ag::kOpsOnCuda) {
+    INFO("op: " << std::string(name));
+    CHECK(op_cases().count(name) == 1);  // a name in the list that is no op would be checked by nothing
+  }
+  for (const auto& [name, maker] : op_cases()) {
+    for (int64_t n : kOddSizes) {
+      Generator gen(3000 + n);
+      for (const OpCase& c : maker(n, gen)) {
+        INFO(name << " / " << c.label << " (n = " << n << ")");
+        const auto inputs = as_f32(c.inputs);
+        if (!runs_on_cuda(name)) {
+          CHECK_THROWS_WITH_AS(run_with(KernelSet::Fast, c, inputs, Device::CUDA), doctest::Contains("on cuda"),
+                               Error);
+          continue;
+        }
+        const auto device = run_with(KernelSet::Fast, c, inputs, Device::CUDA);
+        const auto cpu = run_with(KernelSet::Fast, c, inputs);
+        REQUIRE(device.size() == cpu.size());
+        for (size_t i = 0; i < device.size(); ++i) {
+          INFO((i == 0 ? std::string("forward") : "gradient " + std::to_string(i)));
+          COMET_CHECK_CLOSE(device[i], cpu[i], kKernelRtol, 1e-7 + kKernelRtol * rms(cpu[i]));
+        }
+      }
+    }
+  }
+#else
+  COMET_SKIP_TEST("this build has no CUDA backend");
+#endif
 }
 
 }  // namespace comet::test

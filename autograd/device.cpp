@@ -1,0 +1,61 @@
+// Allocation and copies on an op's device (see device.h).
+#include "autograd/device.h"
+
+#include <string>
+
+#ifdef COMET_WITH_CUDA
+#include "kernels/cuda/device.h"
+#endif
+
+namespace comet::ag {
+
+Tensor empty_on(Device device, const Shape& shape, DType dtype) {
+  if (device == Device::CPU) return Tensor::empty(shape, dtype);
+#ifdef COMET_WITH_CUDA
+  return cuda_empty(shape, dtype);
+#else
+  throw Error(fmt::format("cannot allocate a {} tensor of shape {} on {}: this build has no CUDA backend",
+                          dtype_name(dtype), shape_str(shape), device_name(device)));
+#endif
+}
+
+Tensor copy_to(const Tensor& t, Device device) {
+  if (t.device() == device) return t;
+#ifdef COMET_WITH_CUDA
+  return to_device(t, device);
+#else
+  throw Error(fmt::format("cannot copy a tensor of shape {} from {} to {}: this build has no CUDA backend",
+                          shape_str(t.shape()), device_name(t.device()), device_name(device)));
+#endif
+}
+
+double host_item(const Tensor& t, int64_t i) {
+  return t.device() == Device::CPU ? t.item(i) : copy_to(t, Device::CPU).item(i);
+}
+
+Tensor clone_on_device(const Tensor& t) {
+  if (t.device() == Device::CPU) return t.clone();
+  Tensor out = empty_as(t);
+  COMET_DISPATCH_FLOAT(t.dtype(), "clone_on_device", [&] {
+    COMET_KERNEL_ON(t.device(), scale<scalar_t>)(t.numel(), scalar_t(1), t.ptr<scalar_t>(), out.ptr<scalar_t>());
+  });
+  return out;
+}
+
+Tensor full_on(Device device, const Shape& shape, double value, DType dtype) {
+  return copy_to(Tensor::full(shape, value, dtype), device);
+}
+
+Device common_device(const char* op, std::initializer_list<const Tensor*> tensors) {
+  const Device first = (*tensors.begin())->device();
+  bool mixed = false;
+  for (const Tensor* t : tensors) mixed = mixed || t->device() != first;
+  if (!mixed) return first;
+  std::string list;
+  for (const Tensor* t : tensors) {
+    list += fmt::format("{}{} on {}", list.empty() ? "" : ", ", shape_str(t->shape()), device_name(t->device()));
+  }
+  throw Error(fmt::format("{}: inputs on different devices ({}); move them to one with to_device", op, list));
+}
+
+}  // namespace comet::ag

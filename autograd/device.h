@@ -1,0 +1,44 @@
+// Devices in the autograd: an op runs its kernels on the device of its inputs (they must share one; otherwise the
+// error names the op and both devices) and allocates its outputs there. COMET_KERNEL_ON(device, fn) picks the
+// kernel: cuda::fn for Device::CUDA (kernels/cuda/, whose launchers have the CPU kernels' signatures), else
+// COMET_KERNEL(fn) (kernels/backend.h: the fast CPU kernels or the references). In a build without the CUDA backend
+// no tensor can live on CUDA (empty_on refuses it). Ops that have no CUDA path yet read their inputs through
+// Tensor::data, which refuses device tensors with the tensor's shape and device.
+// Test: tests/autograd/test_device.cpp.
+#pragma once
+#include <initializer_list>
+
+#include "core/tensor.h"
+#include "kernels/backend.h"
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "kernels/loss.h"
+#include "kernels/reduce.h"
+
+#ifdef COMET_WITH_CUDA
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/loss.h"
+#include "kernels/cuda/reduce.h"
+#define COMET_KERNEL_ON(DEVICE, FN) ((DEVICE) == ::comet::Device::CUDA ? &::comet::cuda::FN : COMET_KERNEL(FN))
+#else
+#define COMET_KERNEL_ON(DEVICE, FN) COMET_KERNEL(FN)
+#endif
+
+namespace comet::ag {
+
+// An uninitialised tensor on `device`, and one with t's shape, dtype and device.
+Tensor empty_on(Device device, const Shape& shape, DType dtype);
+inline Tensor empty_as(const Tensor& t) { return empty_on(t.device(), t.shape(), t.dtype()); }
+// A copy of t on its own device.
+Tensor clone_on_device(const Tensor& t);
+// A tensor of `shape` on `device` with every element `value`.
+Tensor full_on(Device device, const Shape& shape, double value, DType dtype);
+// The device that all of `tensors` live on, or an error naming the op and each tensor's shape and device.
+Device common_device(const char* op, std::initializer_list<const Tensor*> tensors);
+// A copy of t on `device` (t itself when it already lives there).
+Tensor copy_to(const Tensor& t, Device device);
+// Element i of t as a double, read back to the host from any device (a device synchronisation on a GPU).
+double host_item(const Tensor& t, int64_t i = 0);
+
+}  // namespace comet::ag
