@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "autograd/device.h"
 #include "core/mutation.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/vector_loops.h"
@@ -24,6 +25,17 @@ Schedule warmup_cosine(double lr, int64_t warmup, int64_t total, double final_lr
 
 namespace {
 constexpr int64_t kChunk = 8192;  // elements per work item: 32 KiB of a float tensor, a few L1 loads per buffer
+
+// Adam's step for a parameter on a CUDA device (cpu::VectorLoops::adam's signature and math).
+template <class T>
+void device_adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v) {
+#ifdef COMET_WITH_CUDA
+  cuda::adam(n, s, p, g, m, v);
+#else
+  (void)n, (void)s, (void)p, (void)g, (void)m, (void)v;
+  throw Error("Adam: a parameter lives on a device, and this build has no CUDA backend");
+#endif
+}
 }  // namespace
 
 void Optimizer::plan(size_t i, int64_t step, std::vector<Chunk>& chunks) {
@@ -34,8 +46,10 @@ void Optimizer::plan(size_t i, int64_t step, std::vector<Chunk>& chunks) {
   blocks.active.clear();
   if (!params_[i].grad().defined()) return;
   for (int s = 0; s < state_slots(); ++s) state(i, s);  // allocated here, never inside the parallel region
+  // A device parameter's range is one kernel launch: the device does the cutting.
+  const int64_t chunk = params_[i].value().device() == Device::CPU ? kChunk : params_[i].value().numel();
   const auto add_chunks = [&](int64_t t, int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; b += kChunk) chunks.push_back({i, t, b, std::min(end, b + kChunk)});
+    for (int64_t b = begin; b < end; b += chunk) chunks.push_back({i, t, b, std::min(end, b + chunk)});
   };
   const int64_t n = params_[i].value().numel();
   if (!blocks.steps.defined()) {
@@ -49,11 +63,16 @@ void Optimizer::plan(size_t i, int64_t step, std::vector<Chunk>& chunks) {
 }
 
 void Optimizer::run(const std::vector<Chunk>& chunks, double lr) {
-  cpu::parallel_for(static_cast<int64_t>(chunks.size()), 8 * kChunk, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      const Chunk& k = chunks[c];
-      update(k.index, params_[k.index].value(), params_[k.index].grad(), lr, k.step, k.begin, k.end);
-    }
+  const auto update_chunk = [&](const Chunk& k) {
+    update(k.index, params_[k.index].value(), params_[k.index].grad(), lr, k.step, k.begin, k.end);
+  };
+  std::vector<Chunk> on_cpu;
+  for (const Chunk& k : chunks) {  // device chunks launch from this thread, in order
+    if (params_[k.index].value().device() == Device::CPU) on_cpu.push_back(k);
+    else update_chunk(k);
+  }
+  cpu::parallel_for(static_cast<int64_t>(on_cpu.size()), 8 * kChunk, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) update_chunk(on_cpu[c]);
   });
 }
 
@@ -142,7 +161,8 @@ Tensor& Optimizer::state(size_t index, int slot) {
               params_.size(), state_slots());
   if (state_.size() < params_.size()) state_.resize(params_.size());
   Tensor& s = state_[index][slot];
-  if (!s.defined()) s = zeros_like(params_[index].value());
+  if (!s.defined()) s = ag::full_on(params_[index].value().device(), params_[index].shape(), 0.0,
+                                    params_[index].value().dtype());
   return s;
 }
 
@@ -151,6 +171,8 @@ Sgd::Sgd(std::vector<ag::Var> params, Schedule lr, SgdOptions opt) : Optimizer(s
 void Sgd::update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t /*step*/, int64_t begin,
                  int64_t end) {
   Tensor* vel = opt_.momentum != 0.0 ? &state(index, 0) : nullptr;
+  COMET_CHECK(param.device() == Device::CPU, "Sgd::step: parameter {} of shape {} lives on {}: SGD runs on the CPU "
+              "only (Adam runs on the device)", index, shape_str(param.shape()), device_name(param.device()));
   COMET_DISPATCH_FLOAT(param.dtype(), "Sgd::step", [&] {
     scalar_t* p = param.data<scalar_t>();
     const scalar_t* g = grad.data<scalar_t>();
@@ -182,10 +204,11 @@ void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr, in
     s.step = scalar_t(lr / bc1), s.inv_bc2 = scalar_t(1.0 / bc2);
     s.l2 = opt_.decoupled ? scalar_t(0) : scalar_t(opt_.weight_decay);
     s.decay = opt_.decoupled ? scalar_t(1.0 - lr * opt_.weight_decay) : scalar_t(1);
-    // The active ISA's loop (kernels/cpu/vector_loops.h): the step runs inside the optimizer's parallel region.
-    cpu::active_vector_loops<scalar_t>().adam(end - begin, s, param.data<scalar_t>() + begin,
-                                              grad.data<scalar_t>() + begin, m_state.data<scalar_t>() + begin,
-                                              v_state.data<scalar_t>() + begin);
+    // On the CPU the active ISA's loop (kernels/cpu/vector_loops.h): the step runs inside the optimizer's parallel
+    // region. On a device, the kernel with the same per-element math (kernels/cuda/elementwise.h).
+    const auto adam = param.device() == Device::CPU ? cpu::active_vector_loops<scalar_t>().adam : device_adam<scalar_t>;
+    adam(end - begin, s, param.ptr<scalar_t>() + begin, grad.ptr<scalar_t>() + begin, m_state.ptr<scalar_t>() + begin,
+         v_state.ptr<scalar_t>() + begin);
   });
 }
 

@@ -25,6 +25,16 @@
     return;                                                                   \
   } while (0)
 
+// Ends a device test as skipped when no CUDA device is usable (the host emulation, COMET_CUDA_EMULATE=1, counts as
+// one) or the build has no CUDA backend.
+#ifdef COMET_WITH_CUDA
+#include "kernels/cuda/device.h"
+#define COMET_SKIP_WITHOUT_CUDA() \
+  if (!::comet::cuda_available()) COMET_SKIP_TEST("no CUDA device: " + ::comet::cuda_status())
+#else
+#define COMET_SKIP_WITHOUT_CUDA() COMET_SKIP_TEST("this build has no CUDA backend")
+#endif
+
 namespace comet::test {
 
 // The first interpreter among python3 (PATH) and /usr/bin/python3 that imports `modules` (e.g. "numpy, sklearn"),

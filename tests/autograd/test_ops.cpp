@@ -12,9 +12,6 @@
 #include "autograd/op_list.h"
 #include "kernels/backend.h"
 #include "op_cases.h"
-#ifdef COMET_WITH_CUDA
-#include "kernels/cuda/device.h"
-#endif
 
 namespace comet::test {
 namespace {
@@ -95,8 +92,7 @@ TEST_CASE("fast kernels match reference kernels, forward and backward, for every
 }
 
 TEST_CASE("every op on the device equals the fast CPU kernels, forward and backward, or refuses device tensors") {
-#ifdef COMET_WITH_CUDA
-  if (!cuda_available()) COMET_SKIP_TEST("no CUDA device: " + cuda_status());
+  COMET_SKIP_WITHOUT_CUDA();
   for (const char* name : ag::kOpsOnCuda) {
     INFO("op: " << std::string(name));
     CHECK(op_cases().count(name) == 1);  // a name in the list that is no op would be checked by nothing
@@ -122,9 +118,6 @@ TEST_CASE("every op on the device equals the fast CPU kernels, forward and backw
       }
     }
   }
-#else
-  COMET_SKIP_TEST("this build has no CUDA backend");
-#endif
 }
 
 }  // namespace comet::test

@@ -11,10 +11,6 @@
 #include "kernels/elementwise.h"
 #include "test_util.h"
 
-// Ends a device test as skipped (ctest counts it so, never as passed) when no CUDA device is usable.
-#define COMET_SKIP_WITHOUT_CUDA() \
-  if (!cuda_available()) COMET_SKIP_TEST("no CUDA device: " + cuda_status())
-
 // Bit-for-bit equality through the project's comparison (an atol of 0 would divide 0 by 0).
 #define COMET_CHECK_EXACT(GOT, WANT) COMET_CHECK_CLOSE(GOT, WANT, 0.0, std::numeric_limits<double>::min())
 
