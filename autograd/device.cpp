@@ -46,8 +46,8 @@ Tensor full_on(Device device, const Shape& shape, double value, DType dtype) {
   return copy_to(Tensor::full(shape, value, dtype), device);
 }
 
-Device common_device(const char* op, std::initializer_list<const Tensor*> tensors) {
-  const Device first = (*tensors.begin())->device();
+Device common_device(const char* op, const std::vector<const Tensor*>& tensors) {
+  const Device first = tensors.front()->device();
   bool mixed = false;
   for (const Tensor* t : tensors) mixed = mixed || t->device() != first;
   if (!mixed) return first;

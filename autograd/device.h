@@ -1,12 +1,13 @@
 // Devices in the autograd: an op runs its kernels on the device of its inputs (they must share one; otherwise the
-// error names the op and both devices) and allocates its outputs there. COMET_KERNEL_ON(device, fn) picks the
-// kernel: cuda::fn for Device::CUDA (kernels/cuda/, whose launchers have the CPU kernels' signatures), else
-// COMET_KERNEL(fn) (kernels/backend.h: the fast CPU kernels or the references). In a build without the CUDA backend
+// error names the op and both devices) and allocates its outputs there. COMET_ON_DEVICE(device, cpu_fn, fn) picks
+// cuda::fn for Device::CUDA (kernels/cuda/, whose launchers have the CPU kernels' signatures), else cpu_fn;
+// COMET_KERNEL_ON(device, fn) has COMET_KERNEL(fn) (kernels/backend.h: the fast CPU kernels or the references) for
+// the CPU. In a build without the CUDA backend
 // no tensor can live on CUDA (empty_on refuses it). Ops that have no CUDA path yet read their inputs through
 // Tensor::data, which refuses device tensors with the tensor's shape and device.
-// Test: tests/autograd/test_device.cpp.
+// Tests: tests/autograd/test_ops.cpp (every op case on the device), tests/optim/test_on_device.cpp.
 #pragma once
-#include <initializer_list>
+#include <vector>
 
 #include "core/tensor.h"
 #include "kernels/backend.h"
@@ -20,10 +21,12 @@
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/loss.h"
 #include "kernels/cuda/reduce.h"
-#define COMET_KERNEL_ON(DEVICE, FN) ((DEVICE) == ::comet::Device::CUDA ? &::comet::cuda::FN : COMET_KERNEL(FN))
+#include "kernels/cuda/layout.h"
+#define COMET_ON_DEVICE(DEVICE, CPU_FN, FN) ((DEVICE) == ::comet::Device::CUDA ? &::comet::cuda::FN : (CPU_FN))
 #else
-#define COMET_KERNEL_ON(DEVICE, FN) COMET_KERNEL(FN)
+#define COMET_ON_DEVICE(DEVICE, CPU_FN, FN) (CPU_FN)
 #endif
+#define COMET_KERNEL_ON(DEVICE, FN) COMET_ON_DEVICE(DEVICE, COMET_KERNEL(FN), FN)
 
 namespace comet::ag {
 
@@ -35,7 +38,7 @@ Tensor clone_on_device(const Tensor& t);
 // A tensor of `shape` on `device` with every element `value`.
 Tensor full_on(Device device, const Shape& shape, double value, DType dtype);
 // The device that all of `tensors` live on, or an error naming the op and each tensor's shape and device.
-Device common_device(const char* op, std::initializer_list<const Tensor*> tensors);
+Device common_device(const char* op, const std::vector<const Tensor*>& tensors);
 // A copy of t on `device` (t itself when it already lives there).
 Tensor copy_to(const Tensor& t, Device device);
 // Element i of t as a double, read back to the host from any device (a device synchronisation on a GPU).

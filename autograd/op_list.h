@@ -20,6 +20,8 @@ inline constexpr const char* kOpNames[] = {
 inline constexpr const char* kOpsOnCuda[] = {
     "matmul", "linear", "bmm", "relu", "sigmoid", "tanh", "exp",  "log", "softplus", "add", "sub",
     "mul",    "div",    "scale", "sum", "mean",   "mse",  "masked_mse", "reshape", "flatten", "to_device",
+    "softmax", "log_softmax", "bce_with_logits", "cross_entropy", "smooth_step", "concat_cols", "split_cols",
+    "transpose",
 };
 
 }  // namespace comet::ag

@@ -2,8 +2,8 @@
 // Forward and backward side by side; kernels in kernels/gate.h.
 #include <memory>
 
+#include "autograd/device.h"
 #include "autograd/ops.h"
-#include "kernels/backend.h"
 #include "kernels/gate.h"
 
 namespace comet::ag {
@@ -11,16 +11,17 @@ namespace comet::ag {
 Var smooth_step(const Var& x, double gamma) {
   COMET_CHECK(gamma > 0, "smooth_step: gamma must be positive, got {}", gamma);
   const Tensor& X = x.value();
-  Tensor Y = empty_like(X);
+  Tensor Y = empty_as(X);
   COMET_DISPATCH_FLOAT(X.dtype(), "smooth_step", [&] {
-    COMET_KERNEL(smooth_step<scalar_t>)(X.numel(), scalar_t(gamma), X.data<scalar_t>(), Y.data<scalar_t>());
+    COMET_KERNEL_ON(X.device(), smooth_step<scalar_t>)(X.numel(), scalar_t(gamma), X.ptr<scalar_t>(),
+                                                       Y.ptr<scalar_t>());
   });
   return record("smooth_step", Y, {x}, [gamma](Node& self) {
     const Tensor& X = self.inputs[0]->value;
-    Tensor GX = empty_like(X);
+    Tensor GX = empty_as(X);
     COMET_DISPATCH_FLOAT(X.dtype(), "smooth_step backward", [&] {
-      COMET_KERNEL(smooth_step_backward<scalar_t>)(X.numel(), scalar_t(gamma), X.data<scalar_t>(),
-                                                   self.grad.data<scalar_t>(), GX.data<scalar_t>());
+      COMET_KERNEL_ON(X.device(), smooth_step_backward<scalar_t>)(X.numel(), scalar_t(gamma), X.ptr<scalar_t>(),
+                                                                  self.grad.ptr<scalar_t>(), GX.ptr<scalar_t>());
     });
     accumulate_grad(*self.inputs[0], std::move(GX));
   });

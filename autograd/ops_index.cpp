@@ -2,8 +2,8 @@
 // split_cols (column blocks of a 2-D tensor), reshape / flatten (views; backward reshapes the gradient).
 // Every index is checked against its bound before a kernel runs. Tests: tests/autograd/cases_index_nn.cpp,
 // tests/kernels/test_index_conv.cpp.
+#include "autograd/device.h"
 #include "autograd/ops.h"
-#include "kernels/backend.h"
 #include "kernels/index.h"
 
 namespace comet::ag {
@@ -61,17 +61,17 @@ Var gather_op(const char* op, const Var& x, const Tensor& idx) {
 // dst[:, col0 : col0 + src.cols()] = src (or += when accumulate); both 2-D with the same rows.
 void copy_block(const Tensor& src, Tensor& dst, int64_t col0, bool accumulate) {
   COMET_DISPATCH_FLOAT(src.dtype(), "copy_cols", [&] {
-    COMET_KERNEL(copy_cols<scalar_t>)(src.rows(), src.cols(), src.data<scalar_t>(), src.cols(),
-                                      dst.data<scalar_t>() + col0, dst.cols(), accumulate);
+    COMET_KERNEL_ON(dst.device(), copy_cols<scalar_t>)(src.rows(), src.cols(), src.ptr<scalar_t>(), src.cols(),
+                                                       dst.ptr<scalar_t>() + col0, dst.cols(), accumulate);
   });
 }
 
 // dst = src[:, col0 : col0 + width].
 Tensor take_block(const Tensor& src, int64_t col0, int64_t width) {
-  Tensor dst = Tensor::empty({src.rows(), width}, src.dtype());
+  Tensor dst = empty_on(src.device(), {src.rows(), width}, src.dtype());
   COMET_DISPATCH_FLOAT(src.dtype(), "copy_cols", [&] {
-    COMET_KERNEL(copy_cols<scalar_t>)(src.rows(), width, src.data<scalar_t>() + col0, src.cols(),
-                                      dst.data<scalar_t>(), width, false);
+    COMET_KERNEL_ON(src.device(), copy_cols<scalar_t>)(src.rows(), width, src.ptr<scalar_t>() + col0, src.cols(),
+                                                       dst.ptr<scalar_t>(), width, false);
   });
   return dst;
 }
@@ -119,7 +119,9 @@ Var concat_cols(const std::vector<Var>& parts) {
                 dtype_name(first.dtype()), shape_str(p.shape()), dtype_name(p.dtype()));
     cols += p.value().dim(1);
   }
-  Tensor out = Tensor::empty({first.dim(0), cols}, first.dtype());
+  std::vector<const Tensor*> values;
+  for (const Var& p : parts) values.push_back(&p.value());
+  Tensor out = empty_on(common_device("concat_cols", values), {first.dim(0), cols}, first.dtype());
   for (int64_t i = 0, col0 = 0; i < static_cast<int64_t>(parts.size()); col0 += parts[i++].value().dim(1))
     copy_block(parts[i].value(), out, col0, false);
   return record("concat_cols", out, parts, [](Node& self) {
@@ -147,7 +149,7 @@ std::vector<Var> split_cols(const Var& x, const std::vector<int64_t>& sizes) {
     // Each output adds its block straight into x's gradient (allocated as zeros by the first one to arrive).
     outs.push_back(record("split_cols", take_block(x.value(), col0, width), {x}, [col0](Node& self) {
       Node& in = *self.inputs[0];
-      if (!in.grad.defined()) in.grad = zeros_like(in.value);
+      if (!in.grad.defined()) in.grad = full_on(in.value.device(), in.value.shape(), 0.0, in.value.dtype());
       copy_block(self.grad, in.grad, col0, true);
     }));
     col0 += width;

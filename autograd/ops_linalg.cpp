@@ -148,9 +148,11 @@ void transpose_copy(int64_t r, int64_t c, const T* in, T* out) {
 }
 
 Tensor transposed(const Tensor& X) {
-  Tensor Y = Tensor::empty({X.dim(1), X.dim(0)}, X.dtype());
-  COMET_DISPATCH_FLOAT(X.dtype(), "transpose",
-                       [&] { transpose_copy(X.dim(0), X.dim(1), X.data<scalar_t>(), Y.data<scalar_t>()); });
+  Tensor Y = empty_on(X.device(), {X.dim(1), X.dim(0)}, X.dtype());
+  COMET_DISPATCH_FLOAT(X.dtype(), "transpose", [&] {
+    COMET_ON_DEVICE(X.device(), &transpose_copy<scalar_t>, transpose<scalar_t>)(X.dim(0), X.dim(1), X.ptr<scalar_t>(),
+                                                                                Y.ptr<scalar_t>());
+  });
   return Y;
 }
 }  // namespace

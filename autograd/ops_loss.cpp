@@ -15,8 +15,6 @@ void check_pair(const char* op, const Tensor& a, const Tensor& b, const char* a_
   COMET_CHECK(a.numel() > 0, "{}: empty {} of shape {}", op, a_name, shape_str(a.shape()));
 }
 
-Tensor loss_tensor(DType dtype) { return Tensor::empty({}, dtype); }
-
 // The mask in pred's dtype, after checking that it holds only 0 and 1; sets `count` to its number of ones.
 Tensor float_mask(const Tensor& mask, const Tensor& pred, int64_t& count) {
   COMET_CHECK(mask.defined() && mask.shape() == pred.shape(), "masked_mse: mask of shape {} for pred of shape {}",
@@ -95,19 +93,21 @@ Var masked_mse(const Var& pred, const Var& target, const Tensor& mask) {
 Var bce_with_logits(const Var& logits, const Var& target) {
   const Tensor &X = logits.value(), &T = target.value();
   check_pair("bce_with_logits", X, T, "logits", "target");
+  const Device device = common_device("bce_with_logits", {&X, &T});
   const double alpha = 1.0 / double(X.numel());
-  Tensor L = loss_tensor(X.dtype());
+  Tensor L = empty_on(device, {}, X.dtype());
   COMET_DISPATCH_FLOAT(X.dtype(), "bce_with_logits", [&] {
-    COMET_KERNEL(bce_with_logits<scalar_t>)(X.numel(), scalar_t(alpha), X.data<scalar_t>(), T.data<scalar_t>(),
-                                            L.data<scalar_t>());
+    COMET_KERNEL_ON(device, bce_with_logits<scalar_t>)(X.numel(), scalar_t(alpha), X.ptr<scalar_t>(),
+                                                       T.ptr<scalar_t>(), L.ptr<scalar_t>());
   });
   return record("bce_with_logits", L, {logits, target}, [alpha](Node& self) {
     const Tensor &X = self.inputs[0]->value, &T = self.inputs[1]->value;
-    Tensor GX = self.needs(0) ? empty_like(X) : Tensor(), GT = self.needs(1) ? empty_like(T) : Tensor();
+    Tensor GX = self.needs(0) ? empty_as(X) : Tensor(), GT = self.needs(1) ? empty_as(T) : Tensor();
+    const double scale = host_item(self.grad) * alpha;
     COMET_DISPATCH_FLOAT(X.dtype(), "bce_with_logits backward", [&] {
-      COMET_KERNEL(bce_with_logits_backward<scalar_t>)(
-          X.numel(), scalar_t(self.grad.item() * alpha), X.data<scalar_t>(), T.data<scalar_t>(),
-          GX.defined() ? GX.data<scalar_t>() : nullptr, GT.defined() ? GT.data<scalar_t>() : nullptr);
+      COMET_KERNEL_ON(X.device(), bce_with_logits_backward<scalar_t>)(
+          X.numel(), scalar_t(scale), X.ptr<scalar_t>(), T.ptr<scalar_t>(),
+          GX.defined() ? GX.ptr<scalar_t>() : nullptr, GT.defined() ? GT.ptr<scalar_t>() : nullptr);
     });
     if (GX.defined()) accumulate_grad(*self.inputs[0], std::move(GX));
     if (GT.defined()) accumulate_grad(*self.inputs[1], std::move(GT));
@@ -118,20 +118,22 @@ Var cross_entropy(const Var& logits, const Tensor& labels) {
   const Tensor& X = logits.value();
   COMET_CHECK(X.ndim() == 2 && X.numel() > 0, "cross_entropy: logits must be a non-empty [B, C] matrix, got {}",
               shape_str(X.shape()));
-  const Tensor L64 = checked_labels(labels, X);
+  // Checked on the host, then on the logits' device.
+  const Tensor L64 = copy_to(checked_labels(copy_to(labels, Device::CPU), X), X.device());
   const int64_t B = X.dim(0), C = X.dim(1);
   const double alpha = 1.0 / double(B);
-  Tensor L = loss_tensor(X.dtype());
+  Tensor L = empty_on(X.device(), {}, X.dtype());
   COMET_DISPATCH_FLOAT(X.dtype(), "cross_entropy", [&] {
-    COMET_KERNEL(cross_entropy<scalar_t>)(B, C, scalar_t(alpha), X.data<scalar_t>(), L64.data<int64_t>(),
-                                          L.data<scalar_t>());
+    COMET_KERNEL_ON(X.device(), cross_entropy<scalar_t>)(B, C, scalar_t(alpha), X.ptr<scalar_t>(),
+                                                         L64.ptr<int64_t>(), L.ptr<scalar_t>());
   });
   return record("cross_entropy", L, {logits}, [alpha, L64, B, C](Node& self) {
     const Tensor& X = self.inputs[0]->value;
-    Tensor GX = empty_like(X);
+    Tensor GX = empty_as(X);
+    const double scale = host_item(self.grad) * alpha;
     COMET_DISPATCH_FLOAT(X.dtype(), "cross_entropy backward", [&] {
-      COMET_KERNEL(cross_entropy_backward<scalar_t>)(B, C, scalar_t(self.grad.item() * alpha), X.data<scalar_t>(),
-                                                     L64.data<int64_t>(), GX.data<scalar_t>());
+      COMET_KERNEL_ON(X.device(), cross_entropy_backward<scalar_t>)(B, C, scalar_t(scale), X.ptr<scalar_t>(),
+                                                                    L64.ptr<int64_t>(), GX.ptr<scalar_t>());
     });
     accumulate_grad(*self.inputs[0], std::move(GX));
   });

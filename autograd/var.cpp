@@ -53,8 +53,8 @@ void accumulate_grad(Node& node, Tensor g) {
     return;
   }
   COMET_DISPATCH_FLOAT(g.dtype(), "accumulate_grad", [&] {
-    const auto axpy = g.device() == Device::CPU ? &cpu::axpy<scalar_t> : COMET_KERNEL_ON(g.device(), axpy<scalar_t>);
-    axpy(g.numel(), scalar_t(1), g.ptr<scalar_t>(), node.grad.ptr<scalar_t>());
+    COMET_ON_DEVICE(g.device(), &cpu::axpy<scalar_t>, axpy<scalar_t>)(g.numel(), scalar_t(1), g.ptr<scalar_t>(),
+                                                                       node.grad.ptr<scalar_t>());
   });
 }
 

@@ -25,17 +25,6 @@ Schedule warmup_cosine(double lr, int64_t warmup, int64_t total, double final_lr
 
 namespace {
 constexpr int64_t kChunk = 8192;  // elements per work item: 32 KiB of a float tensor, a few L1 loads per buffer
-
-// Adam's step for a parameter on a CUDA device (cpu::VectorLoops::adam's signature and math).
-template <class T>
-void device_adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v) {
-#ifdef COMET_WITH_CUDA
-  cuda::adam(n, s, p, g, m, v);
-#else
-  (void)n, (void)s, (void)p, (void)g, (void)m, (void)v;
-  throw Error("Adam: a parameter lives on a device, and this build has no CUDA backend");
-#endif
-}
 }  // namespace
 
 void Optimizer::plan(size_t i, int64_t step, std::vector<Chunk>& chunks) {
@@ -206,7 +195,7 @@ void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr, in
     s.decay = opt_.decoupled ? scalar_t(1.0 - lr * opt_.weight_decay) : scalar_t(1);
     // On the CPU the active ISA's loop (kernels/cpu/vector_loops.h): the step runs inside the optimizer's parallel
     // region. On a device, the kernel with the same per-element math (kernels/cuda/elementwise.h).
-    const auto adam = param.device() == Device::CPU ? cpu::active_vector_loops<scalar_t>().adam : device_adam<scalar_t>;
+    const auto adam = COMET_ON_DEVICE(param.device(), cpu::active_vector_loops<scalar_t>().adam, adam<scalar_t>);
     adam(end - begin, s, param.ptr<scalar_t>() + begin, grad.ptr<scalar_t>() + begin, m_state.ptr<scalar_t>() + begin,
          v_state.ptr<scalar_t>() + begin);
   });
