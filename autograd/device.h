@@ -13,14 +13,17 @@
 #include "kernels/backend.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
+#include "kernels/index.h"
 #include "kernels/loss.h"
 #include "kernels/reduce.h"
 
 #ifdef COMET_WITH_CUDA
+#include "kernels/cuda/dispatch.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/loss.h"
 #include "kernels/cuda/reduce.h"
+#include "kernels/cuda/scatter_rows.h"
 #include "kernels/cuda/layout.h"
 #define COMET_ON_DEVICE(DEVICE, CPU_FN, FN) ((DEVICE) == ::comet::Device::CUDA ? &::comet::cuda::FN : (CPU_FN))
 #else

@@ -21,7 +21,7 @@ inline constexpr const char* kOpsOnCuda[] = {
     "matmul", "linear", "bmm", "relu", "sigmoid", "tanh", "exp",  "log", "softplus", "add", "sub",
     "mul",    "div",    "scale", "sum", "mean",   "mse",  "masked_mse", "reshape", "flatten", "to_device",
     "softmax", "log_softmax", "bce_with_logits", "cross_entropy", "smooth_step", "concat_cols", "split_cols",
-    "transpose",
+    "transpose", "gather_rows", "scatter_add_rows", "embedding", "grouped_linear", "select",
 };
 
 }  // namespace comet::ag

@@ -9,22 +9,23 @@
 namespace comet::ag {
 namespace {
 
-// The index as a 1-D int64 tensor of `length` entries (any length when length < 0), every entry checked to
-// lie in [0, bound); `what` names the entries ("index", "id") and `bound_of` what the bound is.
+// The index as a 1-D int64 tensor of `length` entries (any length when length < 0) on `device`, every entry
+// checked (on the host) to lie in [0, bound); `what` names the entries ("index", "id") and `bound_of` what the
+// bound is.
 Tensor checked_index(const char* op, const char* what, const Tensor& index, int64_t length, int64_t bound,
-                     const std::string& bound_of) {
+                     const std::string& bound_of, Device device) {
   COMET_CHECK(index.defined() && index.ndim() == 1, "{}: the {} tensor must be 1-D, got shape {}", op, what,
               index.defined() ? shape_str(index.shape()) : std::string("(undefined)"));
   COMET_CHECK(index.dtype() == DType::I32 || index.dtype() == DType::I64,
               "{}: the {} tensor must be i32 or i64, got {}", op, what, dtype_name(index.dtype()));
   COMET_CHECK(length < 0 || index.numel() == length, "{}: {} has {} entries, expected {}", op, what,
               index.numel(), length);
-  Tensor idx = index.to(DType::I64);
+  Tensor idx = copy_to(index, Device::CPU).to(DType::I64);
   const int64_t* p = idx.data<int64_t>();
   for (int64_t i = 0; i < idx.numel(); ++i)
     COMET_CHECK(p[i] >= 0 && p[i] < bound, "{}: {} {} at position {} is out of range [0, {}) ({})", op, what, p[i],
                 i, bound, bound_of);
-  return idx;
+  return copy_to(idx, device);
 }
 
 void check_matrix(const char* op, const Tensor& t, const char* what) {
@@ -33,19 +34,19 @@ void check_matrix(const char* op, const Tensor& t, const char* what) {
 
 // out[i] = x[idx[i]] and out[idx[i]] += src[i] on checked int64 indices.
 Tensor gather_tensor(const Tensor& x, const Tensor& idx) {
-  Tensor out = Tensor::empty({idx.numel(), x.cols()}, x.dtype());
+  Tensor out = empty_on(x.device(), {idx.numel(), x.cols()}, x.dtype());
   COMET_DISPATCH_FLOAT(x.dtype(), "gather_rows", [&] {
-    COMET_KERNEL(gather_rows<scalar_t>)(idx.numel(), x.cols(), x.data<scalar_t>(), idx.data<int64_t>(),
-                                        out.data<scalar_t>());
+    COMET_KERNEL_ON(x.device(), gather_rows<scalar_t>)(idx.numel(), x.cols(), x.ptr<scalar_t>(), idx.ptr<int64_t>(),
+                                                       out.ptr<scalar_t>());
   });
   return out;
 }
 
 Tensor scatter_tensor(const Tensor& src, const Tensor& idx, int64_t num_rows) {
-  Tensor out = Tensor::empty({num_rows, src.cols()}, src.dtype());
+  Tensor out = empty_on(src.device(), {num_rows, src.cols()}, src.dtype());
   COMET_DISPATCH_FLOAT(src.dtype(), "scatter_add_rows", [&] {
-    COMET_KERNEL(scatter_add_rows<scalar_t>)(idx.numel(), src.cols(), src.data<scalar_t>(), idx.data<int64_t>(),
-                                             num_rows, out.data<scalar_t>());
+    COMET_KERNEL_ON(src.device(), scatter_add_rows<scalar_t>)(idx.numel(), src.cols(), src.ptr<scalar_t>(),
+                                                              idx.ptr<int64_t>(), num_rows, out.ptr<scalar_t>());
   });
   return out;
 }
@@ -87,7 +88,7 @@ Var view_op(const char* op, const Var& x, const Shape& shape) {
 Var gather_rows(const Var& x, const Tensor& index) {
   check_matrix("gather_rows", x.value(), "x");
   const Tensor idx = checked_index("gather_rows", "index", index, -1, x.value().dim(0),
-                                   fmt::format("rows of x {}", shape_str(x.shape())));
+                                   fmt::format("rows of x {}", shape_str(x.shape())), x.value().device());
   return gather_op("gather_rows", x, idx);
 }
 
@@ -95,7 +96,7 @@ Var scatter_add_rows(const Var& src, const Tensor& index, int64_t num_rows) {
   check_matrix("scatter_add_rows", src.value(), "src");
   COMET_CHECK(num_rows >= 0, "scatter_add_rows: num_rows must be >= 0, got {}", num_rows);
   const Tensor idx = checked_index("scatter_add_rows", "index", index, src.value().dim(0), num_rows,
-                                   fmt::format("num_rows {}", num_rows));
+                                   fmt::format("num_rows {}", num_rows), src.value().device());
   return record("scatter_add_rows", scatter_tensor(src.value(), idx, num_rows), {src}, [idx](Node& self) {
     accumulate_grad(*self.inputs[0], gather_tensor(self.grad, idx));
   });
@@ -104,7 +105,8 @@ Var scatter_add_rows(const Var& src, const Tensor& index, int64_t num_rows) {
 Var embedding(const Var& table, const Tensor& ids) {
   check_matrix("embedding", table.value(), "table");
   const Tensor idx = checked_index("embedding", "id", ids, -1, table.value().dim(0),
-                                   fmt::format("vocabulary of table {}", shape_str(table.shape())));
+                                   fmt::format("vocabulary of table {}", shape_str(table.shape())),
+                                   table.value().device());
   return gather_op("embedding", table, idx);
 }
 

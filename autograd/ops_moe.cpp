@@ -1,9 +1,46 @@
-// grouped_linear: forward and backward side by side (kernels/grouped_gemm.h).
+// grouped_linear: forward and backward side by side (kernels/grouped_gemm.h; on a CUDA device
+// kernels/cuda/grouped_gemm.h, which reads the offsets from device memory).
+#include "autograd/device.h"
 #include "autograd/ops.h"
-#include "kernels/backend.h"
 #include "kernels/grouped_gemm.h"
+#ifdef COMET_WITH_CUDA
+#include "kernels/cuda/grouped_gemm.h"
+#endif
 
 namespace comet::ag {
+namespace {
+
+// The expert offsets where the kernels read them: host memory for the CPU's, a device copy for the device's.
+Tensor offsets_on(Device device, const std::vector<int64_t>& offsets) {
+  return copy_to(Tensor::from_vector<int64_t>({static_cast<int64_t>(offsets.size())}, offsets), device);
+}
+
+template <class T>
+void grouped_forward(const Tensor& offsets, int64_t n, int64_t in, int64_t out, const Tensor& X, const Tensor& W,
+                     const Tensor& B, Tensor& Y) {
+#ifdef COMET_WITH_CUDA
+  if (X.device() == Device::CUDA) {
+    return cuda::grouped_linear<T>(n, offsets.ptr<int64_t>(), X.dim(0), in, out, X.ptr<T>(), W.ptr<T>(), B.ptr<T>(),
+                                   Y.ptr<T>());
+  }
+#endif
+  COMET_KERNEL(grouped_linear<T>)(n, offsets.ptr<int64_t>(), in, out, X.ptr<T>(), W.ptr<T>(), B.ptr<T>(), Y.ptr<T>());
+}
+
+template <class T>
+void grouped_backward(const Tensor& offsets, int64_t n, int64_t in, int64_t out, const Tensor& X, const Tensor& W,
+                      const Tensor& GY, T* gx, T* gw, T* gb) {
+#ifdef COMET_WITH_CUDA
+  if (X.device() == Device::CUDA) {
+    return cuda::grouped_linear_backward<T>(n, offsets.ptr<int64_t>(), X.dim(0), in, out, X.ptr<T>(), W.ptr<T>(),
+                                            GY.ptr<T>(), gx, gw, gb);
+  }
+#endif
+  COMET_KERNEL(grouped_linear_backward<T>)(n, offsets.ptr<int64_t>(), in, out, X.ptr<T>(), W.ptr<T>(), GY.ptr<T>(),
+                                           gx, gw, gb);
+}
+
+}  // namespace
 
 Var grouped_linear(const Var& x, const Var& w, const Var& b, const std::vector<int64_t>& offsets) {
   const Tensor &X = x.value(), &W = w.value(), &B = b.value();
@@ -17,21 +54,19 @@ Var grouped_linear(const Var& x, const Var& w, const Var& b, const std::vector<i
               offsets.size());
   for (int64_t e = 0; e < n; ++e)
     COMET_CHECK(offsets[e] <= offsets[e + 1], "grouped_linear: offsets decrease at expert {}", e);
-  Tensor Y = Tensor::empty({X.dim(0), out}, X.dtype());
-  COMET_DISPATCH_FLOAT(X.dtype(), "grouped_linear", [&] {
-    COMET_KERNEL(grouped_linear<scalar_t>)(n, offsets.data(), in, out, X.data<scalar_t>(), W.data<scalar_t>(),
-                                           B.data<scalar_t>(), Y.data<scalar_t>());
-  });
-  return record("grouped_linear", Y, {x, w, b}, [offsets, n, in, out](Node& self) {
+  const Device device = common_device("grouped_linear", {&X, &W, &B});
+  const Tensor expert_offsets = offsets_on(device, offsets);
+  Tensor Y = empty_on(device, {X.dim(0), out}, X.dtype());
+  COMET_DISPATCH_FLOAT(X.dtype(), "grouped_linear",
+                       [&] { grouped_forward<scalar_t>(expert_offsets, n, in, out, X, W, B, Y); });
+  return record("grouped_linear", Y, {x, w, b}, [expert_offsets, n, in, out](Node& self) {
     const Tensor &X = self.inputs[0]->value, &W = self.inputs[1]->value, &B = self.inputs[2]->value;
-    Tensor GX = self.needs(0) ? empty_like(X) : Tensor();
-    Tensor GW = self.needs(1) ? empty_like(W) : Tensor();
-    Tensor GB = self.needs(2) ? empty_like(B) : Tensor();
+    Tensor GX = self.needs(0) ? empty_as(X) : Tensor();
+    Tensor GW = self.needs(1) ? empty_as(W) : Tensor();
+    Tensor GB = self.needs(2) ? empty_as(B) : Tensor();
     COMET_DISPATCH_FLOAT(X.dtype(), "grouped_linear backward", [&] {
-      auto ptr = [](Tensor& t) { return t.defined() ? t.data<scalar_t>() : nullptr; };
-      COMET_KERNEL(grouped_linear_backward<scalar_t>)(n, offsets.data(), in, out, X.data<scalar_t>(),
-                                                      W.data<scalar_t>(), self.grad.data<scalar_t>(), ptr(GX),
-                                                      ptr(GW), ptr(GB));
+      auto ptr = [](Tensor& t) { return t.defined() ? t.ptr<scalar_t>() : nullptr; };
+      grouped_backward<scalar_t>(expert_offsets, n, in, out, X, W, self.grad, ptr(GX), ptr(GW), ptr(GB));
     });
     if (GX.defined()) accumulate_grad(*self.inputs[0], std::move(GX));
     if (GW.defined()) accumulate_grad(*self.inputs[1], std::move(GW));

@@ -68,10 +68,13 @@ void accumulate_grad_rows(Node& node, int64_t first_row, const Tensor& g) {
   COMET_CHECK(g.shape() == expect && first_row >= 0 && first_row + g.dim(0) <= v.dim(0),
               "backward of {}: row-block gradient {} at row {} does not fit value {}", node.op, shape_str(g.shape()),
               first_row, shape_str(v.shape()));
-  if (!node.grad.defined()) node.grad = zeros_like(v);
+  COMET_CHECK(g.device() == v.device(), "backward of {}: row-block gradient on {} for a value on {}", node.op,
+              device_name(g.device()), device_name(v.device()));
+  if (!node.grad.defined()) node.grad = full_on(v.device(), v.shape(), 0.0, v.dtype());
   Tensor block = node.grad.slice_rows(first_row, first_row + g.dim(0));
   COMET_DISPATCH_FLOAT(g.dtype(), "accumulate_grad_rows", [&] {
-    cpu::axpy<scalar_t>(g.numel(), scalar_t(1), g.data<scalar_t>(), block.data<scalar_t>());
+    COMET_ON_DEVICE(g.device(), &cpu::axpy<scalar_t>, axpy<scalar_t>)(g.numel(), scalar_t(1), g.ptr<scalar_t>(),
+                                                                       block.ptr<scalar_t>());
   });
 }
 

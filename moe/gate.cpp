@@ -1,6 +1,7 @@
 // Gate interface helpers: names, factory, permutation, renormalisation, entropy.
 #include "moe/gate.h"
 
+#include "autograd/device.h"
 #include "moe/gates.h"
 
 namespace comet::moe {
@@ -60,7 +61,8 @@ ag::Var apply_permutation(const ag::Var& g, const ag::Var* perm) {
   return ag::matmul(g, *perm);
 }
 
-SampleRouting sample_routing(const Tensor& g) {
+SampleRouting sample_routing(const Tensor& gate_weights) {
+  const Tensor g = ag::copy_to(gate_weights, Device::CPU);
   COMET_CHECK(g.ndim() == 2, "sample_routing: gate weights must be [B, n], got {}", shape_str(g.shape()));
   const int64_t B = g.dim(0), n = g.dim(1);
   SampleRouting r;

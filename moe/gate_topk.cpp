@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "autograd/device.h"
 #include "core/mutation.h"
 #include "moe/gates.h"
 
@@ -33,7 +34,8 @@ GateOutput finish(const ag::Var& g, const ag::Var* perm, ag::Var reg = {}) {
 
 }  // namespace
 
-std::vector<int64_t> top_k_indices(const Tensor& h, int64_t k) {
+std::vector<int64_t> top_k_indices(const Tensor& logits, int64_t k) {
+  const Tensor h = ag::copy_to(logits, Device::CPU);  // selected on the host
   COMET_CHECK(h.ndim() == 2 && k >= 1 && k <= h.dim(1),
               "top_k_indices: need h [B, n] and 1 <= k <= n, got {} and k = {}", shape_str(h.shape()), k);
   return COMET_DISPATCH_FLOAT(h.dtype(), "top_k_indices", [&] {
@@ -66,9 +68,9 @@ GateOutput TopKGate::forward(const GateInput& in, const ag::Var* perm, bool trai
   const int64_t B = in.x.shape()[0], n = cfg_.experts, k = cfg_.k;
   ag::Var h = logits_(in.x);
   if (noise_ && training) {
-    Tensor z = empty_like(h.value());
-    noise_gen_.normal(z, 0.0, 1.0);
-    h = ag::add(h, ag::mul(ag::constant(z), ag::softplus((*noise_)(in.x))));
+    Tensor z = Tensor::empty(h.shape(), h.dtype());
+    noise_gen_.normal(z, 0.0, 1.0);  // drawn on the host: the same draws on every device
+    h = ag::add(h, ag::mul(ag::constant(ag::copy_to(z, h.value().device())), ag::softplus((*noise_)(in.x))));
   }
   const Tensor index = Tensor::from_vector<int64_t>({B * k}, top_k_indices(h.value(), k));
   ag::Var selected = ag::reshape(ag::gather_rows(ag::reshape(h, {B * n, 1}), index), {B, k});
@@ -115,7 +117,7 @@ GateOutput HashGate::forward(const GateInput& in, const ag::Var* perm, bool) {
     const int64_t expert = table_.data<int64_t>()[key];
     COMET_DISPATCH_FLOAT(g.dtype(), "hash gate", [&] { g.data<scalar_t>()[b * n + expert] = scalar_t(1); });
   }
-  return finish(ag::constant(g), perm);
+  return finish(ag::constant(ag::copy_to(g, in.x.value().device())), perm);
 }
 
 }  // namespace comet::moe

@@ -1,6 +1,7 @@
 // MoE layer: sparse (grouped) and dense (reference) execution.
 #include "moe/moe_layer.h"
 
+#include "autograd/device.h"
 #include "kernels/dispatch.h"
 #include "moe/gate.h"
 
@@ -20,8 +21,11 @@ ag::Var dense_path(Experts& experts, const ag::Var& x, const ag::Var& g, const E
 
 ag::Var sparse_path(Experts& experts, const ag::Var& x, const ag::Var& g, const ExpertMode& mode) {
   const int64_t B = x.shape()[0], n = experts.count();
+  // The plan is made on the host (for a device's gate weights, from a copy); its index tensors go to the device
+  // with the ops that read them.
+  const Tensor g_host = ag::copy_to(g.value(), Device::CPU);
   const DispatchPlan plan = COMET_DISPATCH_FLOAT(g.dtype(), "moe_forward", [&] {
-    return plan_dispatch(B, n, g.value().data<scalar_t>());
+    return plan_dispatch(B, n, g_host.data<scalar_t>());
   });
   const Tensor sample = Tensor::from_vector<int64_t>({plan.pairs()}, plan.sample);
   const Tensor flat = Tensor::from_vector<int64_t>({plan.pairs()}, plan.flat);
@@ -58,9 +62,10 @@ std::vector<uint8_t> experts_with_rows(const std::vector<Tensor>& gate_weights) 
   COMET_CHECK(!gate_weights.empty() && gate_weights[0].ndim() == 2, "experts_with_rows: need gate weights [B, n]");
   const int64_t n = gate_weights[0].dim(1);
   std::vector<uint8_t> used(static_cast<size_t>(n), 0);
-  for (const Tensor& g : gate_weights) {
-    COMET_CHECK(g.ndim() == 2 && g.dim(1) == n, "experts_with_rows: gate weights {} among gate weights [B, {}]",
-                shape_str(g.shape()), n);
+  for (const Tensor& weights : gate_weights) {
+    COMET_CHECK(weights.ndim() == 2 && weights.dim(1) == n,
+                "experts_with_rows: gate weights {} among gate weights [B, {}]", shape_str(weights.shape()), n);
+    const Tensor g = ag::copy_to(weights, Device::CPU);
     COMET_DISPATCH_FLOAT(g.dtype(), "experts_with_rows", [&] {
       const scalar_t* w = g.data<scalar_t>();
       for (int64_t i = 0; i < g.numel(); ++i) used[static_cast<size_t>(i % n)] |= w[i] != scalar_t(0);

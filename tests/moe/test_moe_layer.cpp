@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "autograd/device.h"
 #include "autograd/gradcheck.h"
 #include "moe/gates.h"
 #include "moe/moe_layer.h"
@@ -108,6 +109,40 @@ TEST_CASE("sparse path equals the dense reference, forward and backward, for eve
           INFO(std::string(gate_name(kind)) << " n=" << n << (saturated ? std::string(" saturated") : std::string(" initial")) << " output " << i);
           for (int64_t j = 0; j < outs[0][i].numel(); ++j) REQUIRE(std::isfinite(outs[0][i].item(j)));
           COMET_CHECK_CLOSE(outs[0][i], outs[1][i], 1e-5, 1e-7 + 1e-5 * test::rms(outs[1][i]));
+        }
+      }
+}
+
+TEST_CASE("the MoE layer on the device equals the CPU, forward and backward, with the Softmax, Top-k and Hash gates; "
+          "the tree gates refuse device tensors") {
+  COMET_SKIP_WITHOUT_CUDA();
+  for (GateKind kind : kAllGates)
+    for (int64_t n : {3, 8})
+      for (MoePath path : {MoePath::Sparse, MoePath::Dense}) {
+        INFO(std::string(gate_name(kind)) << " n=" << n << (path == MoePath::Sparse ? std::string(" sparse") : std::string(" dense")));
+        Setup s = make_setup(kind, n, 2, 33, true, 200 + n);
+        const std::vector<Tensor> inputs = all_inputs(s);  // before run() puts device values in the gate's slots
+        const auto outputs = [&](Device device) {
+          std::vector<Var> vars;
+          for (const Tensor& t : inputs) vars.emplace_back(ag::copy_to(t.to(DType::F32), device), true);
+          const Var y = run(s, vars, path);
+          Tensor w = Tensor::empty(y.shape());
+          Generator(3).uniform(w, 0.5, 1.5);
+          ag::backward(y, ag::copy_to(w, device));
+          std::vector<Tensor> out{ag::copy_to(y.value(), Device::CPU)};
+          for (const Var& v : vars)
+            out.push_back(v.grad().defined() ? ag::copy_to(v.grad(), Device::CPU) : zeros_like(v.value()));
+          return out;
+        };
+        if (kind == GateKind::DSelectK || kind == GateKind::Comet) {
+          CHECK_THROWS_WITH_AS(outputs(Device::CUDA), doctest::Contains("on cuda"), Error);
+          continue;
+        }
+        const auto device = outputs(Device::CUDA), cpu = outputs(Device::CPU);
+        REQUIRE(device.size() == cpu.size());
+        for (size_t i = 0; i < cpu.size(); ++i) {
+          INFO("output " << i);
+          COMET_CHECK_CLOSE(device[i], cpu[i], 1e-5, 1e-7 + 1e-5 * test::rms(cpu[i]));
         }
       }
 }
