@@ -12,6 +12,7 @@
 #include "core/tensor.h"
 #include "kernels/backend.h"
 #include "kernels/elementwise.h"
+#include "kernels/gate.h"
 #include "kernels/gemm.h"
 #include "kernels/index.h"
 #include "kernels/loss.h"
@@ -20,6 +21,7 @@
 #ifdef COMET_WITH_CUDA
 #include "kernels/cuda/dispatch.h"
 #include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/gate.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/loss.h"
 #include "kernels/cuda/reduce.h"

@@ -22,6 +22,7 @@ inline constexpr const char* kOpsOnCuda[] = {
     "mul",    "div",    "scale", "sum", "mean",   "mse",  "masked_mse", "reshape", "flatten", "to_device",
     "softmax", "log_softmax", "bce_with_logits", "cross_entropy", "smooth_step", "concat_cols", "split_cols",
     "transpose", "gather_rows", "scatter_add_rows", "embedding", "grouped_linear", "select",
+    "tree_probs", "prior_softmax",
 };
 
 }  // namespace comet::ag

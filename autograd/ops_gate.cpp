@@ -35,16 +35,17 @@ Var tree_probs(const Var& s, const RoutingTree& tree_in) {
   auto tree = std::make_shared<const RoutingTree>(tree_in);
   Shape out_shape = S.shape();
   out_shape.back() = tree->num_leaves;
-  Tensor P = Tensor::empty(out_shape, S.dtype());
+  Tensor P = empty_on(S.device(), out_shape, S.dtype());
   COMET_DISPATCH_FLOAT(S.dtype(), "tree_probs", [&] {
-    COMET_KERNEL(tree_probs<scalar_t>)(*tree, S.rows(), S.data<scalar_t>(), P.data<scalar_t>());
+    COMET_KERNEL_ON(S.device(), tree_probs<scalar_t>)(*tree, S.rows(), S.ptr<scalar_t>(), P.ptr<scalar_t>());
   });
   return record("tree_probs", P, {s}, [tree](Node& self) {
     const Tensor& S = self.inputs[0]->value;
-    Tensor GS = empty_like(S);
+    Tensor GS = empty_as(S);
     COMET_DISPATCH_FLOAT(S.dtype(), "tree_probs backward", [&] {
-      COMET_KERNEL(tree_probs_backward<scalar_t>)(*tree, S.rows(), S.data<scalar_t>(), self.grad.data<scalar_t>(),
-                                                  GS.data<scalar_t>());
+      COMET_KERNEL_ON(S.device(), tree_probs_backward<scalar_t>)(*tree, S.rows(), S.ptr<scalar_t>(),
+                                                                 self.grad.ptr<scalar_t>(),
+                                                  GS.ptr<scalar_t>());
     });
     accumulate_grad(*self.inputs[0], std::move(GS));
   });
@@ -55,19 +56,19 @@ Var prior_softmax(const Var& a, const Var& p) {
   COMET_CHECK(A.same_shape(P) && A.dtype() == P.dtype() && A.ndim() >= 1,
               "prior_softmax: logits {} {} and prior {} {} must have one shape and dtype", shape_str(A.shape()),
               dtype_name(A.dtype()), shape_str(P.shape()), dtype_name(P.dtype()));
-  Tensor W = empty_like(A);
+  Tensor W = empty_on(common_device("prior_softmax", {&A, &P}), A.shape(), A.dtype());
   COMET_DISPATCH_FLOAT(A.dtype(), "prior_softmax", [&] {
-    COMET_KERNEL(prior_softmax<scalar_t>)(A.rows(), A.cols(), A.data<scalar_t>(), P.data<scalar_t>(),
-                                          W.data<scalar_t>());
+    COMET_KERNEL_ON(A.device(), prior_softmax<scalar_t>)(A.rows(), A.cols(), A.ptr<scalar_t>(), P.ptr<scalar_t>(),
+                                          W.ptr<scalar_t>());
   });
   return record("prior_softmax", W, {a, p}, [W](Node& self) {
     const Tensor &A = self.inputs[0]->value, &P = self.inputs[1]->value;
-    Tensor GA = self.needs(0) ? empty_like(A) : Tensor();
-    Tensor GP = self.needs(1) ? empty_like(P) : Tensor();
+    Tensor GA = self.needs(0) ? empty_as(A) : Tensor();
+    Tensor GP = self.needs(1) ? empty_as(P) : Tensor();
     COMET_DISPATCH_FLOAT(A.dtype(), "prior_softmax backward", [&] {
-      COMET_KERNEL(prior_softmax_backward<scalar_t>)(
-          A.rows(), A.cols(), A.data<scalar_t>(), P.data<scalar_t>(), W.data<scalar_t>(), self.grad.data<scalar_t>(),
-          GA.defined() ? GA.data<scalar_t>() : nullptr, GP.defined() ? GP.data<scalar_t>() : nullptr);
+      COMET_KERNEL_ON(A.device(), prior_softmax_backward<scalar_t>)(
+          A.rows(), A.cols(), A.ptr<scalar_t>(), P.ptr<scalar_t>(), W.ptr<scalar_t>(), self.grad.ptr<scalar_t>(),
+          GA.defined() ? GA.ptr<scalar_t>() : nullptr, GP.defined() ? GP.ptr<scalar_t>() : nullptr);
     });
     if (GA.defined()) accumulate_grad(*self.inputs[0], std::move(GA));
     if (GP.defined()) accumulate_grad(*self.inputs[1], std::move(GP));

@@ -85,9 +85,13 @@ SampleRouting sample_routing(const Tensor& gate_weights) {
 ag::Var normalize_rows(const ag::Var& g) { return ag::div(g, ag::sum(g, ag::Over::Cols)); }
 
 ag::Var entropy_penalty(const ag::Var& p, double lambda) {
-  ag::Var eps = ag::constant(Tensor::full({1}, 1e-6, p.dtype()));
+  ag::Var eps = constant_like(p, Tensor::full({1}, 1e-6, p.dtype()));
   ag::Var plogp = ag::mul(p, ag::log(ag::add(p, eps)));
   return ag::scale(ag::sum(plogp), -lambda / static_cast<double>(p.shape()[0]));
+}
+
+ag::Var constant_like(const ag::Var& like, const Tensor& value) {
+  return ag::constant(ag::copy_to(value, like.value().device()));
 }
 
 ag::Var add_defined(const ag::Var& a, const ag::Var& b) {

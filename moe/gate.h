@@ -90,5 +90,7 @@ ag::Var normalize_rows(const ag::Var& g);
 ag::Var entropy_penalty(const ag::Var& p, double lambda);
 // a + b where an undefined operand counts as none (optional losses, running sums).
 ag::Var add_defined(const ag::Var& a, const ag::Var& b);
+// A constant holding `value` on the device of `like` (the gates' fixed tensors follow their input's device).
+ag::Var constant_like(const ag::Var& like, const Tensor& value);
 
 }  // namespace comet::moe

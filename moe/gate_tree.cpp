@@ -59,7 +59,7 @@ GateOutput DSelectGate::forward(const GateInput& in, const ag::Var* perm, bool t
   const int64_t rows = cfg_.per_sample ? B : 1;  // static selectors are shared by every sample
   ag::Var r;  // selector outputs [rows * k, n]
   if (m == 0) {
-    r = ag::constant(Tensor::full({rows * k, 1}, 1.0, in.x.dtype()));
+    r = constant_like(in.x, Tensor::full({rows * k, 1}, 1.0, in.x.dtype()));
   } else {
     ag::Var z = cfg_.per_sample ? (*z_)(in.x) : static_z_;
     r = ag::tree_probs(ag::reshape(ag::smooth_step(z, cfg_.gamma), {rows * k, m}), tree_);
@@ -67,14 +67,14 @@ GateOutput DSelectGate::forward(const GateInput& in, const ag::Var* perm, bool t
   ag::Var reg;
   if (training && cfg_.entropy > 0) reg = entropy_penalty(ag::reshape(r, {rows, k * n}), cfg_.entropy);
   if (training && cfg_.zeta > 0 && !power_of_two(n)) {  // unreachable codes: push the mass onto real experts
-    ag::Var mass = ag::add(ag::sum(r, ag::Over::Cols), ag::constant(Tensor::full({1}, 1e-6, r.dtype())));
-    ag::Var inverse = ag::div(ag::constant(Tensor::full(mass.shape(), 1.0, r.dtype())), mass);
+    ag::Var mass = ag::add(ag::sum(r, ag::Over::Cols), constant_like(r, Tensor::full({1}, 1e-6, r.dtype())));
+    ag::Var inverse = ag::div(constant_like(r, Tensor::full(mass.shape(), 1.0, r.dtype())), mass);
     reg = add_defined(reg, ag::scale(ag::sum(inverse), cfg_.zeta / static_cast<double>(rows)));
   }
   ag::Var rp = apply_permutation(r, perm);
   ag::Var alpha = ag::softmax(cfg_.per_sample ? (*alpha_)(in.x) : static_alpha_);  // [rows, k]
   ag::Var q = ag::reshape(ag::bmm(ag::reshape(alpha, {rows, 1, k}), ag::reshape(rp, {rows, k, n})), {rows, n});
-  if (!cfg_.per_sample) q = ag::add(ag::constant(Tensor::zeros({B, n}, q.dtype())), q);  // row broadcast
+  if (!cfg_.per_sample) q = ag::add(constant_like(q, Tensor::zeros({B, n}, q.dtype())), q);  // row broadcast
   return {q, reg};
 }
 
@@ -102,12 +102,12 @@ GateOutput CometGate::forward(const GateInput& in, const ag::Var* perm, bool tra
     ag::Var s = ag::smooth_step((*nodes_)(in.x), cfg_.gamma);
     p = ag::reshape(ag::tree_probs(ag::reshape(s, {B * k, n - 1}), tree_), {B, k * n});
   } else {
-    p = ag::constant(Tensor::full({B, k}, 1.0, in.x.dtype()));
+    p = constant_like(in.x, Tensor::full({B, k}, 1.0, in.x.dtype()));
   }
   ag::Var w = ag::prior_softmax(leaves_(in.x), p);  // joint softmax over the k n (tree, leaf) slots
   if (perm) w = ag::reshape(apply_permutation(ag::reshape(w, {B * k, n}), perm), {B, k * n});
   const Tensor sum = tree_sum_.dtype() == w.dtype() ? tree_sum_ : tree_sum_.to(w.dtype());
-  ag::Var g = normalize_rows(ag::matmul(w, ag::constant(sum)));
+  ag::Var g = normalize_rows(ag::matmul(w, constant_like(w, sum)));
   ag::Var reg;
   if (training && cfg_.entropy > 0) reg = entropy_penalty(p, cfg_.entropy);
   return {g, reg};

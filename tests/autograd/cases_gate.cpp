@@ -2,6 +2,7 @@
 // Smooth-step inputs stay 0.02 away from the band edges +-gamma/2 (the kinks of S'); tree activations include
 // exact 0 and 1 (leaf probabilities are multilinear in s, so central differences are exact there too);
 // prior_softmax priors with exact zeros are passed as constants (p -> -eps is outside the domain).
+#include "autograd/device.h"
 #include "op_cases.h"
 
 namespace comet::test {
@@ -72,7 +73,7 @@ COMET_OP_CASES("prior_softmax", [](int64_t n, Generator& gen) {
       {"prior with exact zeros (constant)", {random_tensor({n, 6}, gen, -3, 3)},
        [zeros_prior](const std::vector<Var>& v) {
          const Tensor p = v[0].dtype() == DType::F64 ? zeros_prior : zeros_prior.to(v[0].dtype());
-         return ag::prior_softmax(v[0], ag::constant(p));
+         return ag::prior_softmax(v[0], ag::constant(ag::copy_to(p, v[0].value().device())));  // on v's device
        }},
   };
 });

@@ -113,38 +113,45 @@ TEST_CASE("sparse path equals the dense reference, forward and backward, for eve
       }
 }
 
-TEST_CASE("the MoE layer on the device equals the CPU, forward and backward, with the Softmax, Top-k and Hash gates; "
-          "the tree gates refuse device tensors") {
+// The device's sums run in other orders (cuBLAS, the device reductions), so results differ in the last bits. Float
+// in the initial regime: within 1e-5 (issue 11's tolerance). The saturated tree gates are checked in double: there
+// 1 - s for s within a few ulps of 1 turns a last-bit difference into a relative one of up to 2e-4 in float (seen),
+// while in double the device and the CPU agree within 1e-10.
+TEST_CASE("the MoE layer on the device equals the CPU, forward and backward, for every gate") {
   COMET_SKIP_WITHOUT_CUDA();
-  for (GateKind kind : kAllGates)
-    for (int64_t n : {3, 8})
-      for (MoePath path : {MoePath::Sparse, MoePath::Dense}) {
-        INFO(std::string(gate_name(kind)) << " n=" << n << (path == MoePath::Sparse ? std::string(" sparse") : std::string(" dense")));
-        Setup s = make_setup(kind, n, 2, 33, true, 200 + n);
-        const std::vector<Tensor> inputs = all_inputs(s);  // before run() puts device values in the gate's slots
-        const auto outputs = [&](Device device) {
-          std::vector<Var> vars;
-          for (const Tensor& t : inputs) vars.emplace_back(ag::copy_to(t.to(DType::F32), device), true);
-          const Var y = run(s, vars, path);
-          Tensor w = Tensor::empty(y.shape());
-          Generator(3).uniform(w, 0.5, 1.5);
-          ag::backward(y, ag::copy_to(w, device));
-          std::vector<Tensor> out{ag::copy_to(y.value(), Device::CPU)};
-          for (const Var& v : vars)
-            out.push_back(v.grad().defined() ? ag::copy_to(v.grad(), Device::CPU) : zeros_like(v.value()));
-          return out;
-        };
-        if (kind == GateKind::DSelectK || kind == GateKind::Comet) {
-          CHECK_THROWS_WITH_AS(outputs(Device::CUDA), doctest::Contains("on cuda"), Error);
-          continue;
+  struct Regime {
+    DType dtype;
+    bool saturated;
+    double rtol;
+  };
+  for (const Regime& regime : {Regime{DType::F32, false, 1e-5}, Regime{DType::F64, true, 1e-10}})
+    for (GateKind kind : kAllGates)
+      for (int64_t n : {3, 8})
+        for (MoePath path : {MoePath::Sparse, MoePath::Dense}) {
+          INFO(std::string(gate_name(kind)) << " n=" << n << (path == MoePath::Sparse ? std::string(" sparse")
+                                                                                       : std::string(" dense"))
+                                            << " " << dtype_name(regime.dtype));
+          Setup s = make_setup(kind, n, 2, 33, regime.saturated, 200 + n);
+          const std::vector<Tensor> inputs = all_inputs(s);  // before run() puts device values in the gate's slots
+          const auto outputs = [&](Device device) {
+            std::vector<Var> vars;
+            for (const Tensor& t : inputs) vars.emplace_back(ag::copy_to(t.to(regime.dtype), device), true);
+            const Var y = run(s, vars, path);
+            Tensor w = Tensor::empty(y.shape(), regime.dtype);
+            Generator(3).uniform(w, 0.5, 1.5);
+            ag::backward(y, ag::copy_to(w, device));
+            std::vector<Tensor> out{ag::copy_to(y.value(), Device::CPU)};
+            for (const Var& v : vars)
+              out.push_back(v.grad().defined() ? ag::copy_to(v.grad(), Device::CPU) : zeros_like(v.value()));
+            return out;
+          };
+          const auto device = outputs(Device::CUDA), cpu = outputs(Device::CPU);
+          REQUIRE(device.size() == cpu.size());
+          for (size_t i = 0; i < cpu.size(); ++i) {
+            INFO("output " << i);
+            COMET_CHECK_CLOSE(device[i], cpu[i], regime.rtol, 1e-2 * regime.rtol * (1 + test::rms(cpu[i])));
+          }
         }
-        const auto device = outputs(Device::CUDA), cpu = outputs(Device::CPU);
-        REQUIRE(device.size() == cpu.size());
-        for (size_t i = 0; i < cpu.size(); ++i) {
-          INFO("output " << i);
-          COMET_CHECK_CLOSE(device[i], cpu[i], 1e-5, 1e-7 + 1e-5 * test::rms(cpu[i]));
-        }
-      }
 }
 
 TEST_CASE("experts that receive no sample: zero gradient, no NaN") {
