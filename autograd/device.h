@@ -2,9 +2,9 @@
 // error names the op and both devices) and allocates its outputs there. COMET_ON_DEVICE(device, cpu_fn, fn) picks
 // cuda::fn for Device::CUDA (kernels/cuda/, whose launchers have the CPU kernels' signatures), else cpu_fn;
 // COMET_KERNEL_ON(device, fn) has COMET_KERNEL(fn) (kernels/backend.h: the fast CPU kernels or the references) for
-// the CPU. In a build without the CUDA backend
-// no tensor can live on CUDA (empty_on refuses it). Ops that have no CUDA path yet read their inputs through
-// Tensor::data, which refuses device tensors with the tensor's shape and device.
+// the CPU. Every op of autograd/op_list.h runs on either device. Host-side decisions (index checks, the MoE's
+// dispatch plan and Top-k selection) read copies of device values. In a build without the CUDA backend no tensor
+// can live on CUDA (empty_on refuses it).
 // Tests: tests/autograd/test_ops.cpp (every op case on the device), tests/optim/test_on_device.cpp.
 #pragma once
 #include <vector>

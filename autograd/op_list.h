@@ -14,15 +14,4 @@ inline constexpr const char* kOpNames[] = {
     "prior_softmax", "grouped_linear", "cast",        "select",      "linear",      "to_device",
 };
 
-// The ops that run on a CUDA device (autograd/device.h); the others refuse device tensors with an error naming the
-// tensor's shape and device. tests/autograd/test_ops.cpp runs every op case on the device (the host emulation of
-// it without a GPU) and checks both halves of this list.
-inline constexpr const char* kOpsOnCuda[] = {
-    "matmul", "linear", "bmm", "relu", "sigmoid", "tanh", "exp",  "log", "softplus", "add", "sub",
-    "mul",    "div",    "scale", "sum", "mean",   "mse",  "masked_mse", "reshape", "flatten", "to_device",
-    "softmax", "log_softmax", "bce_with_logits", "cross_entropy", "smooth_step", "concat_cols", "split_cols",
-    "transpose", "gather_rows", "scatter_add_rows", "embedding", "grouped_linear", "select",
-    "tree_probs", "prior_softmax",
-};
-
 }  // namespace comet::ag

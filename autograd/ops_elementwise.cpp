@@ -100,11 +100,26 @@ Var scale(const Var& x, double alpha) {
   });
 }
 
+namespace {
+// A converting copy of a floating tensor on its own device.
+Tensor converted(const Tensor& x, DType dtype) {
+  if (x.device() == Device::CPU) return x.to(dtype);
+  if (x.dtype() == dtype) return clone_on_device(x);
+  Tensor y = empty_on(x.device(), x.shape(), dtype);
+#ifdef COMET_WITH_CUDA  // f32 <-> f64, the dtypes differing
+  if (dtype == DType::F64) cuda::cast<float, double>(x.numel(), x.ptr<float>(), y.ptr<double>());
+  else cuda::cast<double, float>(x.numel(), x.ptr<double>(), y.ptr<float>());
+#endif
+  return y;
+}
+}  // namespace
+
 Var cast(const Var& x, DType dtype) {
   COMET_CHECK(dtype == DType::F32 || dtype == DType::F64, "cast: target dtype must be f32 or f64, got {}",
               dtype_name(dtype));
-  return record("cast", x.value().to(dtype), {x},
-                [](Node& self) { accumulate_grad(*self.inputs[0], self.grad.to(self.inputs[0]->value.dtype())); });
+  return record("cast", converted(x.value(), dtype), {x}, [](Node& self) {
+    accumulate_grad(*self.inputs[0], converted(self.grad, self.inputs[0]->value.dtype()));
+  });
 }
 
 }  // namespace comet::ag
