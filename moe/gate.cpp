@@ -58,7 +58,7 @@ ag::Var apply_permutation(const ag::Var& g, const ag::Var* perm) {
   COMET_CHECK(perm->shape() == Shape({g.shape()[1], g.shape()[1]}),
               "gate permutation: matrix {} does not fit gate weights {}", shape_str(perm->shape()),
               shape_str(g.shape()));
-  return ag::matmul(g, *perm);
+  return ag::matmul(g, ag::to_device(*perm, g.value().device()));  // a fixed matrix is made on the host
 }
 
 SampleRouting sample_routing(const Tensor& gate_weights) {

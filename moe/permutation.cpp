@@ -3,6 +3,7 @@
 
 #include <numeric>
 
+#include "autograd/device.h"
 #include "core/mutation.h"
 #include "moe/assignment.h"
 #include "moe/sinkhorn.h"
@@ -70,15 +71,16 @@ ag::Var LearnedPermutation::matrix(bool training) {
   if (frozen() && !extra_soft_step) return ag::constant(permutation_matrix(hard_));
   const SinkhornSchedule s = sinkhorn_schedule(static_cast<double>(step_) / static_cast<double>(window_));
   ag::Var p = sinkhorn(s.tau, s.iterations);
-  last_soft_ = p.value().clone();
+  const Device device = p.value().device();
+  last_soft_ = device == Device::CPU ? p.value().clone() : ag::copy_to(p.value(), Device::CPU);  // rounded on the host
   hard_ = round_permutation(last_soft_);
   if (zeta_ > 0) {
-    const auto entropy = [](const ag::Var& m) {
-      ag::Var eps = ag::constant(Tensor::full({1}, 1e-6, DType::F64));
-      return ag::scale(ag::sum(ag::mul(m, ag::log(ag::add(m, eps)))), -1.0);
+    const auto constant = [device](double v) { return ag::constant(ag::full_on(device, {1}, v, DType::F64)); };
+    const auto entropy = [&constant](const ag::Var& m) {
+      return ag::scale(ag::sum(ag::mul(m, ag::log(ag::add(m, constant(1e-6))))), -1.0);
     };
     // At the paper's temperatures a row of P can sum to exactly 0 (spec 10.5): the 1e-300 keeps P^ finite (0 there).
-    ag::Var row_sums = ag::add(ag::sum(p, ag::Over::Cols), ag::constant(Tensor::full({1}, 1e-300, DType::F64)));
+    ag::Var row_sums = ag::add(ag::sum(p, ag::Over::Cols), constant(1e-300));
     ag::Var rows = ag::div(p, row_sums);
     regularization_ = ag::cast(ag::scale(ag::add(entropy(p), entropy(rows)), zeta_), DType::F32);
   }

@@ -1,6 +1,8 @@
 // Task losses.
 #include "train/loss.h"
 
+#include "autograd/device.h"
+
 namespace comet::train {
 namespace {
 
@@ -29,8 +31,8 @@ TaskLoss task_loss(const data::Dataset& batch, size_t t, const ag::Var& predicti
   COMET_CHECK(prediction.shape() == Shape({B, outputs}), "task_loss: task '{}' ({}) needs predictions [{}, {}], got {}",
               task.name, data::task_kind_name(task.kind), B, outputs, shape_str(prediction.shape()));
   const Tensor target = column(batch.targets, t);
-  // The data's f32 targets in the prediction's dtype (an f64 model, e.g. under a gradient check).
-  const ag::Var target_var = ag::constant(target.to(prediction.dtype()));
+  // The data's f32 targets in the prediction's dtype (an f64 model, e.g. under a gradient check) and on its device.
+  const ag::Var target_var = ag::constant(ag::copy_to(target.to(prediction.dtype()), prediction.value().device()));
   switch (task.kind) {
     case data::TaskKind::Binary:
       return {ag::bce_with_logits(prediction, target_var), static_cast<double>(B)};
@@ -52,7 +54,7 @@ std::vector<std::pair<double, double>> task_sums(const data::Dataset& batch, con
   std::vector<std::pair<double, double>> sums;
   for (size_t t = 0; t < predictions.size(); ++t) {
     const TaskLoss l = task_loss(batch, t, predictions[t]);
-    sums.emplace_back(l.mean.value().item() * l.count, l.count);
+    sums.emplace_back(ag::host_item(l.mean.value()) * l.count, l.count);
   }
   return sums;
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <set>
 
+#include "autograd/device.h"
 #include "models/mmoe.h"
 #include "train/loss.h"
 #include "test_util.h"
@@ -249,6 +250,45 @@ TEST_CASE("the sparse path equals the dense path on the models: outputs and ever
         REQUIRE(outs[0].size() == outs[1].size());
         for (size_t i = 0; i < outs[0].size(); ++i) {
           INFO(label(preset, kind, search) << " output " << i);
+          COMET_CHECK_CLOSE(outs[0][i], outs[1][i], 1e-10, 1e-14 + 1e-10 * test::rms(outs[1][i]));
+        }
+      }
+}
+
+TEST_CASE("the models on the device equal the CPU: outputs, gate weights and every gradient (F64), every gate") {
+  COMET_SKIP_WITHOUT_CUDA();
+  for (Preset preset : {Preset::Recommender, Preset::Vision, Preset::VisionShared})
+    for (GateKind kind : kAllGates)
+      for (LocalSearch search : {LocalSearch::None, LocalSearch::Learned}) {
+        INFO(label(preset, kind, search));
+        std::vector<Tensor> outs[2];
+        for (Device device : {Device::CUDA, Device::CPU}) {
+          Generator gen(23);
+          Mmoe model(make_config(preset, kind, search), gen);
+          to_f64(model);
+          for (auto& [name, v] : model.named_params()) {  // in place: the model holds handles to the same nodes
+            Var handle = v;
+            handle.value() = ag::copy_to(handle.value(), device);
+          }
+          Batch batch = make_batch(preset, 9, DType::F64, 4);
+          batch.input.dense = ag::copy_to(batch.input.dense, device);
+          if (search == LocalSearch::Learned) model.permutation().restore(model.permutation().hard(), 0);
+          MmoeOutput out = model.forward(batch.input, true);
+          Var loss = train::multitask_loss(out.predictions, batch.data, {0.4, 0.6});
+          if (out.regularization.defined()) loss = ag::add(loss, out.regularization);
+          ag::backward(loss);
+          auto& o = outs[device == Device::CUDA ? 0 : 1];
+          o.push_back(ag::copy_to(loss.value(), Device::CPU));
+          for (const Var& p : out.predictions) o.push_back(ag::copy_to(p.value(), Device::CPU));
+          for (const Tensor& g : out.gate_weights) o.push_back(ag::copy_to(g, Device::CPU));
+          for (auto& [name, v] : model.named_params()) {
+            CHECK(v.value().device() == device);
+            o.push_back(v.grad().defined() ? ag::copy_to(v.grad(), Device::CPU) : zeros_like(v.value()));
+          }
+        }
+        REQUIRE(outs[0].size() == outs[1].size());
+        for (size_t i = 0; i < outs[0].size(); ++i) {
+          INFO("output " << i);
           COMET_CHECK_CLOSE(outs[0][i], outs[1][i], 1e-10, 1e-14 + 1e-10 * test::rms(outs[1][i]));
         }
       }
