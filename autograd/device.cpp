@@ -33,6 +33,15 @@ double host_item(const Tensor& t, int64_t i) {
   return t.device() == Device::CPU ? t.item(i) : copy_to(t, Device::CPU).item(i);
 }
 
+bool all_finite_anywhere(const Tensor& t) { return all_finite(copy_to(t, Device::CPU)); }
+
+void assign(Tensor& dst, const Tensor& src) {
+  COMET_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), "assign: {} {} from {} {}",
+              shape_str(dst.shape()), dtype_name(dst.dtype()), shape_str(src.shape()), dtype_name(src.dtype()));
+  if (dst.device() == Device::CPU) dst.copy_from(copy_to(src, Device::CPU));
+  else dst = copy_to(src, dst.device());
+}
+
 Tensor clone_on_device(const Tensor& t) {
   if (t.device() == Device::CPU) return t.clone();
   Tensor out = empty_as(t);

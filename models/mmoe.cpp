@@ -5,6 +5,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "autograd/device.h"
 #include "core/mutation.h"
 
 namespace comet::models {
@@ -238,7 +239,7 @@ ag::Var Mmoe::encode(const ModelInput& in) const {
                 in.dense.defined() ? shape_str(in.dense.shape()) : "none");
     COMET_CHECK(embeddings_.empty() || in.dense.dim(0) == in.ids.dim(0),
                 "Mmoe: {} rows of ids but {} rows of dense features", in.ids.dim(0), in.dense.dim(0));
-    parts.push_back(ag::constant(in.dense));
+    parts.push_back(ag::constant(ag::copy_to(in.dense, device())));
   }
   return parts.size() == 1 ? parts[0] : ag::concat_cols(parts);
 }
@@ -265,6 +266,15 @@ MmoeOutput Mmoe::forward(const ModelInput& in, bool training) {
   }
   return out;
 }
+
+void Mmoe::to(Device device) {
+  for (auto& [name, v] : named_params()) {
+    ag::Var handle = v;
+    handle.value() = ag::copy_to(handle.value(), device);
+  }
+}
+
+Device Mmoe::device() const { return experts_->params().front().value().device(); }
 
 std::vector<ag::Var> Mmoe::params() {
   std::vector<ag::Var> p;

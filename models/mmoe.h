@@ -78,6 +78,10 @@ class Mmoe {
   std::vector<std::pair<std::string, ag::Var>> named_params();
   // The gates' buffers ("task0.gate.hash_table"): state that checkpoints hold besides the parameters.
   std::vector<std::pair<std::string, Tensor*>> named_buffers();
+  // Moves every parameter to `device` (in place: every handle to a parameter sees it there). The buffers and the
+  // ids stay on the host, where they are read; forward brings the dense input to the parameters' device.
+  void to(Device device);
+  Device device() const;  // where the parameters live
   const MmoeConfig& config() const { return cfg_; }
   moe::SlotPermutation& permutation() { return *perm_; }
   int gate_count() const { return static_cast<int>(gates_.size()); }

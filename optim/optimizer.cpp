@@ -97,7 +97,7 @@ void Optimizer::update_early(size_t index) {
   Tensor& grad = params_[index].grad();
   if (!grad.defined()) return;
   updated_early_[index] = 1;  // step() leaves it: applied here, or not finite and left for the caller's check
-  if (!all_finite(grad)) {
+  if (!ag::all_finite_anywhere(grad)) {
     if (index < blocks_.size()) blocks_[index].active.clear();  // the mark was for this step
     return;
   }

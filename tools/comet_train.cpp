@@ -62,6 +62,7 @@ nlohmann::json resolved_config(const TrainOptions& o, const data::PaperSettings&
                    {"expert-update", o.expert_update}, {"experts", s.experts}, {"k", s.k},
                    {"epochs", s.epochs}, {"patience", s.patience}, {"batch", s.batch}, {"lr", s.lr},
                    {"task-weights", s.task_weights}, {"seed", o.seed}, {"threads", num_threads()},
+                   {"device", o.device},
                    {"tasks", tasks}, {"source", splits.source}};
   if (o.gate == "comet" || o.gate == "dselect") c.update({{"gamma", s.gamma}, {"entropy", s.entropy}});
   if (o.local_search == "learned") c["perm-epochs"] = o.perm_epochs;
@@ -182,6 +183,7 @@ int run(const TrainOptions& o, const CLI::App& app, const std::string& command) 
   Generator gen = Generator(o.seed).split();  // the model's stream, apart from the data's
   models::Mmoe model(cfg, gen);
   if (!o.load.empty()) train::load_checkpoint(o.load, model);
+  if (o.device == "cuda") model.to(Device::CUDA);
 
   train::TrainConfig tc;
   tc.epochs = s.epochs;
@@ -209,12 +211,12 @@ int run(const TrainOptions& o, const CLI::App& app, const std::string& command) 
 
   const std::string search = models::local_search_name(cfg.local_search);
   std::printf("comet_train: %s: %s\n  %s gate%s, n = %lld, k = %lld, %s path; %lld / %lld / %lld rows; batch %lld, "
-              "Adam lr %g, up to %d epochs (patience %d), %d threads\n",
+              "Adam lr %g, up to %d epochs (patience %d), %d threads, on the %s\n",
               o.dataset.c_str(), splits.source.c_str(), moe::gate_name(cfg.gate.kind),
               search == "none" ? "" : (" + " + search + " permutation").c_str(), (long long)cfg.gate.experts,
               (long long)cfg.gate.k, cfg.path == moe::MoePath::Dense ? "dense" : "sparse", (long long)splits.train.rows(),
               (long long)splits.val.rows(), (long long)splits.test.rows(), (long long)s.batch, s.lr, s.epochs,
-              s.patience, num_threads());
+              s.patience, num_threads(), o.device == "cuda" ? "CUDA device" : "CPU");
   const train::TrainResult result = train::train_mmoe(model, splits.train, splits.val, tc, [&](const train::EpochReport& r) {
     print_epoch(r, cfg.gate.k);
     if (!run_dir) return;

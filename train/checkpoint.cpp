@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "autograd/device.h"
 #include "core/io/safetensors.h"
 #include "core/mutation.h"
 #include "moe/assignment.h"
@@ -35,7 +36,7 @@ std::string noise_offset(int gate) { return fmt::format("train.task{}.gate.noise
 // The model's tensors, aliasing its parameters.
 io::NamedTensors model_tensors(models::Mmoe& model) {
   io::NamedTensors t;
-  for (auto& [name, v] : model.named_params()) t.emplace_back(name, v.value());
+  for (auto& [name, v] : model.named_params()) t.emplace_back(name, ag::copy_to(v.value(), Device::CPU));
   if (!COMET_MUTANT(checkpoint_no_buffers))
     for (auto& [name, buffer] : model.named_buffers()) t.emplace_back(name, *buffer);
   const moe::Permutation hard = model.permutation().hard();
@@ -56,7 +57,7 @@ io::NamedTensors training_tensors(models::Mmoe& model, optim::Optimizer& opt, co
     COMET_CHECK(opt.params()[i].node() == named[i].second.node(),
                 "training checkpoint: the optimizer's parameter {} is not the model's '{}'", i, named[i].first);
     for (int slot = 0; slot < opt.state_slots(); ++slot)
-      t.emplace_back(optimizer_buffer(named[i].first, slot), opt.state(i, slot));
+      t.emplace_back(optimizer_buffer(named[i].first, slot), ag::copy_to(opt.state(i, slot), Device::CPU));
     if (opt.block_steps(i).defined()) t.emplace_back(block_steps_name(named[i].first), opt.block_steps(i));
   }
   t.emplace_back("train.epoch", i64(progress.epoch));
@@ -161,7 +162,7 @@ void apply_model(const std::string& path, const std::map<std::string, Tensor>& f
       COMET_CHECK(std::isfinite(t.item(i)), "{}: tensor '{}' holds a non-finite value ({}) at element {}", where, name,
                   t.item(i), i);
   }
-  for (auto& [name, v] : model.named_params()) v.value().copy_from(file.at(name));
+  for (auto& [name, v] : model.named_params()) ag::assign(v.value(), file.at(name));
   for (auto& [name, buffer] : model.named_buffers()) buffer->copy_from(file.at(name));
   model.permutation().restore(hard, step);
 }
@@ -231,7 +232,7 @@ TrainProgress load_training_checkpoint(const std::string& path, models::Mmoe& mo
   opt.set_steps(counter(file, "train.optimizer.step"));
   for (size_t i = 0; i < named.size(); ++i) {
     for (int slot = 0; slot < opt.state_slots(); ++slot)
-      opt.state(i, slot).copy_from(file.at(optimizer_buffer(named[i].first, slot)));
+      ag::assign(opt.state(i, slot), file.at(optimizer_buffer(named[i].first, slot)));
     if (opt.block_steps(i).defined()) opt.block_steps(i).copy_from(file.at(block_steps_name(named[i].first)));
   }
   for (int gate = 0; gate < model.gate_count(); ++gate)

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "autograd/device.h"
 #include "train/loss.h"
 #include "train/metrics.h"
 
@@ -23,10 +24,10 @@ struct GateSums {
 
 void add_task(TaskSums& s, const data::Dataset& batch, size_t t, const ag::Var& prediction) {
   const TaskLoss l = task_loss(batch, t, prediction);
-  s.loss += l.mean.value().item() * l.count;
+  s.loss += ag::host_item(l.mean.value()) * l.count;
   s.count += l.count;
   const data::TaskSpec& task = batch.tasks[t];
-  const Tensor& p = prediction.value();
+  const Tensor p = ag::copy_to(prediction.value(), Device::CPU);
   const int64_t B = batch.rows(), T = static_cast<int64_t>(batch.tasks.size());
   const float* y = batch.targets.data<float>();
   if (task.kind == data::TaskKind::Binary) {
@@ -41,7 +42,8 @@ void add_task(TaskSums& s, const data::Dataset& batch, size_t t, const ag::Var& 
   }
 }
 
-void add_gate(GateSums& s, const Tensor& g, int64_t k) {
+void add_gate(GateSums& s, const Tensor& weights, int64_t k) {
+  const Tensor g = ag::copy_to(weights, Device::CPU);
   const moe::SampleRouting r = moe::sample_routing(g);
   s.usage.resize(static_cast<size_t>(g.dim(1)), 0);
   s.samples += r.samples();

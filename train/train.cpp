@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "autograd/device.h"
 #include "core/mutation.h"
 #include "train/checkpoint.h"
 #include "train/loss.h"
@@ -36,10 +37,10 @@ std::string run_description(const TrainConfig& cfg, const data::Dataset& train, 
 // Stops a diverging run before the optimizer writes non-finite values, naming the step and the first parameter
 // (in named_params() order) whose gradient is not finite.
 void check_step(models::Mmoe& model, const ag::Var& loss, int epoch, int64_t batch, int64_t batches) {
-  const double value = loss.value().item();
+  const double value = ag::host_item(loss.value());
   std::string culprit;
   for (auto& [name, p] : model.named_params())
-    if (p.grad().defined() && !all_finite(p.grad())) {
+    if (p.grad().defined() && !ag::all_finite_anywhere(p.grad())) {
       culprit = name;
       break;
     }
@@ -143,7 +144,7 @@ TrainResult train_mmoe(models::Mmoe& model, const data::Dataset& train, const da
       ag::backward(loss);
       check_step(model, loss, epoch, b, batches);
       opt.step();
-      total += task_loss.value().item();
+      total += ag::host_item(task_loss.value());
       if (cfg.on_batch) cfg.on_batch(b + 1, batches);
     }
     int moves = 0;

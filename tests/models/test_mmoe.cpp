@@ -266,12 +266,8 @@ TEST_CASE("the models on the device equal the CPU: outputs, gate weights and eve
           Generator gen(23);
           Mmoe model(make_config(preset, kind, search), gen);
           to_f64(model);
-          for (auto& [name, v] : model.named_params()) {  // in place: the model holds handles to the same nodes
-            Var handle = v;
-            handle.value() = ag::copy_to(handle.value(), device);
-          }
-          Batch batch = make_batch(preset, 9, DType::F64, 4);
-          batch.input.dense = ag::copy_to(batch.input.dense, device);
+          model.to(device);  // the batch stays on the host: forward brings the dense input over
+          const Batch batch = make_batch(preset, 9, DType::F64, 4);
           if (search == LocalSearch::Learned) model.permutation().restore(model.permutation().hard(), 0);
           MmoeOutput out = model.forward(batch.input, true);
           Var loss = train::multitask_loss(out.predictions, batch.data, {0.4, 0.6});
@@ -281,6 +277,7 @@ TEST_CASE("the models on the device equal the CPU: outputs, gate weights and eve
           o.push_back(ag::copy_to(loss.value(), Device::CPU));
           for (const Var& p : out.predictions) o.push_back(ag::copy_to(p.value(), Device::CPU));
           for (const Tensor& g : out.gate_weights) o.push_back(ag::copy_to(g, Device::CPU));
+          CHECK(model.device() == device);
           for (auto& [name, v] : model.named_params()) {
             CHECK(v.value().device() == device);
             o.push_back(v.grad().defined() ? ag::copy_to(v.grad(), Device::CPU) : zeros_like(v.value()));

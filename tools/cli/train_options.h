@@ -31,6 +31,7 @@ struct TrainOptions {
   int perm_epochs = 2;
   uint64_t seed = 1;
   int threads = 0;  // 0: keep the engine default (all cores)
+  std::string device = "cpu";
   std::string progress = "auto";
   std::string load, save, checkpoint, out, config, export_data;
   bool list_datasets = false;
