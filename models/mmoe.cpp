@@ -323,6 +323,7 @@ class SwapState {
     std::vector<int64_t> all(static_cast<size_t>(B));
     for (int64_t r = 0; r < B; ++r) all[r] = r;
     all_rows_ = Tensor::from_vector<int64_t>({B}, all);
+    for (const ag::Var& s : slots_) host_slots_.push_back(ag::copy_to(s.value(), Device::CPU));  // compared per row
   }
 
   double value(const moe::Permutation& perm) const { return objective(loss_(all_rows_, towers_(mixtures(perm)))); }
@@ -372,9 +373,9 @@ class SwapState {
     const int64_t B = slots_[0].shape()[0];
     for (int64_t r = 0; r < B; ++r) {
       bool differ = false;
-      for (const ag::Var& s : slots_) {
-        const int64_t n = s.shape()[1];
-        differ = differ || s.value().item(r * n + a) != s.value().item(r * n + b);
+      for (const Tensor& s : host_slots_) {
+        const int64_t n = s.dim(1);
+        differ = differ || s.item(r * n + a) != s.item(r * n + b);
       }
       if (differ) rows.push_back(r);
     }
@@ -388,6 +389,7 @@ class SwapState {
   }
 
   std::vector<ag::Var> experts_, slots_;
+  std::vector<Tensor> host_slots_;  // the slot weights on the host
   Towers towers_;
   Mmoe::RowLoss loss_;
   std::vector<double> weights_;

@@ -43,8 +43,8 @@ int train(const std::string& device, const std::vector<std::string>& extra, cons
 
 }  // namespace
 
-TEST_CASE("comet_train --device cuda trains on the device: Top-k and Softmax end near the CPU's model, every gate "
-          "finishes") {
+TEST_CASE("comet_train --device cuda trains on the device: Top-k and Softmax end near the CPU's model; every gate, "
+          "the swap pass and the fused update finish") {
   COMET_SKIP_WITHOUT_CUDA();
   const test::TempDir dir;
   const auto path = [&](const std::string& name) { return dir.path(name); };
@@ -75,6 +75,10 @@ TEST_CASE("comet_train --device cuda trains on the device: Top-k and Softmax end
     INFO(gate);
     CHECK(train("cuda", {"--gate", gate, "--local-search", "learned"}, path(std::string(gate) + ".safetensors")) == 0);
   }
+  // The swap pass, and the options that change the optimizer's steps.
+  CHECK(train("cuda", {"--gate", "topk", "--local-search", "swap"}, path("swap.safetensors")) == 0);
+  CHECK(train("cuda", {"--gate", "topk", "--idle-experts", "skip", "--expert-update", "backward"},
+              path("fused.safetensors")) == 0);
 }
 
 }  // namespace comet
