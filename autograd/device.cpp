@@ -33,7 +33,20 @@ double host_item(const Tensor& t, int64_t i) {
   return t.device() == Device::CPU ? t.item(i) : copy_to(t, Device::CPU).item(i);
 }
 
-bool all_finite_anywhere(const Tensor& t) { return all_finite(copy_to(t, Device::CPU)); }
+bool all_finite_anywhere(const Tensor& t) {
+  if (t.device() == Device::CPU || t.numel() == 0 || (t.dtype() != DType::F32 && t.dtype() != DType::F64)) {
+    return all_finite(copy_to(t, Device::CPU));
+  }
+  // On the device: 0 * x is 0 for a finite x and NaN for an infinite or NaN one, so the sum of 0 * t is 0 exactly when
+  // every element is finite; one number comes back instead of the tensor.
+  Tensor zeros = empty_as(t), total = empty_on(t.device(), {}, t.dtype());
+  COMET_DISPATCH_FLOAT(t.dtype(), "all_finite", [&] {
+    COMET_KERNEL_ON(t.device(), scale<scalar_t>)(t.numel(), scalar_t(0), t.ptr<scalar_t>(), zeros.ptr<scalar_t>());
+    COMET_KERNEL_ON(t.device(), sum_to<scalar_t>)(Broadcast::Scalar, 1, t.numel(), scalar_t(1), zeros.ptr<scalar_t>(),
+                                                  total.ptr<scalar_t>());
+  });
+  return host_item(total) == 0.0;
+}
 
 void assign(Tensor& dst, const Tensor& src) {
   COMET_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), "assign: {} {} from {} {}",

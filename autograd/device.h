@@ -48,7 +48,7 @@ Device common_device(const char* op, const std::vector<const Tensor*>& tensors);
 Tensor copy_to(const Tensor& t, Device device);
 // Element i of t as a double, read back to the host from any device (a device synchronisation on a GPU).
 double host_item(const Tensor& t, int64_t i = 0);
-// all_finite (core/tensor.h) of a tensor on any device, a device tensor checked from a host copy.
+// all_finite (core/tensor.h) of a tensor on any device; on a device only one number comes back to the host.
 bool all_finite_anywhere(const Tensor& t);
 // dst takes src's values (same shape and dtype; src on any device) on dst's device: in place on the CPU; a device
 // tensor is replaced by a new copy (a handle to the old buffer keeps the old values).
