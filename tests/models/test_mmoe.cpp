@@ -224,34 +224,52 @@ TEST_CASE("end-to-end gradient check (F64) of the task loss w.r.t. every paramet
       }
 }
 
+namespace {
+
+// One training step's numbers of the model of `cfg` (F64, seed 23) on `device`, brought to the host: the loss, the
+// predictions, the gate weights and every parameter's gradient.
+std::vector<Tensor> step_outputs(const MmoeConfig& cfg, Preset preset, Device device) {
+  Generator gen(23);
+  Mmoe model(cfg, gen);
+  to_f64(model);
+  model.to(device);  // the batch stays on the host: forward brings the dense input over
+  CHECK(model.device() == device);
+  const Batch batch = make_batch(preset, 9, DType::F64, 4);
+  if (cfg.local_search == LocalSearch::Learned) model.permutation().restore(model.permutation().hard(), 0);
+  MmoeOutput out = model.forward(batch.input, true);
+  Var loss = train::multitask_loss(out.predictions, batch.data, {0.4, 0.6});
+  if (out.regularization.defined()) loss = ag::add(loss, out.regularization);
+  ag::backward(loss);
+  std::vector<Tensor> o{ag::copy_to(loss.value(), Device::CPU)};
+  for (const Var& p : out.predictions) o.push_back(ag::copy_to(p.value(), Device::CPU));
+  for (const Tensor& g : out.gate_weights) o.push_back(ag::copy_to(g, Device::CPU));
+  for (auto& [name, v] : model.named_params()) {
+    CHECK(v.value().device() == device);
+    o.push_back(v.grad().defined() ? ag::copy_to(v.grad(), Device::CPU) : zeros_like(v.value()));
+  }
+  return o;
+}
+
+void check_same_outputs(const std::vector<Tensor>& got, const std::vector<Tensor>& want) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("output " << i);
+    COMET_CHECK_CLOSE(got[i], want[i], 1e-10, 1e-14 + 1e-10 * test::rms(want[i]));
+  }
+}
+
+}  // namespace
+
 TEST_CASE("the sparse path equals the dense path on the models: outputs and every gradient (F64)") {
   for (Preset preset : {Preset::Recommender, Preset::Vision, Preset::VisionShared})
     for (GateKind kind : kAllGates)
       for (LocalSearch search : {LocalSearch::None, LocalSearch::Learned}) {
-        std::vector<Tensor> outs[2];
-        for (moe::MoePath path : {moe::MoePath::Sparse, moe::MoePath::Dense}) {
-          MmoeConfig cfg = make_config(preset, kind, search);
-          cfg.path = path;
-          Generator gen(23);
-          Mmoe model(cfg, gen);
-          to_f64(model);
-          const Batch batch = make_batch(preset, 9, DType::F64, 4);
-          if (search == LocalSearch::Learned) model.permutation().restore(model.permutation().hard(), 0);
-          MmoeOutput out = model.forward(batch.input, true);
-          Var loss = train::multitask_loss(out.predictions, batch.data, {0.4, 0.6});
-          if (out.regularization.defined()) loss = ag::add(loss, out.regularization);
-          ag::backward(loss);
-          auto& o = outs[path == moe::MoePath::Sparse ? 0 : 1];
-          for (const Var& p : out.predictions) o.push_back(p.value());
-          for (const Tensor& g : out.gate_weights) o.push_back(g);
-          for (auto& [name, v] : model.named_params())
-            o.push_back(v.grad().defined() ? v.grad() : zeros_like(v.value()));
-        }
-        REQUIRE(outs[0].size() == outs[1].size());
-        for (size_t i = 0; i < outs[0].size(); ++i) {
-          INFO(label(preset, kind, search) << " output " << i);
-          COMET_CHECK_CLOSE(outs[0][i], outs[1][i], 1e-10, 1e-14 + 1e-10 * test::rms(outs[1][i]));
-        }
+        INFO(label(preset, kind, search));
+        MmoeConfig cfg = make_config(preset, kind, search);
+        cfg.path = moe::MoePath::Sparse;
+        const std::vector<Tensor> sparse = step_outputs(cfg, preset, Device::CPU);
+        cfg.path = moe::MoePath::Dense;
+        check_same_outputs(sparse, step_outputs(cfg, preset, Device::CPU));
       }
 }
 
@@ -261,33 +279,8 @@ TEST_CASE("the models on the device equal the CPU: outputs, gate weights and eve
     for (GateKind kind : kAllGates)
       for (LocalSearch search : {LocalSearch::None, LocalSearch::Learned}) {
         INFO(label(preset, kind, search));
-        std::vector<Tensor> outs[2];
-        for (Device device : {Device::CUDA, Device::CPU}) {
-          Generator gen(23);
-          Mmoe model(make_config(preset, kind, search), gen);
-          to_f64(model);
-          model.to(device);  // the batch stays on the host: forward brings the dense input over
-          const Batch batch = make_batch(preset, 9, DType::F64, 4);
-          if (search == LocalSearch::Learned) model.permutation().restore(model.permutation().hard(), 0);
-          MmoeOutput out = model.forward(batch.input, true);
-          Var loss = train::multitask_loss(out.predictions, batch.data, {0.4, 0.6});
-          if (out.regularization.defined()) loss = ag::add(loss, out.regularization);
-          ag::backward(loss);
-          auto& o = outs[device == Device::CUDA ? 0 : 1];
-          o.push_back(ag::copy_to(loss.value(), Device::CPU));
-          for (const Var& p : out.predictions) o.push_back(ag::copy_to(p.value(), Device::CPU));
-          for (const Tensor& g : out.gate_weights) o.push_back(ag::copy_to(g, Device::CPU));
-          CHECK(model.device() == device);
-          for (auto& [name, v] : model.named_params()) {
-            CHECK(v.value().device() == device);
-            o.push_back(v.grad().defined() ? ag::copy_to(v.grad(), Device::CPU) : zeros_like(v.value()));
-          }
-        }
-        REQUIRE(outs[0].size() == outs[1].size());
-        for (size_t i = 0; i < outs[0].size(); ++i) {
-          INFO("output " << i);
-          COMET_CHECK_CLOSE(outs[0][i], outs[1][i], 1e-10, 1e-14 + 1e-10 * test::rms(outs[1][i]));
-        }
+        const MmoeConfig cfg = make_config(preset, kind, search);
+        check_same_outputs(step_outputs(cfg, preset, Device::CUDA), step_outputs(cfg, preset, Device::CPU));
       }
 }
 
