@@ -70,4 +70,22 @@ COMET_HD T binary_db(Binary op, T a, T b) {
   return T(0);
 }
 
+// One SGD step on one element (optim/optimizer.h): d = g + weight_decay p; with momentum (v not null)
+// v = momentum v + d and d = v, or d + momentum v (Nesterov); p -= lr d. The CPU loop and the CUDA kernel share it.
+template <class T>
+struct SgdStep {
+  T lr, momentum, weight_decay;
+  bool nesterov;
+};
+
+template <class T>
+COMET_HD void sgd_element(const SgdStep<T>& s, T& p, T g, T* v) {
+  T d = g + s.weight_decay * p;
+  if (v) {
+    *v = s.momentum * *v + d;
+    d = s.nesterov ? d + s.momentum * *v : *v;
+  }
+  p -= s.lr * d;
+}
+
 }  // namespace comet

@@ -25,6 +25,28 @@ Schedule warmup_cosine(double lr, int64_t warmup, int64_t total, double final_lr
 
 namespace {
 constexpr int64_t kChunk = 8192;  // elements per work item: 32 KiB of a float tensor, a few L1 loads per buffer
+
+// SGD on n elements on the CPU (cuda::sgd on a device).
+template <class T>
+void sgd_loop(int64_t n, const SgdStep<T>& s, T* p, const T* g, T* v) {
+  for (int64_t i = 0; i < n; ++i) sgd_element(s, p[i], g[i], v ? v + i : nullptr);
+}
+
+// Sum of g^2 over a gradient, in double (on a device: the squares in g's dtype, summed in double there).
+double squared_norm(const Tensor& g) {
+  return COMET_DISPATCH_FLOAT(g.dtype(), "clip_grad_norm", [&] {
+    if (g.device() == Device::CPU) {
+      const scalar_t* d = g.data<scalar_t>();
+      return cpu::deterministic_sum(g.numel(), [&](int64_t i) { return double(d[i]) * d[i]; });
+    }
+    Tensor squares = ag::empty_as(g), total = ag::empty_on(g.device(), {}, g.dtype());
+    COMET_KERNEL_ON(g.device(), binary<scalar_t>)(Binary::Mul, Broadcast::Full, 1, g.numel(), g.ptr<scalar_t>(),
+                                                  g.ptr<scalar_t>(), squares.ptr<scalar_t>());
+    COMET_KERNEL_ON(g.device(), sum_to<scalar_t>)(Broadcast::Scalar, 1, g.numel(), scalar_t(1),
+                                                  squares.ptr<scalar_t>(), total.ptr<scalar_t>());
+    return ag::host_item(total);
+  });
+}
 }  // namespace
 
 void Optimizer::plan(size_t i, int64_t step, std::vector<Chunk>& chunks) {
@@ -160,21 +182,11 @@ Sgd::Sgd(std::vector<ag::Var> params, Schedule lr, SgdOptions opt) : Optimizer(s
 void Sgd::update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t /*step*/, int64_t begin,
                  int64_t end) {
   Tensor* vel = opt_.momentum != 0.0 ? &state(index, 0) : nullptr;
-  COMET_CHECK(param.device() == Device::CPU, "Sgd::step: parameter {} of shape {} lives on {}: SGD runs on the CPU "
-              "only (Adam runs on the device)", index, shape_str(param.shape()), device_name(param.device()));
   COMET_DISPATCH_FLOAT(param.dtype(), "Sgd::step", [&] {
-    scalar_t* p = param.data<scalar_t>();
-    const scalar_t* g = grad.data<scalar_t>();
-    scalar_t* v = vel ? vel->data<scalar_t>() : nullptr;
-    const scalar_t mu = scalar_t(opt_.momentum), wd = scalar_t(opt_.weight_decay), a = scalar_t(lr);
-    for (int64_t i = begin; i < end; ++i) {
-      scalar_t d = g[i] + wd * p[i];
-      if (v) {
-        v[i] = mu * v[i] + d;
-        d = opt_.nesterov ? d + mu * v[i] : v[i];
-      }
-      p[i] -= a * d;
-    }
+    const SgdStep<scalar_t> s{scalar_t(lr), scalar_t(opt_.momentum), scalar_t(opt_.weight_decay), opt_.nesterov};
+    COMET_ON_DEVICE(param.device(), &sgd_loop<scalar_t>, sgd<scalar_t>)(
+        end - begin, s, param.ptr<scalar_t>() + begin, grad.ptr<scalar_t>() + begin,
+        vel ? vel->ptr<scalar_t>() + begin : nullptr);
   });
 }
 
@@ -204,14 +216,8 @@ void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr, in
 double clip_grad_norm(const std::vector<ag::Var>& params, double max_norm) {
   COMET_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got {}", max_norm);
   double sq = 0;
-  for (const ag::Var& p : params) {
-    if (!p.grad().defined()) continue;
-    const Tensor& g = p.grad();
-    sq += COMET_DISPATCH_FLOAT(g.dtype(), "clip_grad_norm", [&] {
-      const scalar_t* d = g.data<scalar_t>();
-      return cpu::deterministic_sum(g.numel(), [&](int64_t i) { return double(d[i]) * d[i]; });
-    });
-  }
+  for (const ag::Var& p : params)
+    if (p.grad().defined()) sq += squared_norm(p.grad());
   const double norm = std::sqrt(sq);
   if (norm > max_norm) {
     const double s = max_norm / (norm + 1e-6);
@@ -219,8 +225,7 @@ double clip_grad_norm(const std::vector<ag::Var>& params, double max_norm) {
       if (!p.grad().defined()) continue;
       Tensor g = p.grad();
       COMET_DISPATCH_FLOAT(g.dtype(), "clip_grad_norm", [&] {
-        scalar_t* d = g.data<scalar_t>();
-        for (int64_t i = 0; i < g.numel(); ++i) d[i] *= scalar_t(s);
+        COMET_KERNEL_ON(g.device(), scale<scalar_t>)(g.numel(), scalar_t(s), g.ptr<scalar_t>(), g.ptr<scalar_t>());
       });
     }
   }

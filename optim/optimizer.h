@@ -2,7 +2,9 @@
 // gradient clipping by global norm, and a learning-rate schedule hook. Parameters without a gradient are
 // skipped. Updates run in the parameter's dtype; a step is one parallel region over all parameters (multi-tensor:
 // each is cut into chunks and the threads share the chunks of every tensor, instead of waking the team once per
-// tensor). Updates are elementwise (no reductions), so they are deterministic at any thread count. Tests: tests/optim/test_optim.cpp (steps worked out by hand).
+// tensor). Updates are elementwise (no reductions), so they are deterministic at any thread count. Parameters on a
+// CUDA device are updated there, one kernel launch per parameter (or block) from the calling thread; clipping sums
+// their squares there. Tests: tests/optim/test_optim.cpp (steps worked out by hand), tests/optim/test_on_device.cpp.
 #pragma once
 #include <array>
 #include <functional>

@@ -71,6 +71,11 @@ void adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v) {
   launch(AdamKernel<T>{{}, n, s, p, g, m, v}, elementwise_launch(n), "cuda::adam");
 }
 
+template <class T>
+void sgd(int64_t n, const SgdStep<T>& s, T* p, const T* g, T* v) {
+  launch(SgdKernel<T>{{}, n, s, p, g, v}, elementwise_launch(n), "cuda::sgd");
+}
+
 #define COMET_INSTANTIATE_CUDA_ELEMENTWISE(T)                                               \
   template void unary<T>(Unary, int64_t, const T*, T*);                                     \
   template void unary_backward<T>(Unary, int64_t, const T*, const T*, const T*, T*);        \
@@ -82,7 +87,8 @@ void adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v) {
   template void axpy<T>(int64_t, T, const T*, T*);                                          \
   template void expand<T>(Broadcast, int64_t, int64_t, T, const T*, T*);                   \
   template void copy_cols<T>(int64_t, int64_t, const T*, int64_t, T*, int64_t, bool);       \
-  template void adam<T>(int64_t, const cpu::AdamStep<T>&, T*, const T*, T*, T*);
+  template void adam<T>(int64_t, const cpu::AdamStep<T>&, T*, const T*, T*, T*);            \
+  template void sgd<T>(int64_t, const SgdStep<T>&, T*, const T*, T*);
 COMET_INSTANTIATE_CUDA_ELEMENTWISE(float)
 COMET_INSTANTIATE_CUDA_ELEMENTWISE(double)
 

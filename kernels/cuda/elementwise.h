@@ -32,4 +32,6 @@ template <class T>
 void copy_cols(int64_t rows, int64_t width, const T* src, int64_t lds, T* dst, int64_t ldd, bool accumulate);
 // One Adam step on n elements, as cpu::VectorLoops::adam (four distinct device buffers).
 template <class T> void adam(int64_t n, const cpu::AdamStep<T>& s, T* p, const T* g, T* m, T* v);
+// One SGD step on n elements (sgd_element; v null: no momentum), as Sgd's CPU loop.
+template <class T> void sgd(int64_t n, const SgdStep<T>& s, T* p, const T* g, T* v);
 }  // namespace comet::cuda

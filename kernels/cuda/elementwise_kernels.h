@@ -8,6 +8,7 @@
 //                     adjoint) and copy_cols (concat / split) are its cases
 //   SmoothStepKernel  y = S_gamma(x), or gx = gy S'_gamma(x) when gy is set   (kernels/gate_math.h; cpu::smooth_step)
 //   AdamKernel        one Adam step on p, m, v from g   (cpu::AdamStep, the CPU vector loop's formula)
+//   SgdKernel         one SGD step on p (and the velocity v) from g   (sgd_element, kernels/elementwise_math.h)
 // Launchers: kernels/cuda/elementwise.cu. Test: tests/kernels/test_cuda_elementwise.cpp.
 #pragma once
 #include <cmath>
@@ -128,6 +129,19 @@ struct AdamKernel : OnePhase<AdamKernel<T>> {
       v[i] = s.beta2 * v[i] + (T(1) - s.beta2) * gi * gi;
       p[i] = s.decay * p[i] - s.step * m[i] / (std::sqrt(v[i] * s.inv_bc2) + s.eps);
     }
+  }
+};
+
+template <class T>
+struct SgdKernel : OnePhase<SgdKernel<T>> {
+  int64_t n;
+  SgdStep<T> s;
+  T* p;
+  const T* g;
+  T* v;  // null: no momentum
+
+  COMET_HD void run(const Thread& t) const {
+    for (int64_t i = t.global(); i < n; i += t.grid_threads()) sgd_element(s, p[i], g[i], v ? v + i : nullptr);
   }
 };
 

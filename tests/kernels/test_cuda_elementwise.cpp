@@ -81,7 +81,29 @@ std::vector<Tensor> adam_on(const Target* at, const cuda::Launch& launch, const 
   return {s[0], s[2], s[3]};
 }
 
-// Every kernel of this file on `at` for n elements, against the CPU; `exact_adam`: bit for bit.
+// Two SGD steps (momentum with weight decay, Nesterov, or plain when `momentum` is 0) from state {p, g, v} on `at`, or
+// with sgd_element on the CPU when at is null; returns {p, v}.
+template <class T>
+std::vector<Tensor> sgd_on(const Target* at, const cuda::Launch& launch, const std::vector<Tensor>& state,
+                           const SgdStep<T>& step) {
+  std::vector<Tensor> s;
+  for (const Tensor& t : state) s.push_back(at ? at->put(t) : t.clone());
+  const int64_t n = state[0].numel();
+  T* v = step.momentum != T(0) ? ptr<T>(s[2]) : nullptr;
+  for (int k = 0; k < 2; ++k) {
+    if (!at) {
+      for (int64_t i = 0; i < n; ++i) sgd_element(step, ptr<T>(s[0])[i], ptr<T>(s[1])[i], v ? v + i : nullptr);
+    } else if (at->device) {
+      cuda::sgd(n, step, ptr<T>(s[0]), ptr<T>(s[1]), v);
+    } else {
+      cuda::emulate(cuda::SgdKernel<T>{{}, n, step, ptr<T>(s[0]), ptr<T>(s[1]), v}, launch, at->order);
+    }
+  }
+  if (at) for (Tensor& t : s) t = at->get(t);
+  return {s[0], s[2]};
+}
+
+// Every kernel of this file on `at` for n elements, against the CPU; `exact_adam`: Adam and SGD bit for bit.
 template <class T>
 void check_elementwise(const Target& at, const cuda::Launch& launch, int64_t n, bool exact_adam, Generator& gen) {
   const double rtol = test::kKernelRtol<T>, atol = rtol;  // the values are of order 1
@@ -113,6 +135,19 @@ void check_elementwise(const Target& at, const cuda::Launch& launch, int64_t n, 
     CAPTURE(k);
     if (exact_adam) COMET_CHECK_EXACT(got[k], want[k]);
     else COMET_CHECK_CLOSE(got[k], want[k], rtol, atol);
+  }
+  for (const SgdStep<T>& step : {SgdStep<T>{T(0.1), T(0.9), T(0.01), false}, SgdStep<T>{T(0.1), T(0.9), T(0), true},
+                                 SgdStep<T>{T(0.1), T(0), T(0), false}}) {
+    CAPTURE(step.momentum);
+    CAPTURE(step.nesterov);
+    const std::vector<Tensor> sgd_state(state.begin(), state.begin() + 3);
+    const std::vector<Tensor> got_sgd = sgd_on<T>(&at, launch, sgd_state, step);
+    const std::vector<Tensor> want_sgd = sgd_on<T>(nullptr, launch, sgd_state, step);
+    for (size_t k = 0; k < got_sgd.size(); ++k) {
+      CAPTURE(k);
+      if (exact_adam) COMET_CHECK_EXACT(got_sgd[k], want_sgd[k]);
+      else COMET_CHECK_CLOSE(got_sgd[k], want_sgd[k], rtol, atol);
+    }
   }
 }
 

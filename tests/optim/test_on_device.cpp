@@ -1,8 +1,8 @@
 // A small network trained on the CUDA device (or its host emulation, COMET_CUDA_EMULATE=1: ctest's
 // optim/emulated-device/ run) against the same training on the CPU: a two-layer perceptron (linear, ReLU, linear,
 // mean squared error) and Adam, several steps. Every parameter after every step within 1e-6 relative in double and
-// 1e-5 in float (issue 11's tolerances; the device's GEMM sums in another order). Also: SGD and mixed devices refused
-// with messages. Without a device the tests report themselves skipped.
+// 1e-5 in float (issue 11's tolerances; the device's GEMM sums in another order). Also SGD with clipping against the
+// CPU, and mixed devices refused with a message. Without a device the tests report themselves skipped.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -71,15 +71,39 @@ TEST_CASE_TEMPLATE("a perceptron trained with Adam on the device takes the CPU's
   CHECK(compare(cpu.back()[0], train<T>(Device::CPU, 1).front()[0], 1e-3, 0).ok == false);
 }
 
-TEST_CASE("on the device: SGD and ops given tensors on two devices are refused with messages") {
+TEST_CASE("on the device: ops given tensors on two devices are refused with a message naming both") {
   COMET_SKIP_WITHOUT_CUDA();
-  ag::Var p = ag::param(ag::copy_to(Tensor::full({2, 3}, 1.0), Device::CUDA));
+  const ag::Var p = ag::param(ag::copy_to(Tensor::full({2, 3}, 1.0), Device::CUDA));
   const ag::Var q(Tensor::full({2, 3}, 2.0));
   CHECK_THROWS_WITH_AS(ag::add(p, q), "add: inputs on different devices ([2, 3] on cuda, [2, 3] on cpu); move them "
                        "to one with to_device", Error);
-  p.grad() = ag::copy_to(Tensor::full({2, 3}, 0.5), Device::CUDA);
-  optim::Sgd sgd({p}, optim::constant_lr(0.1));
-  CHECK_THROWS_WITH_AS(sgd.step(), doctest::Contains("lives on cuda: SGD runs on the CPU only"), Error);
+}
+
+TEST_CASE_TEMPLATE("SGD (plain, momentum, Nesterov, weight decay) and clipping on the device take the CPU's steps", T,
+                   float, double) {
+  COMET_SKIP_WITHOUT_CUDA();
+  constexpr double rtol = std::is_same_v<T, float> ? 1e-5 : 1e-6;
+  for (const optim::SgdOptions& o : {optim::SgdOptions{0.0, 0.0, false}, optim::SgdOptions{0.9, 0.01, false},
+                                     optim::SgdOptions{0.9, 0.0, true}}) {
+    INFO("momentum " << o.momentum << " weight decay " << o.weight_decay << " nesterov " << o.nesterov);
+    std::vector<Tensor> after[2];
+    for (const Device device : {Device::CUDA, Device::CPU}) {
+      Generator gen(13);
+      ag::Var p = ag::param(ag::copy_to(random_tensor({257}, gen).to(dtype_of<T>()), device));
+      optim::Sgd sgd({p}, optim::constant_lr(0.1), o);
+      for (int step = 0; step < 3; ++step) {
+        p.grad() = ag::copy_to(random_tensor({257}, gen, -2, 2).to(dtype_of<T>()), device);
+        INFO("step " << step);
+        CHECK(optim::clip_grad_norm({p}, 5.0) > 5.0);  // the gradients' norm is about 19: every step clips
+        sgd.step();
+        after[device == Device::CUDA ? 0 : 1].push_back(ag::copy_to(p.value(), Device::CPU).clone());
+      }
+    }
+    for (size_t s = 0; s < after[1].size(); ++s) {
+      INFO("step " << s + 1);
+      COMET_CHECK_CLOSE(after[0][s], after[1][s], rtol, 1e-7);
+    }
+  }
 }
 
 }  // namespace comet::test
