@@ -15,6 +15,7 @@
 
 #include "core/io/safetensors.h"
 #include "core/rng.h"
+#include "child_process.h"
 #include "test_util.h"
 
 namespace comet {
@@ -30,25 +31,8 @@ std::vector<std::string> run_args(const std::string& checkpoint, const std::stri
           "--checkpoint", checkpoint, "--save", save};
 }
 
-pid_t spawn(const std::vector<std::string>& args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// Runs to the end; returns the exit status.
-int run_to_end(const std::vector<std::string>& args) {
-  int status = 0;
-  waitpid(spawn(args), &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using test::run_to_end;
+using test::spawn;
 
 bool same_tensors(const std::string& a, const std::string& b) {
   const io::NamedTensors x = io::load_safetensors(a), y = io::load_safetensors(b);

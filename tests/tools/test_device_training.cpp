@@ -5,17 +5,15 @@
 // sensitive to the last bit even on the CPU alone (COMET's test loss moves by 2% between the scalar and the AVX-512
 // kernels after two epochs), so for them the device run only has to finish. Skipped without a device.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "core/io/safetensors.h"
+#include "child_process.h"
 #include "test_util.h"
 
 namespace comet {
@@ -27,18 +25,7 @@ int train(const std::string& device, const std::vector<std::string>& extra, cons
                                 "--epochs", "2", "--threads", "1", "--progress", "off", "--device", device,
                                 "--save", save};
   args.insert(args.end(), extra.begin(), extra.end());
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    if (!std::freopen("/dev/null", "w", stdout)) _exit(126);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return test::run_to_end(args);
 }
 
 }  // namespace
@@ -47,14 +34,14 @@ TEST_CASE("comet_train --device cuda trains on the device: Top-k and Softmax end
           "the swap pass and the fused update finish") {
   COMET_SKIP_WITHOUT_CUDA();
   const test::TempDir dir;
-  const auto path = [&](const std::string& name) { return dir.path(name); };
-  for (const std::vector<std::string> options : {std::vector<std::string>{"--gate", "topk", "--local-search", "learned"},
-                                                 std::vector<std::string>{"--gate", "softmax", "--local-search", "none"}}) {
+  using Options = std::vector<std::string>;
+  for (const Options& options : {Options{"--gate", "topk", "--local-search", "learned"},
+                                 Options{"--gate", "softmax", "--local-search", "none"}}) {
     INFO(options[1] << " " << options[3]);
-    REQUIRE(train("cuda", options, path("device.safetensors")) == 0);
-    REQUIRE(train("cpu", options, path("cpu.safetensors")) == 0);
-    const io::NamedTensors device = io::load_safetensors(path("device.safetensors"));
-    const io::NamedTensors cpu = io::load_safetensors(path("cpu.safetensors"));
+    REQUIRE(train("cuda", options, dir.path("device.safetensors")) == 0);
+    REQUIRE(train("cpu", options, dir.path("cpu.safetensors")) == 0);
+    const io::NamedTensors device = io::load_safetensors(dir.path("device.safetensors"));
+    const io::NamedTensors cpu = io::load_safetensors(dir.path("cpu.safetensors"));
     REQUIRE(device.size() == cpu.size());
     // The device's sums run in other orders, so some bit differs: equal files would mean it trained on the CPU.
     bool identical = true;
@@ -73,12 +60,12 @@ TEST_CASE("comet_train --device cuda trains on the device: Top-k and Softmax end
   }
   for (const char* gate : {"comet", "dselect"}) {
     INFO(gate);
-    CHECK(train("cuda", {"--gate", gate, "--local-search", "learned"}, path(std::string(gate) + ".safetensors")) == 0);
+    CHECK(train("cuda", {"--gate", gate, "--local-search", "learned"}, dir.path(std::string(gate) + ".st")) == 0);
   }
   // The swap pass, and the options that change the optimizer's steps.
-  CHECK(train("cuda", {"--gate", "topk", "--local-search", "swap"}, path("swap.safetensors")) == 0);
+  CHECK(train("cuda", {"--gate", "topk", "--local-search", "swap"}, dir.path("swap.safetensors")) == 0);
   CHECK(train("cuda", {"--gate", "topk", "--idle-experts", "skip", "--expert-update", "backward"},
-              path("fused.safetensors")) == 0);
+              dir.path("fused.safetensors")) == 0);
 }
 
 }  // namespace comet
