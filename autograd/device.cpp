@@ -29,6 +29,14 @@ Tensor copy_to(const Tensor& t, Device device) {
 #endif
 }
 
+void synchronize(Device device) {
+#ifdef COMET_WITH_CUDA
+  if (device == Device::CUDA) cuda::synchronize("synchronize: waiting for the device's queued work");
+#else
+  (void)device;
+#endif
+}
+
 double host_item(const Tensor& t, int64_t i) {
   return t.device() == Device::CPU ? t.item(i) : copy_to(t, Device::CPU).item(i);
 }

@@ -50,6 +50,8 @@ Tensor copy_to(const Tensor& t, Device device);
 double host_item(const Tensor& t, int64_t i = 0);
 // all_finite (core/tensor.h) of a tensor on any device; on a device only one number comes back to the host.
 bool all_finite_anywhere(const Tensor& t);
+// Waits until `device` has finished the work queued on it (a no-op on the CPU): for timing device work from the host.
+void synchronize(Device device);
 // dst takes src's values (same shape and dtype; src on any device) on dst's device: in place on the CPU; a device
 // tensor is replaced by a new copy (a handle to the old buffer keeps the old values).
 void assign(Tensor& dst, const Tensor& src);

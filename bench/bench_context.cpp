@@ -11,6 +11,10 @@
 
 #include "core/threading.h"
 
+#ifdef COMET_WITH_CUDA
+#include "kernels/cuda/device.h"
+#endif
+
 #ifndef COMET_GIT_COMMIT
 #define COMET_GIT_COMMIT "unknown"
 #endif
@@ -73,6 +77,9 @@ void add_context() {
   benchmark::AddCustomContext("comet_commit", COMET_GIT_COMMIT);
   benchmark::AddCustomContext("cpu_model", cpu_model());
   benchmark::AddCustomContext("cpu_clock_ghz", fmt::format("{:.2f} (timed add chain)", clock_ghz()));
+#ifdef COMET_WITH_CUDA
+  benchmark::AddCustomContext("cuda_device", cuda_status());
+#endif
 }
 
 benchmark::ConsoleReporter::OutputOptions console_options(int argc, char** argv) {

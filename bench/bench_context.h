@@ -9,9 +9,10 @@
 
 namespace comet::bench {
 
-// Adds comet_threads, comet_commit, cpu_model and cpu_clock_ghz to the benchmark context. No peak is estimated from
-// the clock: FMA units per core and the width they run at differ by model (Zen 4 runs a 512-bit FMA as two halves,
-// so "2 FMA/cycle x 16 lanes" claimed twice its peak); bench_gemm measures the FMA peak of each ISA path instead.
+// Adds comet_threads, comet_commit, cpu_model and cpu_clock_ghz to the benchmark context (and cuda_device, the
+// cuda_status() of kernels/cuda/device.h, in a build with the CUDA backend). No peak is estimated from the clock: FMA
+// units per core and the width they run at differ by model (Zen 4 runs a 512-bit FMA as two halves, so "2 FMA/cycle
+// x 16 lanes" claimed twice its peak); bench_gemm measures the FMA peak of each ISA path instead.
 void add_context();
 
 // Console reporter options as Google Benchmark would set them from --benchmark_color and

@@ -4,11 +4,24 @@
 // ratio grouped / one GEMM is what splitting the rows over n experts costs (packing each expert's W, short
 // inner loops for gW). Counter FLOP/s = 2 x rows x in x out per pass (forward: 1 pass, backward: 2).
 // Names: BM_GroupedLinear/<fwd|bwd>/n:<n>, BM_OneGemm/<fwd|bwd>. Run: bench_grouped --benchmark_repetitions=5
+// Device rows (a build with the CUDA backend and a device present): cuda::grouped_linear(_backward) against the
+// cuBLAS GEMMs of the same shapes (cuda::gemm), BM_GroupedLinear/cuda/<fwd|bwd>/rows:<r>/width:<w>/n:<n> and
+// BM_OneGemm/cuda/<fwd|bwd>/rows:<r>/width:<w>, at the step's size (1024 x 256) and at a GPU-sized one
+// (16384 x 1024); the host waits for the device after every pass. The ratio of their FLOP/s is the grouped GEMM's
+// share of cuBLAS's dense throughput at equal FLOPs.
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_context.h"
 #include "kernels/gemm.h"
 #include "kernels/grouped_gemm.h"
+
+#ifdef COMET_WITH_CUDA
+#include "kernels/cuda/device.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/grouped_gemm.h"
+#endif
 
 namespace comet::bench {
 namespace {
@@ -21,10 +34,24 @@ std::vector<float> filled(int64_t size, int salt) {
   return v;
 }
 
-void set_flops(benchmark::State& state, int passes) {
-  state.counters["FLOP/s"] = benchmark::Counter(passes * gemm_flops(kRows, kWidth, kWidth),
+void set_flops(benchmark::State& state, int passes, int64_t rows = kRows, int64_t width = kWidth) {
+  state.counters["FLOP/s"] = benchmark::Counter(passes * gemm_flops(rows, width, width),
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
+
+// y = x W, or (backward) gx = gy W^T and gW = x^T gy, for rows x width by width x width: the multiply-adds of one
+// grouped pass as plain GEMMs (a, b, c on whichever device `gemm` runs).
+struct OneGemmArgs {
+  GemmArgs<float> fwd, bx, bw;
+  OneGemmArgs(int64_t rows, int64_t width, const float* x, const float* w, const float* gy, float* y, float* gx,
+              float* gw) {
+    fwd.m = rows, fwd.n = width, fwd.k = width, fwd.a = x, fwd.lda = width, fwd.b = w;
+    fwd.ldb = width, fwd.c = y, fwd.ldc = width;
+    bx = fwd, bx.trans_b = true, bx.a = gy, bx.c = gx;
+    bw.trans_a = true, bw.m = width, bw.n = width, bw.k = rows, bw.a = x, bw.lda = width;
+    bw.b = gy, bw.ldb = width, bw.c = gw, bw.ldc = width;
+  }
+};
 
 void BM_GroupedLinear(benchmark::State& state, bool backward) {
   const int64_t n = state.range(0);
@@ -50,16 +77,11 @@ void BM_GroupedLinear(benchmark::State& state, bool backward) {
 void BM_OneGemm(benchmark::State& state, bool backward) {
   const std::vector<float> x = filled(kRows * kWidth, 0), w = filled(kWidth * kWidth, 1), gy = filled(kRows * kWidth, 3);
   std::vector<float> y(kRows * kWidth), gx(kRows * kWidth), gw(kWidth * kWidth);
-  GemmArgs<float> fwd, bx, bw;
-  fwd.m = kRows, fwd.n = kWidth, fwd.k = kWidth, fwd.a = x.data(), fwd.lda = kWidth, fwd.b = w.data();
-  fwd.ldb = kWidth, fwd.c = y.data(), fwd.ldc = kWidth;
-  bx = fwd, bx.trans_b = true, bx.a = gy.data(), bx.c = gx.data();
-  bw.trans_a = true, bw.m = kWidth, bw.n = kWidth, bw.k = kRows, bw.a = x.data(), bw.lda = kWidth;
-  bw.b = gy.data(), bw.ldb = kWidth, bw.c = gw.data(), bw.ldc = kWidth;
+  const OneGemmArgs g(kRows, kWidth, x.data(), w.data(), gy.data(), y.data(), gx.data(), gw.data());
   const auto pass = [&] {
-    if (!backward) return cpu::gemm(fwd);
-    cpu::gemm(bx);
-    cpu::gemm(bw);
+    if (!backward) return cpu::gemm(g.fwd);
+    cpu::gemm(g.bx);
+    cpu::gemm(g.bw);
   };
   pass();
   for (auto _ : state) {
@@ -68,6 +90,74 @@ void BM_OneGemm(benchmark::State& state, bool backward) {
   }
   set_flops(state, backward ? 2 : 1);
 }
+
+#ifdef COMET_WITH_CUDA
+Tensor on_device(const std::vector<float>& values) {
+  return to_device(Tensor::from_vector<float>({static_cast<int64_t>(values.size())}, values), Device::CUDA);
+}
+
+// Runs `pass` (device work) once untimed, then per iteration with a wait for the device.
+template <class Pass>
+void time_on_device(benchmark::State& state, const Pass& pass) {
+  pass();
+  cuda::synchronize("bench_grouped");
+  for (auto _ : state) {
+    pass();
+    cuda::synchronize("bench_grouped");
+  }
+}
+
+void BM_GroupedLinearCuda(benchmark::State& state, bool backward) {
+  const int64_t rows = state.range(0), width = state.range(1), n = state.range(2);
+  std::vector<int64_t> host_offsets(n + 1);
+  for (int64_t e = 0; e <= n; ++e) host_offsets[e] = rows * e / n;
+  const Tensor offsets = to_device(Tensor::from_vector<int64_t>({n + 1}, host_offsets), Device::CUDA);
+  const Tensor x = on_device(filled(rows * width, 0)), w = on_device(filled(n * width * width, 1)),
+               b = on_device(filled(n * width, 2)), gy = on_device(filled(rows * width, 3));
+  Tensor y = cuda_empty({rows, width}), gx = cuda_empty({rows, width}), gw = cuda_empty({n, width, width}),
+         gb = cuda_empty({n, width});
+  const int64_t* o = offsets.ptr<int64_t>();
+  time_on_device(state, [&] {
+    if (backward)
+      cuda::grouped_linear_backward(n, o, rows, width, width, x.ptr<float>(), w.ptr<float>(), gy.ptr<float>(),
+                                    gx.ptr<float>(), gw.ptr<float>(), gb.ptr<float>());
+    else cuda::grouped_linear(n, o, rows, width, width, x.ptr<float>(), w.ptr<float>(), b.ptr<float>(), y.ptr<float>());
+  });
+  set_flops(state, backward ? 2 : 1, rows, width);
+}
+
+void BM_OneGemmCuda(benchmark::State& state, bool backward) {
+  const int64_t rows = state.range(0), width = state.range(1);
+  const Tensor x = on_device(filled(rows * width, 0)), w = on_device(filled(width * width, 1)),
+               gy = on_device(filled(rows * width, 3));
+  Tensor y = cuda_empty({rows, width}), gx = cuda_empty({rows, width}), gw = cuda_empty({width, width});
+  const OneGemmArgs g(rows, width, x.ptr<float>(), w.ptr<float>(), gy.ptr<float>(), y.ptr<float>(), gx.ptr<float>(),
+                      gw.ptr<float>());
+  time_on_device(state, [&] {
+    if (!backward) return cuda::gemm(g.fwd);
+    cuda::gemm(g.bx);
+    cuda::gemm(g.bw);
+  });
+  set_flops(state, backward ? 2 : 1, rows, width);
+}
+
+const bool device_rows_registered = [] {
+  if (!cuda_available()) return false;
+  for (bool backward : {false, true}) {
+    const std::string pass = backward ? "bwd" : "fwd";
+    auto* one = benchmark::RegisterBenchmark(("BM_OneGemm/cuda/" + pass).c_str(), BM_OneGemmCuda, backward);
+    auto* grouped = benchmark::RegisterBenchmark(("BM_GroupedLinear/cuda/" + pass).c_str(), BM_GroupedLinearCuda, backward);
+    one->ArgNames({"rows", "width"});
+    grouped->ArgNames({"rows", "width", "n"});
+    for (const auto& [rows, width] : {std::pair<int64_t, int64_t>{1024, 256}, {16384, 1024}}) {
+      one->Args({rows, width});
+      for (int64_t n : {16, 64}) grouped->Args({rows, width, n});
+    }
+    for (auto* b : {one, grouped}) b->Unit(benchmark::kMicrosecond)->UseRealTime();
+  }
+  return true;
+}();
+#endif
 
 BENCHMARK_CAPTURE(BM_GroupedLinear, fwd, false)->ArgName("n")->Arg(8)->Arg(16)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_GroupedLinear, bwd, true)->ArgName("n")->Arg(8)->Arg(16)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();

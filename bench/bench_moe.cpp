@@ -12,6 +12,11 @@
 // use before it; includes the parameter gradients, which are freed by zero_grad each step), grad_MiB (the
 // parameter gradient bytes, for reference), median_step_ms and max_step_ms (over the timed steps).
 // Select with --benchmark_filter, e.g. 'BM_MoeStep/comet/sparse/converged'.
+// Device rows (a build with the CUDA backend and a device present): the same step with the model and the data on
+// the GPU, named with a /cuda suffix (Top-k, converged COMET and DSelect-k sparse at k = 2, Top-k and Softmax dense;
+// n = 16 and 64). The host waits for the device after every step, so a step's time includes its queued kernels;
+// peak_MiB is the device allocator's. The context's cuda_device says what ran them: under COMET_CUDA_EMULATE=1 the
+// host emulation, whose times mean nothing (it is there to check that the rows run).
 // BM_AdamStep/n:<n> times the Adam update alone over the experts' parameters (its memory-bound floor).
 // Run: build/bench/bench_moe (bench/run_moe_comparison.sh compares with PyTorch).
 #include <algorithm>
@@ -21,10 +26,15 @@
 
 #include <fmt/format.h>
 
+#include "autograd/device.h"
 #include "bench_context.h"
 #include "moe/gates.h"
 #include "moe/moe_layer.h"
 #include "optim/optimizer.h"
+
+#ifdef COMET_WITH_CUDA
+#include "kernels/cuda/device.h"
+#endif
 
 namespace comet::bench {
 namespace {
@@ -41,6 +51,7 @@ struct Case {
   Regime regime;
   int64_t n, k;
   bool fused = false;
+  Device device = Device::CPU;
 
   std::string name() const {
     std::string s = fmt::format("BM_MoeStep/{}/{}", moe::gate_name(gate), path == moe::MoePath::Sparse ? "sparse" : "dense");
@@ -48,6 +59,7 @@ struct Case {
     s += fmt::format("/n:{}", n);
     if (gate != moe::GateKind::Softmax) s += fmt::format("/k:{}", k);
     if (fused) s += "/fused";
+    if (device != Device::CPU) s += fmt::format("/{}", device_name(device));
     return s;
   }
 };
@@ -61,6 +73,22 @@ void saturate_smooth_steps(moe::Gate& gate) {
     float* p = t.data<float>();
     for (int64_t j = 0; j < t.numel(); ++j) p[j] *= static_cast<float>(kConvergedScale);
   }
+}
+
+AllocatorStats allocator_stats(Device device) {
+#ifdef COMET_WITH_CUDA
+  if (device == Device::CUDA) return cuda_allocator_stats();
+#endif
+  (void)device;
+  return cpu_allocator_stats();
+}
+
+void allocator_reset_peak(Device device) {
+#ifdef COMET_WITH_CUDA
+  if (device == Device::CUDA) return cuda_allocator_reset_peak();
+#endif
+  (void)device;
+  cpu_allocator_reset_peak();
 }
 
 double param_bytes(const std::vector<ag::Var>& params) {
@@ -83,6 +111,8 @@ void run_case(benchmark::State& state, const Case& c) {
   Tensor x = Tensor::empty({kBatch, kWidth}), target = Tensor::empty({kBatch, kWidth});
   gen.normal(x, 0.0, 1.0);
   gen.normal(target, 0.0, 1.0);
+  x = ag::copy_to(x, c.device);
+  target = ag::copy_to(target, c.device);
   moe::GateInput in{ag::constant(x), Tensor()};
   if (c.gate == moe::GateKind::Hash) {
     in.keys = Tensor::empty({kBatch}, DType::I64);
@@ -91,6 +121,7 @@ void run_case(benchmark::State& state, const Case& c) {
   const ag::Var goal = ag::constant(target);
   std::vector<ag::Var> params = gate->params();
   for (const ag::Var& p : experts.params()) params.push_back(p);
+  for (ag::Var& p : params) p.value() = ag::copy_to(p.value(), c.device);  // the handles share the modules' values
   optim::Adam adam(params, optim::constant_lr(1e-3));
   if (c.fused)
     for (size_t i = gate->params().size(); i < params.size(); ++i) adam.update_in_backward(i);
@@ -104,14 +135,15 @@ void run_case(benchmark::State& state, const Case& c) {
     if (route.regularization.defined()) loss = ag::add(loss, route.regularization);
     ag::backward(loss);
     adam.step();
+    ag::synchronize(c.device);
   };
   step();  // warm-up: Adam state and the allocator cache
   adam.zero_grad();
-  const size_t before = cpu_allocator_stats().in_use;
-  cpu_allocator_reset_peak();
+  const size_t before = allocator_stats(c.device).in_use;
+  allocator_reset_peak(c.device);
   step();
-  const double peak = static_cast<double>(cpu_allocator_stats().peak - before);
-  const moe::RoutingStats routing = moe::routing_stats(g, c.k);
+  const double peak = static_cast<double>(allocator_stats(c.device).peak - before);
+  const moe::RoutingStats routing = moe::routing_stats(ag::copy_to(g, Device::CPU), c.k);
 
   std::vector<double> step_ms;  // every timed step, for the spread under load (bench/run_moe_under_load.sh)
   for (auto _ : state) {
@@ -169,6 +201,18 @@ std::vector<Case> grid() {
     cases.push_back({GateKind::TopK, moe::MoePath::Sparse, Regime::None, n, 2, true});
     cases.push_back({GateKind::Comet, moe::MoePath::Sparse, Regime::Converged, n, 2, true});
   }
+#ifdef COMET_WITH_CUDA
+  if (cuda_available()) {
+    for (int64_t n : {16, 64}) {
+      const Device gpu = Device::CUDA;
+      cases.push_back({GateKind::TopK, moe::MoePath::Sparse, Regime::None, n, 2, false, gpu});
+      cases.push_back({GateKind::Comet, moe::MoePath::Sparse, Regime::Converged, n, 2, false, gpu});
+      cases.push_back({GateKind::DSelectK, moe::MoePath::Sparse, Regime::Converged, n, 2, false, gpu});
+      cases.push_back({GateKind::TopK, moe::MoePath::Dense, Regime::None, n, 2, false, gpu});
+      cases.push_back({GateKind::Softmax, moe::MoePath::Dense, Regime::None, n, 1, false, gpu});
+    }
+  }
+#endif
   return cases;
 }
 

@@ -17,8 +17,12 @@ only the reference libblas3 installed its GEMMs run at a few GFLOP/s, so install
 script prints the BLAS it loaded and warns about the reference one. If torch is not installed, prints a skip
 message and exits 0.
 
-Run: /usr/bin/python3 bench/torch_moe_baseline.py [--threads 2] [--experts 8,16,64] [--ks 1,2,4] [--json out.json]
-(bench/run_moe_comparison.sh runs it next to bench_moe).
+--device cuda runs the model and the data on the GPU (a PyTorch built with CUDA; without one, prints a skip message
+and exits 0) and waits for the device (torch.cuda.synchronize) at the end of every timed step: the peer of
+bench_moe's /cuda rows.
+
+Run: /usr/bin/python3 bench/torch_moe_baseline.py [--threads 2] [--experts 8,16,64] [--ks 1,2,4] [--device cpu]
+[--json out.json] (bench/run_moe_comparison.sh runs it next to bench_moe).
 """
 import argparse
 import json
@@ -52,6 +56,7 @@ def parse_args():
     p.add_argument("--modes", default="sparse,dense")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--json", help="also write the results to this file")
     return p.parse_args()
 
@@ -74,7 +79,7 @@ class TopKMoe(nn.Module):
         expert = index.reshape(-1)
         sample = torch.arange(x.shape[0], device=x.device).repeat_interleave(self.k)
         weight = weight.reshape(-1)
-        out = torch.zeros(x.shape[0], self.experts[0][2].out_features, dtype=x.dtype)
+        out = torch.zeros(x.shape[0], self.experts[0][2].out_features, dtype=x.dtype, device=x.device)
         for e, f in enumerate(self.experts):
             pairs = (expert == e).nonzero().squeeze(1)
             if pairs.numel() == 0:
@@ -86,7 +91,7 @@ class TopKMoe(nn.Module):
 
     def dense(self, x):
         index, weight = self.route(x)
-        g = torch.zeros(x.shape[0], self.n, dtype=x.dtype).scatter(1, index, weight)
+        g = torch.zeros(x.shape[0], self.n, dtype=x.dtype, device=x.device).scatter(1, index, weight)
         out = None
         for e, f in enumerate(self.experts):
             term = f(x) * g[:, e:e + 1]
@@ -96,9 +101,9 @@ class TopKMoe(nn.Module):
 
 def time_case(n, k, mode, args):
     torch.manual_seed(0)
-    model = TopKMoe(n, k, args.dim)
-    x = torch.randn(args.batch, args.dim)
-    target = torch.randn(args.batch, args.dim)
+    model = TopKMoe(n, k, args.dim).to(args.device)
+    x = torch.randn(args.batch, args.dim).to(args.device)
+    target = torch.randn(args.batch, args.dim).to(args.device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     forward = model.sparse if mode == "sparse" else model.dense
 
@@ -106,6 +111,8 @@ def time_case(n, k, mode, args):
         opt.zero_grad(set_to_none=True)
         F.mse_loss(forward(x), target).backward()
         opt.step()
+        if args.device == "cuda":
+            torch.cuda.synchronize()
 
     for _ in range(args.warmup):
         step()
@@ -127,6 +134,9 @@ def loaded_blas():
 
 def main():
     args = parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print(f"torch_moe_baseline: this PyTorch ({torch.__version__}) has no usable CUDA device; skipping.")
+        sys.exit(0)
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     info = torch.__config__.parallel_info()
@@ -136,6 +146,8 @@ def main():
     torch.randn(64, 64) @ torch.randn(64, 64)  # loads the BLAS
     blas = loaded_blas()
     print(f"BLAS: {blas}")
+    device = torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu"
+    print(f"device: {device}")
     if "openblas" not in blas and "mkl" not in blas and "blis" not in blas:
         print("WARNING: torch uses the reference BLAS here; install libopenblas0-openmp for a fair baseline")
     results = []
@@ -151,6 +163,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch_version": torch.__version__, "threads": torch.get_num_threads(), "blas": blas,
+                       "device": device,
                        "batch": args.batch, "dim": args.dim, "results": results}, f, indent=1)
 
 

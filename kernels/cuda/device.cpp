@@ -102,7 +102,13 @@ std::string cuda_status() {
   const cudaError_t err = device_count_error(&count);
   if (err != cudaSuccess) return fmt::format("{} ({})", cudaGetErrorString(err), cudaGetErrorName(err));
   if (count == 0) return "no CUDA device found";
-  return fmt::format("ok ({} device{})", count, count == 1 ? "" : "s");
+  cudaDeviceProp first{};
+  if (cudaGetDeviceProperties(&first, 0) != cudaSuccess) {
+    cudaGetLastError();
+    return fmt::format("ok ({} device{})", count, count == 1 ? "" : "s");
+  }
+  return fmt::format("ok ({} device{}; the first: {}, compute capability {}.{})", count, count == 1 ? "" : "s",
+                     first.name, first.major, first.minor);
 }
 
 bool cuda_available() { return cuda_device_count() > 0; }
@@ -123,6 +129,8 @@ Tensor cuda_empty(const Shape& shape, DType dtype) {
 }
 
 AllocatorStats cuda_allocator_stats() { return device_cache().stats(); }
+
+void cuda_allocator_reset_peak() { device_cache().reset_peak(); }
 
 void cuda_allocator_release_cache() { device_cache().release_cache(); }
 
@@ -150,6 +158,11 @@ void set_zero(void* dst, size_t bytes, const char* what) {
     return;
   }
   COMET_CUDA_CHECK(cudaMemset(dst, 0, bytes), "{}", what);
+}
+
+void synchronize(const char* what) {
+  if (cuda_emulated()) return;
+  COMET_CUDA_CHECK(cudaDeviceSynchronize(), "{}", what);
 }
 
 }  // namespace cuda

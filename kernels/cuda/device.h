@@ -21,15 +21,17 @@ bool cuda_emulated();
 
 // Number of usable CUDA devices (1 under emulation); 0 on any error (no driver, driver too old, no device).
 int cuda_device_count();
-// "ok (N devices)", "host emulation (COMET_CUDA_EMULATE=1)" or the CUDA error text that makes the device count 0,
+// "ok (N devices; the first: <name>, compute capability M.m)", "host emulation (COMET_CUDA_EMULATE=1)" or the CUDA error text that makes the device count 0,
 // for skip messages.
 std::string cuda_status();
 bool cuda_available();
 
 // An uninitialised tensor on the current CUDA device (the device of the process's first one).
 Tensor cuda_empty(const Shape& shape, DType dtype = DType::F32);
-// The device block cache's statistics, and every cached block back to the driver.
+// The device block cache's statistics, its peak reset to the bytes in use now, and every cached block back to the
+// driver.
 AllocatorStats cuda_allocator_stats();
+void cuda_allocator_reset_peak();
 void cuda_allocator_release_cache();
 
 // A copy of t on device d (CPU -> CUDA or CUDA -> CPU); t itself when it already lives on d.
@@ -40,6 +42,9 @@ namespace cuda {
 // caller in the error message.
 void copy_to_host(void* dst, const void* src, size_t bytes, const char* what);
 void set_zero(void* dst, size_t bytes, const char* what);
+// Waits until the device has finished all queued work (cudaDeviceSynchronize; nothing to wait for under emulation);
+// a kernel's asynchronous error surfaces here, named with `what`.
+void synchronize(const char* what);
 }  // namespace cuda
 
 }  // namespace comet

@@ -3,7 +3,8 @@
 // CPU. The device sums in other orders, and Adam turns last-bit differences of small gradients into visible ones, so
 // the saved models are compared within 1e-3 of each tensor's rms (2.3e-4 seen with Top-k); the tree gates' training is
 // sensitive to the last bit even on the CPU alone (COMET's test loss moves by 2% between the scalar and the AVX-512
-// kernels after two epochs), so for them the device run only has to finish. Skipped without a device.
+// kernels after two epochs), so for them the device run only has to finish. Two device runs with the same seed must
+// write bit-identical models. Skipped without a device.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -28,6 +29,18 @@ int train(const std::string& device, const std::vector<std::string>& extra, cons
   return test::run_to_end(args);
 }
 
+// Whether a and b hold the same names, dtypes, shapes and bytes.
+bool bit_identical(const io::NamedTensors& a, const io::NamedTensors& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const Tensor &x = a[i].second, &y = b[i].second;
+    if (a[i].first != b[i].first || x.dtype() != y.dtype() || x.shape() != y.shape() ||
+        std::memcmp(x.raw(), y.raw(), x.nbytes()) != 0)
+      return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("comet_train --device cuda trains on the device: Top-k and Softmax end near the CPU's model; every gate, "
@@ -44,11 +57,7 @@ TEST_CASE("comet_train --device cuda trains on the device: Top-k and Softmax end
     const io::NamedTensors cpu = io::load_safetensors(dir.path("cpu.safetensors"));
     REQUIRE(device.size() == cpu.size());
     // The device's sums run in other orders, so some bit differs: equal files would mean it trained on the CPU.
-    bool identical = true;
-    for (size_t i = 0; i < cpu.size(); ++i)
-      identical = identical && device[i].second.nbytes() == cpu[i].second.nbytes() &&
-                  std::memcmp(device[i].second.raw(), cpu[i].second.raw(), cpu[i].second.nbytes()) == 0;
-    CHECK_FALSE(identical);
+    CHECK_FALSE(bit_identical(device, cpu));
     for (size_t i = 0; i < cpu.size(); ++i) {
       INFO(cpu[i].first);
       CHECK(device[i].first == cpu[i].first);
@@ -66,6 +75,22 @@ TEST_CASE("comet_train --device cuda trains on the device: Top-k and Softmax end
   CHECK(train("cuda", {"--gate", "topk", "--local-search", "swap"}, dir.path("swap.safetensors")) == 0);
   CHECK(train("cuda", {"--gate", "topk", "--idle-experts", "skip", "--expert-update", "backward"},
               dir.path("fused.safetensors")) == 0);
+}
+
+// No float atomics in an order-dependent sum on the device (issue 11): the same seed gives the same bits, run after
+// run. On the host emulation this holds by construction; on a GPU it is the check.
+TEST_CASE("comet_train on the device: two runs with the same seed write bit-identical models") {
+  COMET_SKIP_WITHOUT_CUDA();
+  const test::TempDir dir;
+  using Options = std::vector<std::string>;
+  for (const Options& options : {Options{"--gate", "comet", "--local-search", "learned"},
+                                 Options{"--gate", "topk", "--local-search", "swap"}}) {
+    INFO(options[1] << " " << options[3]);
+    REQUIRE(train("cuda", options, dir.path("first.safetensors")) == 0);
+    REQUIRE(train("cuda", options, dir.path("second.safetensors")) == 0);
+    CHECK(bit_identical(io::load_safetensors(dir.path("first.safetensors")),
+                        io::load_safetensors(dir.path("second.safetensors"))));
+  }
 }
 
 }  // namespace comet
