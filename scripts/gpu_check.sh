@@ -12,7 +12,7 @@
 #           the python3 there, or TORCH_PYTHON), then bench/gpu_table.py's tables;
 #   suite   the whole ctest suite (tests that need what the GPU machine lacks, e.g. PostgreSQL or ../shared/data,
 #           skip or fail there for that reason).
-# QUICK=1 keeps the smallest benchmark rows only, for a dry run of this script without a GPU, on the host emulation
+# PROGRAM_TIMEOUT (default 240 s) bounds each program. QUICK=1 keeps the smallest benchmark rows only, for a dry run of this script without a GPU, on the host emulation
 # (COMET_CUDA_EMULATE=1; its times mean nothing).
 # Files in OUT (default gpu-check/): env.txt (GPU, driver, toolkit), device_tests.log, bench_grouped.json,
 # bench_moe.json, torch_cuda.json, tables.txt, suite.log. Exit status: non-zero when a stage failed (the others run).
@@ -31,7 +31,15 @@ fi
 [ -e "$build" ] || ln -s "$root/gpu-bundle/build" "$build"
 [ -x "$build/bench/bench_moe" ] || { echo "gpu_check: $build does not lead to the bundled build" >&2; exit 2; }
 export LD_LIBRARY_PATH="$root/gpu-bundle/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# A CUDA library the loader does not find (the toolkit elsewhere, or only in a Python package's folder): look for it
+# once, so that a lent machine's minutes are not lost to a path.
+for missing in $(ldd "$build/tests/test_kernels" | awk '/not found/ {print $1}'); do
+  found=$(find /usr/local /usr/lib /opt -name "$missing" 2>/dev/null | head -1)
+  [ -n "$found" ] && export LD_LIBRARY_PATH="$(dirname "$found"):$LD_LIBRARY_PATH"
+  echo "gpu_check: $missing not on the loader's path; ${found:-not found anywhere}"
+done
 threads="${THREADS:-$(nproc)}"
+limit="${PROGRAM_TIMEOUT:-240}"  # seconds for any one program: a hung kernel must not take the whole lease
 failed=()
 
 {
@@ -50,7 +58,7 @@ stage_device() {
   for program in "$build"/tests/test_*; do
     [ -x "$program" ] || continue
     echo "== $(basename "$program")"
-    "$program" --test-case="$spec" || status=1
+    timeout "$limit" "$program" --test-case="$spec" || status=1
   done >"$out/device_tests.log" 2>&1
   grep -E '^== |\[doctest\] (test cases|assertions)|skipped: ' "$out/device_tests.log"
   return $status
@@ -59,18 +67,18 @@ stage_device() {
 stage_bench() {
   local status=0 grouped='/cuda/' step='/cuda/' experts=16,64
   [ "${QUICK:-0}" = 1 ] && grouped='/cuda/.*rows:1024/' step='(topk|comet)/sparse/.*n:16/.*/cuda/' experts=16
-  COMET_NUM_THREADS="$threads" "$build/bench/bench_grouped" --benchmark_filter="$grouped" \
+  COMET_NUM_THREADS="$threads" timeout "$limit" "$build/bench/bench_grouped" --benchmark_filter="$grouped" \
     --benchmark_out="$out/bench_grouped.json" --benchmark_out_format=json || status=1
-  COMET_NUM_THREADS="$threads" "$build/bench/bench_moe" --benchmark_filter="$step" \
+  COMET_NUM_THREADS="$threads" timeout "$limit" "$build/bench/bench_moe" --benchmark_filter="$step" \
     --benchmark_out="$out/bench_moe.json" --benchmark_out_format=json || status=1
-  "${TORCH_PYTHON:-python3}" bench/torch_moe_baseline.py --device cuda --experts "$experts" --ks 2 \
+  timeout "$limit" "${TORCH_PYTHON:-python3}" bench/torch_moe_baseline.py --device cuda --experts "$experts" --ks 2 \
     --json "$out/torch_cuda.json" || status=1
   "${TORCH_PYTHON:-python3}" bench/gpu_table.py "$out" | tee "$out/tables.txt" || status=1
   return $status
 }
 
 stage_suite() {
-  (cd "$build" && ctest -j"$threads" --output-on-failure) >"$out/suite.log" 2>&1
+  (cd "$build" && ctest -j"$threads" --timeout "$limit" --output-on-failure) >"$out/suite.log" 2>&1
   local status=$?
   tail -5 "$out/suite.log"
   return $status
