@@ -41,20 +41,62 @@ double host_item(const Tensor& t, int64_t i) {
   return t.device() == Device::CPU ? t.item(i) : copy_to(t, Device::CPU).item(i);
 }
 
-bool all_finite_anywhere(const Tensor& t) {
-  if (t.device() == Device::CPU || t.numel() == 0 || (t.dtype() != DType::F32 && t.dtype() != DType::F64)) {
-    return all_finite(copy_to(t, Device::CPU));
-  }
-  // On the device: 0 * x is 0 for a finite x and NaN for an infinite or NaN one, so the sum of 0 * t is 0 exactly when
-  // every element is finite; one number comes back instead of the tensor.
-  Tensor zeros = empty_as(t), total = empty_on(t.device(), {}, t.dtype());
-  COMET_DISPATCH_FLOAT(t.dtype(), "all_finite", [&] {
-    COMET_KERNEL_ON(t.device(), scale<scalar_t>)(t.numel(), scalar_t(0), t.ptr<scalar_t>(), zeros.ptr<scalar_t>());
-    COMET_KERNEL_ON(t.device(), sum_to<scalar_t>)(Broadcast::Scalar, 1, t.numel(), scalar_t(1), zeros.ptr<scalar_t>(),
-                                                  total.ptr<scalar_t>());
-  });
-  return host_item(total) == 0.0;
+namespace {
+
+// Whether the device computes t's finiteness (a float tensor with elements on the device) instead of the host.
+bool checked_on_device(const Tensor& t) {
+  return t.device() != Device::CPU && t.numel() > 0 && (t.dtype() == DType::F32 || t.dtype() == DType::F64);
 }
+
+// For each of `tensors` (all on one device, all of one float dtype): whether every element is finite. 0 * x is 0 for a
+// finite x and NaN for an infinite or NaN one, so the sum of 0 * t is 0 exactly when t is finite; the sums are written
+// side by side on the device and come back in one copy.
+std::vector<bool> finite_on_device(const std::vector<const Tensor*>& tensors) {
+  const Tensor& first = *tensors.front();
+  Tensor totals = empty_on(first.device(), {static_cast<int64_t>(tensors.size())}, first.dtype());
+  COMET_DISPATCH_FLOAT(first.dtype(), "first_non_finite", [&] {
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      const Tensor& t = *tensors[i];
+      Tensor zeros = empty_as(t);
+      COMET_KERNEL_ON(t.device(), scale<scalar_t>)(t.numel(), scalar_t(0), t.ptr<scalar_t>(), zeros.ptr<scalar_t>());
+      COMET_KERNEL_ON(t.device(), sum_to<scalar_t>)(Broadcast::Scalar, 1, t.numel(), scalar_t(1),
+                                                    zeros.ptr<scalar_t>(), totals.ptr<scalar_t>() + i);
+    }
+  });
+  const Tensor host = copy_to(totals, Device::CPU);
+  std::vector<bool> finite(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) finite[i] = host.item(static_cast<int64_t>(i)) == 0.0;
+  return finite;
+}
+
+}  // namespace
+
+int64_t first_non_finite(const std::vector<Tensor>& tensors) {
+  std::vector<bool> finite(tensors.size(), true);
+  std::vector<const Tensor*> by_dtype[2];  // the tensors checked on the device: F32, F64
+  std::vector<size_t> at[2];               // and their positions in `tensors`
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    if (!t.defined()) continue;
+    if (!checked_on_device(t)) {
+      finite[i] = all_finite(copy_to(t, Device::CPU));
+      continue;
+    }
+    const int d = t.dtype() == DType::F64;
+    by_dtype[d].push_back(&t);
+    at[d].push_back(i);
+  }
+  for (int d = 0; d < 2; ++d) {
+    if (by_dtype[d].empty()) continue;
+    const std::vector<bool> result = finite_on_device(by_dtype[d]);
+    for (size_t j = 0; j < result.size(); ++j) finite[at[d][j]] = result[j];
+  }
+  for (size_t i = 0; i < finite.size(); ++i)
+    if (!finite[i]) return static_cast<int64_t>(i);
+  return -1;
+}
+
+bool all_finite_anywhere(const Tensor& t) { return first_non_finite({t}) < 0; }
 
 void assign(Tensor& dst, const Tensor& src) {
   COMET_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), "assign: {} {} from {} {}",

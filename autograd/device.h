@@ -48,7 +48,12 @@ Device common_device(const char* op, const std::vector<const Tensor*>& tensors);
 Tensor copy_to(const Tensor& t, Device device);
 // Element i of t as a double, read back to the host from any device (a device synchronisation on a GPU).
 double host_item(const Tensor& t, int64_t i = 0);
-// all_finite (core/tensor.h) of a tensor on any device; on a device only one number comes back to the host.
+// The position of the first tensor in `tensors` with an infinite or NaN element, or -1 when every one is finite
+// (undefined tensors count as finite). The tensors may live on any device; for those on the device, one number per
+// tensor is computed there and they come back together, one copy per float dtype, so that checking every gradient of
+// a step costs one wait for the device, not one per gradient.
+int64_t first_non_finite(const std::vector<Tensor>& tensors);
+// all_finite (core/tensor.h) of a tensor on any device: first_non_finite({t}) < 0.
 bool all_finite_anywhere(const Tensor& t);
 // Waits until `device` has finished the work queued on it (a no-op on the CPU): for timing device work from the host.
 void synchronize(Device device);

@@ -38,12 +38,11 @@ std::string run_description(const TrainConfig& cfg, const data::Dataset& train, 
 // (in named_params() order) whose gradient is not finite.
 void check_step(models::Mmoe& model, const ag::Var& loss, int epoch, int64_t batch, int64_t batches) {
   const double value = ag::host_item(loss.value());
-  std::string culprit;
-  for (auto& [name, p] : model.named_params())
-    if (p.grad().defined() && !ag::all_finite_anywhere(p.grad())) {
-      culprit = name;
-      break;
-    }
+  const auto named = model.named_params();
+  std::vector<Tensor> grads;
+  for (auto& [name, p] : named) grads.push_back(p.grad());
+  const int64_t first = ag::first_non_finite(grads);  // one wait for a device, not one per gradient
+  const std::string culprit = first < 0 ? std::string() : named[static_cast<size_t>(first)].first;
   if ((std::isfinite(value) && culprit.empty()) || COMET_MUTANT(divergence_unchecked)) return;
   throw Error(fmt::format("train_mmoe: training diverged at epoch {}, batch {} of {}: the loss is {}{}; the last "
                           "checkpoint (if any) is from before this epoch. Lower the learning rate?",
