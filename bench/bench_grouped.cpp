@@ -146,7 +146,8 @@ const bool device_rows_registered = [] {
   for (bool backward : {false, true}) {
     const std::string pass = backward ? "bwd" : "fwd";
     auto* one = benchmark::RegisterBenchmark(("BM_OneGemm/cuda/" + pass).c_str(), BM_OneGemmCuda, backward);
-    auto* grouped = benchmark::RegisterBenchmark(("BM_GroupedLinear/cuda/" + pass).c_str(), BM_GroupedLinearCuda, backward);
+    auto* grouped =
+        benchmark::RegisterBenchmark(("BM_GroupedLinear/cuda/" + pass).c_str(), BM_GroupedLinearCuda, backward);
     one->ArgNames({"rows", "width"});
     grouped->ArgNames({"rows", "width", "n"});
     for (const auto& [rows, width] : {std::pair<int64_t, int64_t>{1024, 256}, {16384, 1024}}) {

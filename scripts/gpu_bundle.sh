@@ -20,7 +20,8 @@ else
     -DCOMET_BUILD_TESTS=ON -DCOMET_BUILD_BENCH=ON -DCOMET_BUILD_TOOLS=ON >/dev/null
 fi
 grep -q '^COMET_CUDA_ARCHITECTURES:STRING=.*90' "$build/CMakeCache.txt" ||
-  echo "gpu_bundle: warning: $build is not built for architecture 90 (H100/H200): $(grep '^COMET_CUDA_ARCH' "$build/CMakeCache.txt")"
+  echo "gpu_bundle: warning: $build is not built for architecture 90 (H100/H200):" \
+    "$(grep '^COMET_CUDA_ARCH' "$build/CMakeCache.txt")"
 cmake --build "$build" -j"$(nproc)"
 rm -rf gpu-bundle
 mkdir -p gpu-bundle/lib

@@ -12,8 +12,8 @@
 #           the python3 there, or TORCH_PYTHON), then bench/gpu_table.py's tables;
 #   suite   the whole ctest suite (tests that need what the GPU machine lacks, e.g. PostgreSQL or ../shared/data,
 #           skip or fail there for that reason).
-# PROGRAM_TIMEOUT (default 240 s) bounds each program. QUICK=1 keeps the smallest benchmark rows only, for a dry run of this script without a GPU, on the host emulation
-# (COMET_CUDA_EMULATE=1; its times mean nothing).
+# PROGRAM_TIMEOUT (default 240 s) bounds each program. QUICK=1 keeps the smallest benchmark rows only, for a dry run
+# of this script without a GPU, on the host emulation (COMET_CUDA_EMULATE=1; its times mean nothing).
 # Files in OUT (default gpu-check/): env.txt (GPU, driver, toolkit), device_tests.log, bench_grouped.json,
 # bench_moe.json, torch_cuda.json, tables.txt, suite.log. Exit status: non-zero when a stage failed (the others run).
 set -uo pipefail
@@ -30,7 +30,8 @@ if [ "$source_dir" != "$root" ] && [ ! -e "$source_dir" ]; then
 fi
 [ -e "$build" ] || ln -s "$root/gpu-bundle/build" "$build"
 [ -x "$build/bench/bench_moe" ] || { echo "gpu_check: $build does not lead to the bundled build" >&2; exit 2; }
-export LD_LIBRARY_PATH="$root/gpu-bundle/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+LD_LIBRARY_PATH="$root/gpu-bundle/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
 # A CUDA library the loader does not find (the toolkit elsewhere, or only in a Python package's folder): look for it
 # once, so that a lent machine's minutes are not lost to a path.
 for missing in $(ldd "$build/tests/test_kernels" | awk '/not found/ {print $1}'); do
