@@ -17,7 +17,8 @@
 // n = 16 and 64). The host waits for the device after every step, so a step's time includes its queued kernels;
 // peak_MiB is the device allocator's. The context's cuda_device says what ran them: under COMET_CUDA_EMULATE=1 the
 // host emulation, whose times mean nothing (it is there to check that the rows run).
-// BM_AdamStep/n:<n> times the Adam update alone over the experts' parameters (its memory-bound floor).
+// BM_AdamStep/n:<n> times the Adam update alone over the experts' parameters (its memory-bound floor);
+// BM_AdamTraffic/n:<n> the same memory traffic without Adam's arithmetic.
 // Run: build/bench/bench_moe (bench/run_moe_comparison.sh compares with PyTorch).
 #include <algorithm>
 #include <chrono>
@@ -28,6 +29,7 @@
 
 #include "autograd/device.h"
 #include "bench_context.h"
+#include "kernels/cpu/parallel.h"
 #include "moe/gates.h"
 #include "moe/moe_layer.h"
 #include "optim/optimizer.h"
@@ -182,6 +184,35 @@ void BM_AdamStep(benchmark::State& state) {
   state.counters["GB/s"] = benchmark::Counter(7.0 * 4.0 * count / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_AdamStep)->ArgName("n")->Arg(8)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Adam's memory traffic without its arithmetic: the same seven float streams over the same parameter count (read p,
+// g, m, v; write p, m, v), with multiply-adds only (no square root, no division), on the engine's threads. What the
+// memory gives Adam on this machine: BM_AdamStep / BM_AdamTraffic near 1 means Adam is bound by memory, not by its
+// square roots and divisions. Counter GB/s as BM_AdamStep's.
+void BM_AdamTraffic(benchmark::State& state) {
+  const int64_t count = state.range(0) * (2 * kWidth * kWidth + 2 * kWidth);  // MlpExperts(n, 256, 256, 256)
+  std::vector<float> p(count, 0.5f), g(count, 0.25f), m(count, 0.125f), v(count, 0.0625f);
+  const auto pass = [&] {
+    cpu::parallel_for(count, 7, [&](int64_t i0, int64_t i1) {
+      float *pp = p.data(), *mp = m.data(), *vp = v.data();
+      const float* gp = g.data();
+#pragma omp simd
+      for (int64_t i = i0; i < i1; ++i) {
+        mp[i] = 0.9f * mp[i] + 0.1f * gp[i];
+        vp[i] = 0.999f * vp[i] + 0.001f * gp[i] * gp[i];
+        pp[i] = pp[i] - 1e-3f * mp[i] * vp[i];
+      }
+    });
+  };
+  pass();
+  for (auto _ : state) {
+    pass();
+    benchmark::ClobberMemory();
+  }
+  state.counters["GB/s"] = benchmark::Counter(7.0 * 4.0 * static_cast<double>(count) / 1e9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_AdamTraffic)->ArgName("n")->Arg(8)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 std::vector<Case> grid() {
   using moe::GateKind;
