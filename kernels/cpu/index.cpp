@@ -2,9 +2,11 @@
 // (kernels/cpu/vector_loops.h). scatter_add_rows counting-sorts the index (kernels/index.h: bucket_rows), then
 // each thread owns a block of destination rows, balanced by source-row count, and sums each row's sources in
 // increasing source order: the result does not depend on the thread count and no float is shared between threads.
+// With little work, one thread, or one-element rows it makes the same sums in one serial pass instead.
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/vector_loops.h"
@@ -24,6 +26,29 @@ void sum_rows(const VectorLoops<T>& loops, int64_t d, const T* src, const int64_
   for (int64_t k = 1; k < count; ++k) loops.binary(Binary::Add, d, out, src + order[k] * d, out);
 }
 
+// The same sums in one serial pass over the sources: each destination row starts as its first source row and adds
+// the later ones in source order, which are the bucketed path's operations in its order (the same bits), without the
+// counting sort and without a call per destination row. The cheap way when there is little work, or when rows are
+// one element wide (a gate's weights scattered into [B n, 1]: up to B n destination rows for B k sources).
+template <class T>
+void scatter_add_rows_serial(const VectorLoops<T>& loops, int64_t m, int64_t d, const T* src, const int64_t* index,
+                             int64_t num_rows, T* out) {
+  std::vector<uint8_t> started(static_cast<size_t>(num_rows), 0);
+  std::fill_n(out, num_rows * d, T(0));
+  for (int64_t i = 0; i < m; ++i) {
+    T* o = out + index[i] * d;
+    const T* s = src + i * d;
+    if (!started[index[i]]) {
+      started[index[i]] = 1;
+      std::copy_n(s, d, o);
+    } else if (d == 1) {
+      o[0] = o[0] + s[0];
+    } else {
+      loops.binary(Binary::Add, d, o, s, o);
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -35,16 +60,17 @@ void gather_rows(int64_t m, int64_t d, const T* x, const int64_t* index, T* out)
 
 template <class T>
 void scatter_add_rows(int64_t m, int64_t d, const T* src, const int64_t* index, int64_t num_rows, T* out) {
-  const RowBuckets b = bucket_rows(m, index, num_rows);
   const VectorLoops<T>& loops = active_vector_loops<T>();
+  // Cost of rows [0, r): their source rows plus one per row (zero-filling); strictly increasing in r.
+  const int64_t total = m + num_rows;
+  const int threads = num_threads();
+  if (threads == 1 || total * d < kParallelGrain || num_rows < 2 || d == 1)
+    return scatter_add_rows_serial(loops, m, d, src, index, num_rows, out);
+  const RowBuckets b = bucket_rows(m, index, num_rows);
   auto rows = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       sum_rows(loops, d, src, b.order.data() + b.offsets[r], b.offsets[r + 1] - b.offsets[r], out + r * d);
   };
-  // Cost of rows [0, r): their source rows plus one per row (zero-filling); strictly increasing in r.
-  const int64_t total = m + num_rows;
-  const int threads = num_threads();
-  if (threads == 1 || total * d < kParallelGrain || num_rows < 2) return rows(0, num_rows);
   auto row_at_cost = [&](int64_t c) {  // the first r with cost(r) >= c
     int64_t lo = 0, hi = num_rows;
     while (lo < hi) {

@@ -174,7 +174,17 @@ TEST_CASE("fast index and conv kernels: exact on integers, bit-equal at 1 and 2 
     return ag::scatter_add_rows(ag::constant(src), idx, rows).value();
   };
   CHECK(bit_equal(scatter(KernelSet::Fast, 2, ints), scatter(KernelSet::Reference, 1, ints)));
+  // 2 threads: the bucketed path; 1 thread: the serial pass in source order; the same sums, so the same bits.
   CHECK(bit_equal(scatter(KernelSet::Fast, 1, reals), scatter(KernelSet::Fast, 2, reals)));
+  // One-element rows (a gate's weights scattered into [B n, 1]) take the serial pass at any thread count: its sums
+  // equal the first column of the bucketed path's.
+  auto first_column = [](const Tensor& t) {  // F32 in, F32 out: the values are copied, not converted
+    Tensor c = Tensor::empty({t.dim(0), 1}, DType::F32);
+    for (int64_t i = 0; i < t.dim(0); ++i) c.data<float>()[i] = t.data<float>()[i * t.dim(1)];
+    return c;
+  };
+  CHECK(bit_equal(scatter(KernelSet::Fast, 2, first_column(reals)), first_column(scatter(KernelSet::Fast, 2, reals))));
+  CHECK(bit_equal(scatter(KernelSet::Fast, 2, first_column(ints)), scatter(KernelSet::Reference, 1, first_column(ints))));
 
   // conv2d forward and all three gradients; a batch of 37 spreads over the weight-gradient chunks.
   const Tensor xi = integer_tensor({37, 3, 9, 11}, gen), wi = integer_tensor({5, 3, 3, 3}, gen);
