@@ -237,10 +237,37 @@ def pop_trial(optuna, study):
     return None
 
 
-def fail_stale_trials(optuna, study, retry):
+def heartbeat_age(storage, trial_id):
+    """Seconds since the trial's last heartbeat by the database's clock, signed; None where it has none."""
+    import sqlalchemy
+    from optuna.storages._rdb import models
+    rdb = getattr(storage, "_backend", storage)  # the RDBStorage under Optuna's cache
+    beat = models.TrialHeartbeatModel
+    with rdb.engine.connect() as connection:
+        row = connection.execute(sqlalchemy.select(beat.heartbeat, sqlalchemy.func.now())
+                                 .where(beat.trial_id == trial_id)).one_or_none()
+    if row is None:
+        return None
+    heartbeat, now = row
+    return (now.replace(tzinfo=None) - heartbeat).total_seconds()  # PostgreSQL's now() is time-zone aware
+
+
+def stale_trial_ids(storage, study_id, grace):
+    """Optuna's candidates, each confirmed by its signed heartbeat age. Optuna 3.1 compares timedelta.seconds, which
+    reads a heartbeat written after its clock was taken (PostgreSQL's now() is the transaction's start) as nearly a
+    day old: a worker that had just taken a trial saw it failed by the other worker (seen in CI)."""
+    ids = []
+    for trial_id in storage._get_stale_trial_ids(study_id):
+        age = heartbeat_age(storage, trial_id)
+        if age is not None and age > grace:
+            ids.append(trial_id)
+    return ids
+
+
+def fail_stale_trials(optuna, study, retry, grace):
     """Marks RUNNING trials whose heartbeat stopped as FAIL, with the reason, and queues their retries."""
     storage = study._storage
-    for trial_id in storage._get_stale_trial_ids(study._study_id):
+    for trial_id in stale_trial_ids(storage, study._study_id, grace):
         try:
             storage.set_trial_user_attr(trial_id, "error", "the worker stopped sending heartbeats (killed or lost) "
                                         "during this trial; it is retried with the same parameters")
@@ -443,7 +470,7 @@ def command_run(args, extra):
     ran = 0
     try:
         while True:
-            fail_stale_trials(optuna, study, retry)
+            fail_stale_trials(optuna, study, retry, args.grace)
             trial = pop_trial(optuna, study)
             if trial is None:
                 running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))

@@ -9,6 +9,7 @@ tools/tune_report.py (top-5% table, tuning-budget curve). One case per ctest tes
   two_workers_sqlite  two worker processes on one SQLite study run N trials between them, each exactly once
   two_workers_postgresql  the same on a PostgreSQL server started here on loopback in a temporary folder
   killed_worker       SIGKILL to a worker mid-trial, a new worker: the killed trial is FAIL and retried, N complete
+  heartbeat_clock     a heartbeat written after the stale check's clock is fresh, an old one stale
   report_top5         the table's top-5% statistics against a hand-worked example, through tune_report.py
   budget_curve        the exact budget curve against brute-force enumeration of every subset
 
@@ -60,6 +61,7 @@ def need_optuna():
         raise Skip("cannot import optuna (Debian's python3-optuna; scripts/install_deps.sh)")
     import warnings
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna
 
@@ -474,6 +476,38 @@ def case_killed_worker():
         check(row["complete"] == "3" and row["failed"] == "1" and row["unfinished"] == "0",
               f"report row {row}: expected 3 complete, 1 failed")
 
+
+
+def case_heartbeat_clock():
+    """A heartbeat newer than the checker's clock is fresh, an old one stale (the race behind a CI failure)."""
+    optuna = need_optuna()
+    import datetime
+    import sqlalchemy
+    from optuna.storages._rdb import models
+    import tune
+    grace = 5
+    with tempfile.TemporaryDirectory() as tmp:
+        storage = tune.make_storage(optuna, f"sqlite:///{tmp}/tune.db", 1, grace)
+        study = optuna.create_study(study_name="clock", storage=storage)
+        fresh, stale, silent = (study.ask() for _ in range(3))  # RUNNING; `silent` has no heartbeat yet
+        now = datetime.datetime.utcnow().replace(microsecond=0)
+        beat = models.TrialHeartbeatModel
+        with storage.engine.begin() as connection:
+            for trial, when in ((fresh, now + datetime.timedelta(seconds=3)),
+                                (stale, now - datetime.timedelta(seconds=grace + 30))):
+                connection.execute(sqlalchemy.insert(beat).values(trial_id=trial._trial_id, heartbeat=when))
+        optuna_says = set(storage._get_stale_trial_ids(study._study_id))
+        ids = tune.stale_trial_ids(study._storage, study._study_id, grace)
+        check(ids == [stale._trial_id], f"stale trials {ids}: expected only {stale._trial_id} (fresh "
+              f"{fresh._trial_id}, no heartbeat {silent._trial_id})")
+        retried = []
+        tune.fail_stale_trials(optuna, study, lambda s, t: retried.append(t.number), grace)
+        states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
+        state = optuna.trial.TrialState
+        check(states == {fresh.number: state.RUNNING, stale.number: state.FAIL, silent.number: state.RUNNING}
+              and retried == [stale.number], f"after fail_stale_trials: {states}, retried {retried}")
+        print(f"Optuna {optuna.__version__} alone calls {sorted(optuna_says)} stale; the driver "
+              f"{ids} (fresh {fresh._trial_id}, stale {stale._trial_id}, no heartbeat {silent._trial_id})")
 
 # --- reporting ----------------------------------------------------------------------------------------------------
 

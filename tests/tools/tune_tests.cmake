@@ -10,7 +10,7 @@ if(NOT COMET_TUNE_PYTHON)
   return()
 endif()
 foreach(case space_errors space_variants_run seeded_sampling search_override failed_trials two_workers_sqlite two_workers_postgresql killed_worker
-             report_top5 budget_curve)
+             heartbeat_clock report_top5 budget_curve)
   add_test(NAME tools/tune_${case}
            COMMAND ${COMET_TUNE_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_tune.py ${case} $<TARGET_FILE:comet_train>)
   set_tests_properties(tools/tune_${case} PROPERTIES SKIP_REGULAR_EXPRESSION "skipped: " TIMEOUT 300
