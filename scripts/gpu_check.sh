@@ -34,7 +34,12 @@ LD_LIBRARY_PATH="$root/gpu-bundle/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib$
 export LD_LIBRARY_PATH
 # A CUDA library the loader does not find (the toolkit elsewhere, or only in a Python package's folder): look for it
 # once, so that a lent machine's minutes are not lost to a path.
-for missing in $(ldd "$build/tests/test_kernels" | awk '/not found/ {print $1}'); do
+# cuBLAS is opened on first use (kernels/cuda/cublas_loader.h), so ldd does not list it: it is looked for by name.
+cublas_missing() {
+  ! ldconfig -p 2>/dev/null | grep -q 'libcublas[.]so[.][0-9]' &&
+    ! (IFS=:; for d in $LD_LIBRARY_PATH; do ls "$d"/libcublas.so.[0-9]* 2>/dev/null; done) | grep -q .
+}
+for missing in $(ldd "$build/tests/test_kernels" | awk '/not found/ {print $1}') $(cublas_missing && echo 'libcublas.so.[0-9]*'); do
   found=$(find /usr/local /usr/lib /opt -name "$missing" 2>/dev/null | head -1)
   [ -n "$found" ] && export LD_LIBRARY_PATH="$(dirname "$found"):$LD_LIBRARY_PATH"
   echo "gpu_check: $missing not on the loader's path; ${found:-not found anywhere}"

@@ -5,6 +5,7 @@
 #include <cuda_runtime_api.h>
 
 #include "core/error.h"
+#include "kernels/cuda/cublas_loader.h"
 
 // COMET_CUDA_CHECK(call, "fmt", args...): throws "<message>: <CUDA error>" unless call returns cudaSuccess.
 #define COMET_CUDA_CHECK(CALL, ...)                                                               \
@@ -19,5 +20,5 @@
   do {                                                                                            \
     const cublasStatus_t comet_st_ = (CALL);                                                      \
     COMET_CHECK(comet_st_ == CUBLAS_STATUS_SUCCESS, "{}: {}", ::fmt::format(__VA_ARGS__),         \
-                cublasGetStatusString(comet_st_));                                                \
+                ::comet::cuda::cublas_api().status_string(comet_st_));                            \
   } while (0)

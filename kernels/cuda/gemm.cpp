@@ -1,6 +1,6 @@
-// cuBLAS GEMM (see gemm.h). One cuBLAS handle per device, created on first use and never destroyed (cuBLAS
-// calls may share a handle across host threads as long as its configuration does not change). Under
-// COMET_CUDA_EMULATE=1 the same cuBLAS arguments go to the host emulation of cublas<t>gemm instead.
+// cuBLAS GEMM (see gemm.h), through the library loaded on first use (cublas_loader.h). One cuBLAS handle per
+// device, created on first use and never destroyed (cuBLAS calls may share a handle across host threads as long as
+// its configuration does not change). Under COMET_CUDA_EMULATE=1 the same cuBLAS arguments go to the host emulation of cublas<t>gemm instead.
 #include "kernels/cuda/gemm.h"
 
 #include <array>
@@ -9,6 +9,7 @@
 
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/cublas_emulation.h"
+#include "kernels/cuda/cublas_loader.h"
 #include "kernels/cuda/cublas_mapping.h"
 #include "kernels/cuda/device.h"
 
@@ -24,7 +25,8 @@ cublasHandle_t handle() {
   COMET_CUDA_CHECK(cudaGetDevice(&device), "cuda::gemm: no current CUDA device");
   COMET_CHECK(device < kMaxDevices, "cuda::gemm: device {} out of range", device);
   std::lock_guard<std::mutex> lock(mu);
-  if (!handles[device]) COMET_CUBLAS_CHECK(cublasCreate(&handles[device]), "cuda::gemm: cublasCreate on device {}", device);
+  if (!handles[device])
+    COMET_CUBLAS_CHECK(cublas_api().create(&handles[device]), "cuda::gemm: cublasCreate on device {}", device);
   return handles[device];
 }
 
@@ -36,25 +38,25 @@ int as_int(int64_t v, const char* what) {
 }
 
 cublasStatus_t call(cublasHandle_t h, const CublasGemmArgs<float>& c) {
-  return cublasSgemm(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"), as_int(c.k, "k"),
+  return cublas_api().sgemm(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"), as_int(c.k, "k"),
                      &c.alpha, c.a, as_int(c.lda, "lda"), c.b, as_int(c.ldb, "ldb"), &c.beta, c.c,
                      as_int(c.ldc, "ldc"));
 }
 
 cublasStatus_t call(cublasHandle_t h, const CublasGemmArgs<double>& c) {
-  return cublasDgemm(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"), as_int(c.k, "k"),
+  return cublas_api().dgemm(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"), as_int(c.k, "k"),
                      &c.alpha, c.a, as_int(c.lda, "lda"), c.b, as_int(c.ldb, "ldb"), &c.beta, c.c,
                      as_int(c.ldc, "ldc"));
 }
 
 cublasStatus_t call_batched(cublasHandle_t h, const CublasGemmArgs<float>& c, const CublasStrides& s, int batch) {
-  return cublasSgemmStridedBatched(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"),
+  return cublas_api().sgemm_strided_batched(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"),
                                    as_int(c.k, "k"), &c.alpha, c.a, as_int(c.lda, "lda"), s.a, c.b,
                                    as_int(c.ldb, "ldb"), s.b, &c.beta, c.c, as_int(c.ldc, "ldc"), s.c, batch);
 }
 
 cublasStatus_t call_batched(cublasHandle_t h, const CublasGemmArgs<double>& c, const CublasStrides& s, int batch) {
-  return cublasDgemmStridedBatched(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"),
+  return cublas_api().dgemm_strided_batched(h, op(c.trans_a), op(c.trans_b), as_int(c.m, "m"), as_int(c.n, "n"),
                                    as_int(c.k, "k"), &c.alpha, c.a, as_int(c.lda, "lda"), s.a, c.b,
                                    as_int(c.ldb, "ldb"), s.b, &c.beta, c.c, as_int(c.ldc, "ldc"), s.c, batch);
 }
