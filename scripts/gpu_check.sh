@@ -21,7 +21,10 @@ cd "$(dirname "$0")/.."
 out="${OUT:-gpu-check}"
 mkdir -p "$out"
 root="$PWD"
-[ -d gpu-bundle/build ] || { echo "gpu_check: gpu-bundle/ not found; run scripts/gpu_bundle.sh first" >&2; exit 2; }
+bundle=gpu-bundle/bundle.tar.gz
+[ -f "$bundle" ] || { echo "gpu_check: $bundle not found; run scripts/gpu_bundle.sh first" >&2; exit 2; }
+rm -rf gpu-bundle/build gpu-bundle/lib && tar -C gpu-bundle -xzf "$bundle" ||
+  { echo "gpu_check: cannot unpack $bundle" >&2; exit 2; }
 # The build names the paths it was made with: make them lead here (the source tree and the bundled build tree).
 source_dir=$(cat gpu-bundle/source_dir)
 build=$(cat gpu-bundle/build_dir)
