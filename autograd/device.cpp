@@ -29,6 +29,17 @@ Tensor copy_to(const Tensor& t, Device device) {
 #endif
 }
 
+void require_device(Device device, const std::string& who) {
+  if (device == Device::CPU) return;
+#ifdef COMET_WITH_CUDA
+  COMET_CHECK(cuda_available(), "{}: no usable CUDA device ({}); COMET_CUDA_EMULATE=1 runs the device code on the "
+              "host emulation instead", who, cuda_status());
+#else
+  throw Error(fmt::format("{}: this build has no CUDA backend (configure it where a CUDA compiler is found, or with "
+                          "-DCOMET_CUDA=ON)", who));
+#endif
+}
+
 void synchronize(Device device) {
 #ifdef COMET_WITH_CUDA
   if (device == Device::CUDA) cuda::synchronize("synchronize: waiting for the device's queued work");

@@ -7,6 +7,7 @@
 // can live on CUDA (empty_on refuses it).
 // Tests: tests/autograd/test_ops.cpp (every op case on the device), tests/optim/test_on_device.cpp.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "core/tensor.h"
@@ -55,6 +56,10 @@ double host_item(const Tensor& t, int64_t i = 0);
 int64_t first_non_finite(const std::vector<Tensor>& tensors);
 // all_finite (core/tensor.h) of a tensor on any device: first_non_finite({t}) < 0.
 bool all_finite_anywhere(const Tensor& t);
+// Throws an Error starting with `who` unless tensors can be made on `device` now: for CUDA, a build with the CUDA
+// backend and a usable device (or its host emulation, COMET_CUDA_EMULATE=1), with the reason when not. A program calls
+// it before any long work (reading data) that a missing device would waste.
+void require_device(Device device, const std::string& who);
 // Waits until `device` has finished the work queued on it (a no-op on the CPU): for timing device work from the host.
 void synchronize(Device device);
 // dst takes src's values (same shape and dtype; src on any device) on dst's device: in place on the CPU; a device

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "autograd/device.h"
 #include "core/io/npy.h"
 #include "core/threading.h"
 #include "data/registry.h"
@@ -156,6 +157,7 @@ models::MmoeConfig model_of_checkpoint(const std::string& path, const models::Mm
 
 int run(const TrainOptions& o, const CLI::App& app, const std::string& command) {
   cli::check_train_options(o, app);
+  if (o.device == "cuda") ag::require_device(Device::CUDA, "--device cuda");  // before the data are read
   if (o.threads > 0) set_num_threads(o.threads);
   const auto t0 = std::chrono::steady_clock::now();
   const data::DatasetKind& kind = data::find_dataset(o.dataset);

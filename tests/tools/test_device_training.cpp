@@ -8,6 +8,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -41,7 +44,34 @@ bool bit_identical(const io::NamedTensors& a, const io::NamedTensors& b) {
   return true;
 }
 
+// Whatever the file at `path` holds.
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 }  // namespace
+
+TEST_CASE("comet_train --device cuda without a usable device stops before reading the data, saying why") {
+#ifdef COMET_WITH_CUDA
+  if (cuda_available()) COMET_SKIP_TEST("a CUDA device is usable here: " + cuda_status());
+#endif
+  const std::string err = (std::filesystem::temp_directory_path() /
+                           ("comet_no_device_" + std::to_string(getpid()) + ".txt")).string();
+  const int status = test::run_to_end({COMET_TRAIN_PATH, "--dataset", "movielens", "--data",
+                                       "/nonexistent/comet-movielens", "--device", "cuda"}, err);
+  const std::string text = read_text(err);
+  std::filesystem::remove(err);
+  INFO("standard error: ", text);
+  CHECK(status == 1);
+  CHECK(text.find("error: --device cuda: ") != std::string::npos);
+  CHECK(text.find("/nonexistent") == std::string::npos);  // the check came before the data
+#ifdef COMET_WITH_CUDA
+  CHECK(text.find("no usable CUDA device (") != std::string::npos);
+#else
+  CHECK(text.find("this build has no CUDA backend") != std::string::npos);
+#endif
+}
 
 TEST_CASE("comet_train --device cuda trains on the device: Top-k and Softmax end near the CPU's model; every gate, "
           "the swap pass and the fused update finish") {
