@@ -7,6 +7,8 @@
 # Run from the repository root after scripts/build.sh:  bench/run_gemm_peer.sh
 # Environment: THREADS (default 2), ROUNDS (default 2; each figure is the median over rounds), BUILD_DIR (default
 # build), TORCH_VENV (default build/torch-venv), OUT_DIR (JSON results; default a temporary directory).
+# PEER_ISA=avx2 stands in for an AVX2-only machine on an AVX-512 one: PyTorch runs with MKL_ENABLE_INSTRUCTIONS=AVX2
+# and ATEN_CPU_CAPABILITY=avx2 (MKL and ATen then use no AVX-512 code) and the ratios take our avx2 path alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${THREADS:-2}"
@@ -22,6 +24,13 @@ if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c 'import torch' 2>/de
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet torch numpy
 fi
+peer_isa="${PEER_ISA:-}"
+peer_env=()
+case "$peer_isa" in
+  "") ;;
+  avx2) peer_env=(MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2) ;;
+  *) echo "run_gemm_peer: PEER_ISA must be empty or avx2, not '$peer_isa'" >&2; exit 1 ;;
+esac
 pythons=("$venv/bin/python3")
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then pythons+=(/usr/bin/python3); fi
 for round in $(seq 1 "$rounds"); do
@@ -29,8 +38,8 @@ for round in $(seq 1 "$rounds"); do
   COMET_NUM_THREADS="$threads" "$bench" --benchmark_filter='^BM_(sgemm|fma_peak)' --benchmark_format=json \
     --benchmark_out="$out/ours_$round.json" --benchmark_out_format=json >/dev/null
   for i in "${!pythons[@]}"; do
-    "${pythons[$i]}" bench/torch_gemm.py --threads "$threads" --json "$out/torch${i}_$round.json"
+    env "${peer_env[@]}" "${pythons[$i]}" bench/torch_gemm.py --threads "$threads" --json "$out/torch${i}_$round.json"
   done
 done
-python3 bench/gemm_peer_table.py "$out" "$rounds"
+python3 bench/gemm_peer_table.py "$out" "$rounds" $peer_isa
 echo "(JSON results in $out)"

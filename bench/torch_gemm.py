@@ -9,6 +9,7 @@ torch it prints a skip message and exits 0.
 """
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -25,7 +26,9 @@ def blas_of_build():
     """BLAS_INFO of the build: 'mkl' in the PyPI wheels; 'generic' in Debian's (libblas.so.3, whichever it is)."""
     m = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
     info = m.group(1) if m else "unknown"
-    return "libblas.so.3" if info == "generic" else info
+    blas = "libblas.so.3" if info == "generic" else info
+    limit = os.environ.get("MKL_ENABLE_INSTRUCTIONS")  # bench/run_gemm_peer.sh's PEER_ISA
+    return f"{blas} limited to {limit}" if limit and blas == "mkl" else blas
 
 
 def gflops(n, warmup, reps):
