@@ -7,8 +7,8 @@
 # Run from the repository root after scripts/build.sh:  bench/run_gemm_peer.sh
 # Environment: THREADS (default 2), ROUNDS (default 2; each figure is the median over rounds), BUILD_DIR (default
 # build), TORCH_VENV (default build/torch-venv), OUT_DIR (JSON results; default a temporary directory).
-# PEER_ISA=avx2 stands in for an AVX2-only machine on an AVX-512 one: PyTorch runs with MKL_ENABLE_INSTRUCTIONS=AVX2
-# and ATEN_CPU_CAPABILITY=avx2 (MKL and ATen then use no AVX-512 code) and the ratios take our avx2 path alone.
+# PEER_ISA=avx2 stands in for an AVX2-only machine on an AVX-512 one (bench/peer_isa.sh): PyTorch runs without
+# AVX-512 and the ratios take our avx2 path alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${THREADS:-2}"
@@ -19,18 +19,13 @@ out="${OUT_DIR:-$(mktemp -d)}"
 mkdir -p "$out"
 bench="$build/bench/bench_gemm"
 [ -x "$bench" ] || { echo "run_gemm_peer: $bench not found; build with -DCOMET_BUILD_BENCH=ON first" >&2; exit 1; }
+source bench/peer_isa.sh  # peer_isa, peer_env (bench_gemm times every ISA path itself)
+[ -z "$peer_isa" ] || echo "== PEER_ISA=$peer_isa: PyTorch with ${peer_env[*]}"
 if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c 'import torch' 2>/dev/null; then
   echo "== installing PyTorch from PyPI into $venv (once; several GB)"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet torch numpy
 fi
-peer_isa="${PEER_ISA:-}"
-peer_env=()
-case "$peer_isa" in
-  "") ;;
-  avx2) peer_env=(MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2) ;;
-  *) echo "run_gemm_peer: PEER_ISA must be empty or avx2, not '$peer_isa'" >&2; exit 1 ;;
-esac
 pythons=("$venv/bin/python3")
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then pythons+=(/usr/bin/python3); fi
 for round in $(seq 1 "$rounds"); do

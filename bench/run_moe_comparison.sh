@@ -13,7 +13,9 @@
 # the peer; default Debian's /usr/bin/python3 with torch 1.13; e.g. build/torch-venv/bin/python3 of
 # bench/run_gemm_peer.sh for current PyTorch from PyPI), OUT_DIR (where the JSON results are kept;
 # default a temporary directory). Extra arguments go to bench_moe and bench_grouped
-# (e.g. --benchmark_repetitions=3: each round then uses the medians). Tables: bench/moe_comparison_table.py.
+# (e.g. --benchmark_repetitions=3: each round then uses the medians). PEER_ISA=avx2 stands in for an AVX2-only
+# machine on an AVX-512 one (bench/peer_isa.sh): ours on its avx2 path, PyTorch without AVX-512.
+# Tables: bench/moe_comparison_table.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${THREADS:-2}"
@@ -27,16 +29,18 @@ for b in "$bench" "$grouped"; do
   [ -x "$b" ] || { echo "run_moe_comparison: $b not found; build with -DCOMET_BUILD_BENCH=ON first" >&2; exit 1; }
 done
 
+source bench/peer_isa.sh  # ours_env, peer_env
+[ -z "$peer_isa" ] || echo "== PEER_ISA=$peer_isa: ours with ${ours_env[*]}, PyTorch with ${peer_env[*]}"
 for round in $(seq 1 "$rounds"); do
   echo "== round $round/$rounds: bench_moe and bench_grouped (COMET_NUM_THREADS=$threads)"
-  COMET_NUM_THREADS="$threads" "$bench" \
+  env "${ours_env[@]}" COMET_NUM_THREADS="$threads" "$bench" \
     --benchmark_filter='^(BM_MoeStep/(topk/(sparse|dense)|comet/(sparse|dense)/converged)/n:(8|16|64)/k:(1|2|4)/|BM_AdamStep/)' \
     --benchmark_format=json --benchmark_out="$out/ours_$round.json" --benchmark_out_format=json "$@" >/dev/null
-  COMET_NUM_THREADS="$threads" "$grouped" --benchmark_filter='^BM_OneGemm/' --benchmark_format=json \
-    --benchmark_out="$out/floor_$round.json" --benchmark_out_format=json "$@" >/dev/null
+  env "${ours_env[@]}" COMET_NUM_THREADS="$threads" "$grouped" --benchmark_filter='^BM_OneGemm/' \
+    --benchmark_format=json --benchmark_out="$out/floor_$round.json" --benchmark_out_format=json "$@" >/dev/null
   echo "== round $round/$rounds: PyTorch (--threads $threads)"
-  "${TORCH_PYTHON:-/usr/bin/python3}" bench/torch_moe_baseline.py --threads "$threads" --steps "${TORCH_STEPS:-20}" \
-    --json "$out/torch_$round.json"
+  env "${peer_env[@]}" "${TORCH_PYTHON:-/usr/bin/python3}" bench/torch_moe_baseline.py --threads "$threads" \
+    --steps "${TORCH_STEPS:-20}" --json "$out/torch_$round.json"
 done
 /usr/bin/python3 bench/moe_comparison_table.py "$out" "$rounds"
 echo "(JSON results in $out)"
