@@ -15,18 +15,31 @@
 #include <thread>
 #include <vector>
 
+#include "core/cpu_load.h"
 #include "core/error.h"
 
 namespace comet {
 namespace {
 
+// COMET_NUM_THREADS: a count fixes the team; unset or "auto" gives every core, with the team fitted to the load.
+const char* threads_env() { return std::getenv("COMET_NUM_THREADS"); }
+
+bool initial_adaptive() {
+  const char* env = threads_env();
+  return env == nullptr || std::string(env) == "auto";
+}
+
 int initial_threads() {
-  if (const char* env = std::getenv("COMET_NUM_THREADS")) {
-    const int n = std::atoi(env);
-    COMET_CHECK(n >= 1, "COMET_NUM_THREADS must be a positive integer, got '{}'", env);
-    return n;
-  }
-  return omp_get_num_procs();
+  if (initial_adaptive()) return omp_get_num_procs();
+  const char* env = threads_env();
+  const int n = std::atoi(env);
+  COMET_CHECK(n >= 1, "COMET_NUM_THREADS must be a positive integer or 'auto', got '{}'", env);
+  return n;
+}
+
+std::atomic<bool>& adaptive() {
+  static std::atomic<bool> on{initial_adaptive()};
+  return on;
 }
 
 int& current() {
@@ -44,12 +57,17 @@ int& current() {
 
 void set_num_threads(int n) {
   COMET_CHECK(n >= 1, "set_num_threads: need at least one thread, got {}", n);
+  adaptive().store(false);
   current() = n;
   omp_set_num_threads(n);
   Eigen::setNbThreads(1);
 }
 
 int num_threads() { return current(); }
+
+void set_adaptive_threads(bool on) { adaptive().store(on); }
+
+bool adaptive_threads() { return adaptive().load(); }
 
 namespace {
 
@@ -84,17 +102,25 @@ class ChunkPool {
   void run(int64_t chunks, int workers, const std::function<void(int64_t)>& f) {
     std::unique_lock<std::mutex> exclusive(run_mu_, std::try_to_lock);
     if (!exclusive.owns_lock()) return serial(chunks, f);
+    if (adaptive_threads()) workers = fit_team(workers + 1) - 1;
+    last_team_.store(workers + 1);
+    if (workers == 0) return serial(chunks, f);
     start_workers(workers);
     fn_ = &f;
     chunks_ = chunks;
-    max_workers_ = workers;
+    max_workers_.store(workers);
     error_ = nullptr;
     next_.store(0);
     done_.store(0);
     open_.store(true);
     generation_.fetch_add(1);
-    { std::lock_guard<std::mutex> lock(sleep_mu_); }  // a worker between its check and its wait sees the new generation
-    wake_.notify_all();
+    // A worker of the team that is going to sleep has set its bit in asleep_ before it tests the generation under
+    // sleep_mu_: either it sees the new generation, or this sees its bit and wakes it under the same mutex. Workers
+    // outside the team are not woken, so that they stay off the cores.
+    if (asleep_.load() & team_bits(workers)) {
+      std::lock_guard<std::mutex> lock(sleep_mu_);
+      wake_.notify_all();
+    }
     work();
     wait_until([&] { return done_.load(std::memory_order_acquire) == chunks_; });
     open_.store(false);
@@ -106,6 +132,39 @@ class ChunkPool {
     for (int64_t c = 0; c < chunks; ++c) f(c);
   }
 
+  int last_team() const { return last_team_.load(); }
+
+  // The team size for the next job, caller included, at most `wanted` (core/cpu_load.h). The counters are read
+  // at most every kSampleInterval; in between, and where they cannot be read, the last decision holds. Called only
+  // by the holder of run_mu_.
+  int fit_team(int wanted) {
+    const auto now = std::chrono::steady_clock::now();
+    const int tid = current_tid_cached();
+    const bool reconfigured = wanted != team_max_;
+    if (reconfigured) {  // start from the full team
+      team_max_ = wanted;
+      team_ = wanted;
+    }
+    if (reconfigured || tid != team_caller_) {  // another team's or thread's counters: a new baseline
+      team_caller_ = tid;
+      sample_at_ = now - kSampleInterval;
+      sampled_ = false;
+    }
+    if (now - sample_at_ < kSampleInterval) return team_;
+    const double idle = idle_cpu_seconds();
+    if (sampled_) {
+      const double wait = run_delay_seconds(team_tids());
+      const double seconds = std::chrono::duration<double>(now - sample_at_).count();
+      if (wait >= 0 && idle >= 0)
+        team_ = next_team(team_, team_max_, (wait - wait_at_) / (team_ * seconds), (idle - idle_at_) / seconds);
+    }
+    wait_at_ = run_delay_seconds(team_tids());  // the next interval's baseline, of the team as it now is
+    idle_at_ = idle;
+    sampled_ = wait_at_ >= 0 && idle_at_ >= 0;
+    sample_at_ = now;
+    return team_;
+  }
+
  private:
   void start_workers(int count) {
     while (static_cast<int>(threads_.size()) < count) {
@@ -114,6 +173,20 @@ class ChunkPool {
       threads_.back().detach();
     }
   }
+
+  // The caller's and the team's workers' thread ids (0 for a worker not started yet: then unreadable).
+  std::vector<int> team_tids() const {
+    std::vector<int> tids{team_caller_};
+    for (int i = 0; i < team_ - 1 && i < kTrackedWorkers; ++i) tids.push_back(worker_tids_[i].load());
+    return tids;
+  }
+
+  static int current_tid_cached() {
+    thread_local const int tid = current_tid();
+    return tid;
+  }
+
+  static uint64_t team_bits(int workers) { return workers >= 64 ? ~uint64_t(0) : (uint64_t(1) << workers) - 1; }
 
   // Claims and runs chunks until none is left.
   void work() {
@@ -131,26 +204,36 @@ class ChunkPool {
   }
 
   void worker(int index) {
+    if (index < kTrackedWorkers) worker_tids_[index].store(current_tid());
+    const uint64_t bit = uint64_t(1) << std::min(index, 63);
     uint64_t seen = generation_.load();
+    const auto wanted = [&] { return generation_.load() != seen && index < max_workers_.load(); };
     for (;;) {
       // A new job usually follows within microseconds (the kernels of one training step): wait awake for a while
       // first. 5 ms, about libgomp's default spin: at 200 us the workers fell asleep between a step's kernels, and
       // waking them cost the MoE step about 20% (2 threads, AMD EPYC Zen 4). After the first 50 us the wait yields
       // the core at every turn, so that on a busy machine it does not take the time of the caller or another process.
+      // A worker outside the team (core/cpu_load.h) sleeps at once.
       const auto start = std::chrono::steady_clock::now();
-      for (int i = 0; generation_.load() == seen; ++i) {
-        if ((i & 63) != 0) {
+      for (int i = 0; !wanted(); ++i) {
+        if ((i & 63) != 0 && index < max_workers_.load()) {
           cpu_relax();
           continue;
         }
         const auto waited = std::chrono::steady_clock::now() - start;
-        if (waited < std::chrono::microseconds(50)) continue;
-        if (waited < std::chrono::milliseconds(5)) {
-          std::this_thread::yield();
-          continue;
+        if (index < max_workers_.load()) {
+          if (waited < std::chrono::microseconds(50)) continue;
+          if (waited < std::chrono::milliseconds(5)) {
+            std::this_thread::yield();
+            continue;
+          }
         }
-        std::unique_lock<std::mutex> lock(sleep_mu_);
-        wake_.wait(lock, [&] { return generation_.load() != seen; });
+        asleep_.fetch_or(bit);
+        {
+          std::unique_lock<std::mutex> lock(sleep_mu_);
+          wake_.wait(lock, wanted);
+        }
+        asleep_.fetch_and(~bit);
       }
       const uint64_t g = generation_.load();
       seen = g;
@@ -165,16 +248,27 @@ class ChunkPool {
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> open_{false};
-  std::atomic<int> active_{0};
+  std::atomic<int> active_{0}, max_workers_{0}, last_team_{0};
   std::atomic<int64_t> next_{0}, done_{0};
+  std::atomic<uint64_t> asleep_{0};  // bit i: worker i (i >= 63: bit 63) sleeps on wake_
+  // The workers' kernel thread ids, for the team fitting (fit_team); 0 until a worker has started.
+  static constexpr int kTrackedWorkers = 64;
+  std::atomic<int> worker_tids_[kTrackedWorkers] = {};
+  // fit_team's state, under run_mu_.
+  static constexpr std::chrono::milliseconds kSampleInterval{50};
+  int team_max_ = 0, team_ = 0, team_caller_ = 0;
+  bool sampled_ = false;
+  std::chrono::steady_clock::time_point sample_at_;
+  double wait_at_ = 0, idle_at_ = 0;
   // The open job: written before open_ and the generation are raised, read only by workers that joined it.
   const std::function<void(int64_t)>* fn_ = nullptr;
   int64_t chunks_ = 0;
-  int max_workers_ = 0;
   std::exception_ptr error_;
 };
 
 }  // namespace
+
+int parallel_team() { return ChunkPool::instance().last_team(); }
 
 void parallel_chunks(int64_t chunks, const std::function<void(int64_t)>& f) {
   const int threads = num_threads();

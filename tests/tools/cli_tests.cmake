@@ -4,15 +4,15 @@
 set(cli_small --experts 4 --samples 2048 --threads 1)
 set(cli_checkpoint ${CMAKE_CURRENT_BINARY_DIR}/cli_checkpoint.safetensors)
 function(comet_cli_test name expect match)
-  cmake_parse_arguments(T "" "NO_MATCH" "ARGS" ${ARGN})
+  cmake_parse_arguments(T "" "NO_MATCH" "ARGS;ENV" ${ARGN})
   set(extra "")
   if(T_NO_MATCH)
     set(extra -DNO_MATCH=${T_NO_MATCH})
   endif()
   string(REPLACE ";" "\\;" args "${T_ARGS}")
   add_test(NAME tools/${name}
-           COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:comet_train> -DARGS=${args} -DEXPECT=${expect}
-                   -DMATCH=${match} ${extra} -P ${CMAKE_CURRENT_LIST_DIR}/run_cli.cmake)
+           COMMAND ${CMAKE_COMMAND} -E env ${T_ENV} ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:comet_train> -DARGS=${args}
+                   -DEXPECT=${expect} -DMATCH=${match} ${extra} -P ${CMAKE_CURRENT_LIST_DIR}/run_cli.cmake)
 endfunction()
 
 comet_cli_test(rejects_nan_learning_rate error "--lr: nan is not a finite number" NO_MATCH "epoch" ARGS --lr nan)
@@ -24,6 +24,10 @@ comet_cli_test(rejects_save_into_missing_directory error "directory '[^']*no-suc
                ARGS ${cli_small} --save ${CMAKE_CURRENT_BINARY_DIR}/no-such-dir/x.safetensors)
 comet_cli_test(rejects_a_file_that_is_not_a_checkpoint error "README.md': header size" NO_MATCH "epoch  1"
                ARGS ${cli_small} --load ${PROJECT_SOURCE_DIR}/README.md)
+comet_cli_test(rejects_a_thread_count_that_is_not_a_number error "COMET_NUM_THREADS must be a positive integer or 'auto', got 'many'"
+               NO_MATCH "epoch  1" ENV COMET_NUM_THREADS=many ARGS --experts 4 --samples 2048 --epochs 1)
+comet_cli_test(trains_with_the_team_fitted_to_the_load ok "epoch  1 train"
+               ENV COMET_NUM_THREADS=auto ARGS --experts 4 --samples 2048 --epochs 1)
 comet_cli_test(trains_and_saves ok "epoch  1 train.*saved" ARGS ${cli_small} --epochs 1 --save ${cli_checkpoint})
 comet_cli_test(loads_its_checkpoint ok "epoch  0 \\(init\\)" ARGS ${cli_small} --epochs 0 --load ${cli_checkpoint})
 comet_cli_test(rebuilds_the_model_from_its_checkpoint ok "comet gate \\+ learned permutation, n = 4, k = 2.*epoch  0 \\(init\\)"

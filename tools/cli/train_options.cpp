@@ -86,7 +86,9 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
           },
           "UINT"))
       ->capture_default_str();
-  app.add_option("--threads", o.threads, "threads (0: all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  app.add_option("--threads", o.threads, "threads (0: every core, fewer while other programs keep cores busy)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
   app.add_option("--device", o.device, "where the model trains: cpu, or cuda (the first GPU; COMET_CUDA_EMULATE=1 "
                                        "emulates one on the host)")
       ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
