@@ -2,10 +2,11 @@
 # The MoE training step under load, ours against PyTorch's: bench_moe (Top-k and converged COMET, sparse path,
 # n = 16 and 64, k = 2) and bench/torch_moe_baseline.py (PyTorch's per-expert sparse dispatch, Top-k), first on the
 # machine as it is, then with one other busy process beside them (a single-threaded shell spin loop, not niced).
-# Prints per row: the median step (quiet and loaded), loaded / quiet, and the slowest loaded step over the quiet
-# median (the "no step more than 3x its quiet median" figure), and the quiet run's own slowest step over its median
-# (what the host does to a step with no load of ours). Run on an otherwise quiet machine, after
-# scripts/build.sh.
+# Ours runs twice: at THREADS fixed, and with COMET_NUM_THREADS=auto (the team fitted to the load, core/cpu_load.h).
+# Prints per row: the median step (quiet and loaded), loaded / quiet, the slowest loaded step over the quiet median
+# (the "no step more than 3x its quiet median" figure) and the typical repetition's slowest, and the quiet run's own
+# slowest step over its median (what the host does to a step with no load of ours). Run on an otherwise quiet
+# machine, after scripts/build.sh.
 # Environment: THREADS (default 2), REPS (default 10: bench_moe repetitions of about 0.3 s each), STEPS (default 200:
 # PyTorch's timed steps), TORCH_PYTHON (the peer's interpreter, default Debian's /usr/bin/python3; e.g.
 # /path/to/venv/bin/python3 for current PyTorch), BUILD_DIR (default build), OUT_DIR (JSON results; default a
@@ -20,10 +21,12 @@ mkdir -p "$out"
 [ -x "$build/bench/bench_moe" ] || { echo "run_moe_under_load: $build/bench/bench_moe not found" >&2; exit 1; }
 
 measure() {  # tag
-  COMET_NUM_THREADS="$threads" "$build/bench/bench_moe" \
-    --benchmark_filter='^BM_MoeStep/(topk/sparse|comet/sparse/converged)/n:(16|64)/k:2/(min_time|real_time)' \
-    --benchmark_repetitions="${REPS:-10}" --benchmark_format=json --benchmark_out="$out/ours_$1.json" \
-    --benchmark_out_format=json >/dev/null
+  for mode in "$threads" auto; do  # auto: the team fitted to the load (core/cpu_load.h)
+    COMET_NUM_THREADS="$mode" "$build/bench/bench_moe" \
+      --benchmark_filter='^BM_MoeStep/(topk/sparse|comet/sparse/converged)/n:(16|64)/k:2/(min_time|real_time)' \
+      --benchmark_repetitions="${REPS:-10}" --benchmark_format=json --benchmark_out="$out/ours_${mode}_$1.json" \
+      --benchmark_out_format=json >/dev/null
+  done
   "$py" bench/torch_moe_baseline.py --threads "$threads" --experts 16,64 --ks 2 --modes sparse \
     --steps "${STEPS:-200}" --json "$out/torch_$1.json" >/dev/null
 }
@@ -37,36 +40,42 @@ trap 'kill $busy 2>/dev/null || true' EXIT
 measure loaded
 kill "$busy"
 
-"$py" - "$out" <<'PY'
+"$py" - "$out" "$threads" <<'PY'
 import json, re, statistics, sys
-out = sys.argv[1]
+out, threads = sys.argv[1], sys.argv[2]
 
-def ours(tag):
+def ours(tag, mode, label):
     rows = {}
-    for b in json.load(open(f"{out}/ours_{tag}.json"))["benchmarks"]:
+    for b in json.load(open(f"{out}/ours_{mode}_{tag}.json"))["benchmarks"]:
         if b.get("run_type") == "aggregate":
             continue
         m = re.match(r"BM_MoeStep/(topk|comet)/sparse(?:/converged)?/n:(\d+)/k:2/", b["name"])
-        rows.setdefault((m[1], int(m[2])), []).append(b)
-    return {k: (statistics.median(b["median_step_ms"] for b in v), max(b["max_step_ms"] for b in v))
-            for k, v in rows.items()}
+        rows.setdefault((m[1] + label, int(m[2])), []).append(b)
+    return {k: (statistics.median(b["median_step_ms"] for b in v), max(b["max_step_ms"] for b in v),
+                statistics.median(b["max_step_ms"] for b in v)) for k, v in rows.items()}
 
 def torch(tag):
     data = json.load(open(f"{out}/torch_{tag}.json"))
-    return {("torch " + data["torch_version"], r["n"]): (r["ms_median"], r["ms_max"]) for r in data["results"]}
+    return {("torch " + data["torch_version"], r["n"]): (r["ms_median"], r["ms_max"], None) for r in data["results"]}
 
-quiet, loaded = {**ours("quiet"), **torch("quiet")}, {**ours("loaded"), **torch("loaded")}
+def rows(tag):
+    return {**ours(tag, threads, ""), **ours(tag, "auto", " auto"), **torch(tag)}
+
+quiet, loaded = rows("quiet"), rows("loaded")
 print("ms per step (B = 512, d = 256, k = 2, sparse); loaded = with one busy process beside the run")
 head = (f"{'step':>16} {'n':>3} | {'quiet med':>9} {'loaded med':>10} {'loaded/quiet':>12} | {'loaded max':>10} "
-        f"{'max/quiet med':>13} | {'quiet max/med':>13}")
+        f"{'max/quiet med':>13} {'typical':>7} | {'quiet max/med':>13}")
 print(head + "\n" + "-" * len(head))
 for key in sorted(quiet, key=lambda k: (k[1], k[0])):
     q, l = quiet[key], loaded.get(key)
     if l is None:
         continue
-    print(f"{key[0]:>16} {key[1]:>3} | {q[0]:9.2f} {l[0]:10.2f} {l[0] / q[0]:12.2f} | {l[1]:10.2f} {l[1] / q[0]:13.2f} | "
-          f"{q[1] / q[0]:13.2f}")
-print("quiet max/med: the slowest step of the quiet run over its median, the host's own stalls (a preempted vCPU):\n"
+    typical = f"{l[2] / q[0]:7.2f}" if l[2] is not None else f"{'-':>7}"
+    print(f"{key[0]:>16} {key[1]:>3} | {q[0]:9.2f} {l[0]:10.2f} {l[0] / q[0]:12.2f} | {l[1]:10.2f} {l[1] / q[0]:13.2f} "
+          f"{typical} | {q[1] / q[0]:13.2f}")
+print("typical: the median over the repetitions of each one's slowest step, over the quiet median; 'auto': ours with\n"
+      "COMET_NUM_THREADS=auto, the team fitted to the load (at most every core)\n"
+      "quiet max/med: the slowest step of the quiet run over its median, the host's own stalls (a preempted vCPU):\n"
       "where it exceeds 3 the machine cannot show the 'no step over 3x' target either way")
 print(f"(JSON results in {out})")
 PY
