@@ -1,7 +1,7 @@
 // The one owner of the thread count, and the pool that runs the engine's parallel work. The default count is
 // COMET_NUM_THREADS if it is a number, else the number of cores, fitted to the load. Eigen is pinned to one thread
 // so that it never oversubscribes inside our own parallel work (our kernels split the work themselves).
-// Test: tests/core/test_threading.cpp.
+// Tests: tests/core/test_threading.cpp, tests/core/test_cpu_load.cpp (the team fitted to the load).
 #pragma once
 #include <cstdint>
 #include <functional>

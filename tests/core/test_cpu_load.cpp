@@ -1,15 +1,19 @@
 // Fitting the pool's team to the load (core/cpu_load.h): the decision on hand-worked cases, the kernel counters it
-// reads, and the pool shrinking its team while more threads are busy than there are cores.
+// reads, the pool shrinking its team while more threads are busy than there are cores, and results with the same
+// bits whatever the team (a GEMM and a deterministic sum, from kernels/, as the workload).
 #include <doctest/doctest.h>
 #include <sched.h>
 
 #include <atomic>
+#include <cstring>
 #include <chrono>
 #include <thread>
 #include <vector>
 
 #include "core/cpu_load.h"
 #include "core/threading.h"
+#include "kernels/cpu/parallel.h"
+#include "kernels/gemm.h"
 #include "test_util.h"
 
 namespace comet {
@@ -50,6 +54,22 @@ class Crowd {
   std::atomic<int> tids_[512] = {};
   std::vector<std::thread> threads_;
 };
+
+// A GEMM of 192 x 192 matrices and a deterministic sum over its product, both split across the pool.
+std::vector<float> workload() {
+  constexpr int64_t n = 192;
+  std::vector<float> a(n * n), b(n * n), c(n * n + 1);
+  for (int64_t i = 0; i < n * n; ++i) {
+    a[i] = static_cast<float>((i * 7919) % 1009) / 1009.0f - 0.5f;
+    b[i] = static_cast<float>((i * 104729) % 997) / 997.0f - 0.5f;
+  }
+  GemmArgs<float> g;
+  g.m = g.n = g.k = n;
+  g.a = a.data(), g.lda = n, g.b = b.data(), g.ldb = n, g.c = c.data(), g.ldc = n;
+  cpu::gemm(g);
+  c[n * n] = static_cast<float>(cpu::deterministic_sum(n * n, [&](int64_t i) { return double(c[i]) * c[i]; }));
+  return c;
+}
 
 }  // namespace
 
@@ -109,6 +129,25 @@ TEST_CASE("parallel_chunks in adaptive mode: the team shrinks while more threads
   CHECK_FALSE(adaptive_threads());
   job();
   CHECK(parallel_team() == 2);
+}
+
+TEST_CASE("the fitted team gives the same bits as the fixed one") {
+  if (run_delay_seconds({current_tid()}) < 0 || idle_cpu_seconds() < 0)
+    COMET_SKIP_TEST("this kernel provides no /proc/<tid>/schedstat or /proc/stat");
+  ThreadScope scope(2);
+  const std::vector<float> fixed = workload();
+  CHECK(parallel_team() == 2);
+  set_adaptive_threads(true);
+  std::vector<float> fitted;
+  {
+    Crowd crowd;  // until the team has shrunk to one thread
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    do fitted = workload();
+    while (parallel_team() > 1 && std::chrono::steady_clock::now() < until);
+  }
+  CHECK(parallel_team() == 1);
+  REQUIRE(fitted.size() == fixed.size());
+  CHECK(std::memcmp(fitted.data(), fixed.data(), fixed.size() * sizeof(float)) == 0);
 }
 
 }  // namespace comet
