@@ -152,13 +152,16 @@ class ChunkPool {
     }
     if (now - sample_at_ < kSampleInterval) return team_;
     const double idle = idle_cpu_seconds();
-    if (sampled_) {
-      const double wait = run_delay_seconds(team_tids());
+    double wait = run_delay_seconds(team_tids());
+    if (sampled_ && wait >= 0 && idle >= 0) {
       const double seconds = std::chrono::duration<double>(now - sample_at_).count();
-      if (wait >= 0 && idle >= 0)
-        team_ = next_team(team_, team_max_, (wait - wait_at_) / (team_ * seconds), (idle - idle_at_) / seconds);
+      const int team = next_team(team_, team_max_, (wait - wait_at_) / (team_ * seconds), (idle - idle_at_) / seconds);
+      if (team != team_) {  // the next interval's baseline is the new team's threads
+        team_ = team;
+        wait = run_delay_seconds(team_tids());
+      }
     }
-    wait_at_ = run_delay_seconds(team_tids());  // the next interval's baseline, of the team as it now is
+    wait_at_ = wait;
     idle_at_ = idle;
     sampled_ = wait_at_ >= 0 && idle_at_ >= 0;
     sample_at_ = now;
@@ -216,12 +219,13 @@ class ChunkPool {
       // A worker outside the team (core/cpu_load.h) sleeps at once.
       const auto start = std::chrono::steady_clock::now();
       for (int i = 0; !wanted(); ++i) {
-        if ((i & 63) != 0 && index < max_workers_.load()) {
+        const bool in_team = index < max_workers_.load();
+        if ((i & 63) != 0 && in_team) {
           cpu_relax();
           continue;
         }
         const auto waited = std::chrono::steady_clock::now() - start;
-        if (index < max_workers_.load()) {
+        if (in_team) {
           if (waited < std::chrono::microseconds(50)) continue;
           if (waited < std::chrono::milliseconds(5)) {
             std::this_thread::yield();
