@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <chrono>
@@ -29,7 +30,7 @@ int allowed_cpus() {
 class Crowd {
  public:
   Crowd() {
-    for (int i = 0; i <= allowed_cpus(); ++i)
+    for (int i = 0; i <= std::min(allowed_cpus(), kMaxThreads - 1); ++i)
       threads_.emplace_back([this, i] {
         tids_[i].store(current_tid());
         while (!stop_.load()) {
@@ -51,7 +52,8 @@ class Crowd {
 
  private:
   std::atomic<bool> stop_{false};
-  std::atomic<int> tids_[512] = {};
+  static constexpr int kMaxThreads = 512;
+  std::atomic<int> tids_[kMaxThreads] = {};
   std::vector<std::thread> threads_;
 };
 
