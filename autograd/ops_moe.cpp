@@ -61,12 +61,26 @@ Var grouped_linear(const Var& x, const Var& w, const Var& b, const std::vector<i
                        [&] { grouped_forward<scalar_t>(expert_offsets, n, in, out, X, W, B, Y); });
   return record("grouped_linear", Y, {x, w, b}, [expert_offsets, n, in, out](Node& self) {
     const Tensor &X = self.inputs[0]->value, &W = self.inputs[1]->value, &B = self.inputs[2]->value;
+    // The fast CPU kernel can hand W's gradient over tile by tile (Node::grad_pieces); it is then never written out.
+    Node& w_node = *self.inputs[1];
+    const bool pieces = self.needs(1) && gives_pieces(w_node) && X.device() == Device::CPU &&
+                        kernel_set() == KernelSet::Fast;
     Tensor GX = self.needs(0) ? empty_as(X) : Tensor();
-    Tensor GW = self.needs(1) ? empty_as(W) : Tensor();
+    Tensor GW = self.needs(1) && !pieces ? empty_as(W) : Tensor();
     Tensor GB = self.needs(2) ? empty_as(B) : Tensor();
     COMET_DISPATCH_FLOAT(X.dtype(), "grouped_linear backward", [&] {
       auto ptr = [](Tensor& t) { return t.defined() ? t.ptr<scalar_t>() : nullptr; };
-      grouped_backward<scalar_t>(expert_offsets, n, in, out, X, W, self.grad, ptr(GX), ptr(GW), ptr(GB));
+      if (pieces) {
+        w_node.grad_pieces.begin(w_node);
+        const cpu::GradPiece<scalar_t> take = [&](int64_t b, int64_t e, const scalar_t* g) {
+          w_node.grad_pieces.take(b, e, g);
+        };
+        cpu::grouped_linear_backward_pieces<scalar_t>(n, expert_offsets.ptr<int64_t>(), in, out, X.ptr<scalar_t>(),
+                                                      W.ptr<scalar_t>(), self.grad.ptr<scalar_t>(), ptr(GX), take,
+                                                      ptr(GB));
+      } else {
+        grouped_backward<scalar_t>(expert_offsets, n, in, out, X, W, self.grad, ptr(GX), ptr(GW), ptr(GB));
+      }
     });
     if (GX.defined()) accumulate_grad(*self.inputs[0], std::move(GX));
     if (GW.defined()) accumulate_grad(*self.inputs[1], std::move(GW));

@@ -78,6 +78,28 @@ void accumulate_grad_rows(Node& node, int64_t first_row, const Tensor& g) {
   });
 }
 
+namespace {
+
+// Allows pieces (Node::grad_pieces) for the inputs of one op whose only reader it is, while its backward runs.
+class PiecesScope {
+ public:
+  PiecesScope(Node& op, std::unordered_map<Node*, int>& reads) : op_(op) {
+    for (const NodePtr& input : op_.inputs)
+      input->pieces_allowed = !reads.empty() && input->grad_pieces.take && reads[input.get()] == 1 &&
+                              !input->grad.defined();
+  }
+  ~PiecesScope() {
+    for (const NodePtr& input : op_.inputs) input->pieces_allowed = false;
+  }
+  PiecesScope(const PiecesScope&) = delete;
+  PiecesScope& operator=(const PiecesScope&) = delete;
+
+ private:
+  Node& op_;
+};
+
+}  // namespace
+
 void backward(const Var& root, const Tensor& seed) {
   COMET_CHECK(root.defined() && root.requires_grad(),
               "backward: the root does not require a gradient (no parameter reaches it)");
@@ -109,9 +131,17 @@ void backward(const Var& root, const Tensor& seed) {
   for (size_t i = 0; i < order.size(); ++i)
     for (const NodePtr& input : order[order.size() - 1 - i]->inputs)
       if (input->is_leaf() && input->on_grad_ready) last_reader[input.get()] = i;
+  // Leaves that take their gradient in pieces: how many times ops read each (pieces only from a sole reader).
+  std::unordered_map<Node*, int> reads;
+  for (const NodePtr& node : order)
+    for (const NodePtr& input : node->inputs)
+      if (input->is_leaf() && input->grad_pieces.take) ++reads[input.get()];
   for (size_t i = 0; i < order.size(); ++i) {
     Node* node = order[order.size() - 1 - i].get();
-    if (node->grad.defined() && node->backward) node->backward(*node);
+    if (node->grad.defined() && node->backward) {
+      const PiecesScope pieces(*node, reads);
+      node->backward(*node);
+    }
     if (!last_reader.empty())
       for (const NodePtr& input : node->inputs) {
         const auto at = last_reader.find(input.get());

@@ -29,6 +29,17 @@ struct Node {
   // A leaf's hook, called by backward() once the leaf's gradient is complete (every op that reads the leaf has run its
   // backward); e.g. an optimizer updating the parameter right there (Optimizer::update_in_backward).
   std::function<void(Node& self)> on_grad_ready;
+  // A leaf's gradient taken in pieces (with on_grad_ready; Optimizer::update_in_backward): an op that computes the
+  // leaf's whole gradient may hand it to take(begin, end, g), elements [begin, end) at g, from any thread, the pieces
+  // disjoint and covering every element, instead of accumulating it into grad, which then stays undefined; begin()
+  // runs first, on the calling thread. backward() allows it (pieces_allowed) only while the one op that reads the
+  // leaf, once, runs its backward and the leaf has no gradient yet; an op checks gives_pieces(input).
+  struct GradPieces {
+    std::function<void(Node& self)> begin;
+    std::function<void(int64_t begin, int64_t end, const void* g)> take;
+  };
+  GradPieces grad_pieces;
+  bool pieces_allowed = false;
 
   bool is_leaf() const { return inputs.empty(); }
   // Whether input i of this op needs a gradient.
@@ -71,6 +82,9 @@ void accumulate_grad(Node& node, Tensor g);
 // node.grad[first_row : first_row + g.dim(0)] += g, for ops that read a block of rows of their input (the gradient
 // outside the block stays zero). g has node.value's shape except in dim 0.
 void accumulate_grad_rows(Node& node, int64_t first_row, const Tensor& g);
+
+// Whether an op's backward may hand the gradient of `input` to input.grad_pieces (see Node::grad_pieces).
+inline bool gives_pieces(const Node& input) { return input.pieces_allowed && input.grad_pieces.take != nullptr; }
 
 // Runs the backward pass from `root`. With no seed the root must have one element and is seeded with 1. A leaf's
 // on_grad_ready hook runs right after the backward of the last op (in the walk's order) that reads it.

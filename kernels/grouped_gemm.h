@@ -9,6 +9,7 @@
 // tests/autograd/cases_moe.cpp.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace comet {
 
@@ -21,7 +22,20 @@ namespace comet {
                                const T* w, const T* gy, T* gx, T* gw, T* gb);
 
 namespace ref { COMET_GROUPED_DECLS }
-namespace cpu { COMET_GROUPED_DECLS }
+namespace cpu {
+COMET_GROUPED_DECLS
+
+// The weight gradient handed over in pieces instead of written out (the optimizer's update inside backward,
+// optim/optimizer.h): take(begin, end, g) receives elements [begin, end) of gW (row-major [n, in, out]) in g, a buffer
+// of the calling thread, still in its cache. It is called from the worker threads, once per tile; the pieces are
+// disjoint and cover gW, each within one expert's block. gx and gb as in grouped_linear_backward; gW's values are those
+// that grouped_linear_backward writes, bit for bit.
+template <class T>
+using GradPiece = std::function<void(int64_t begin, int64_t end, const T* g)>;
+template <class T>
+void grouped_linear_backward_pieces(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x,
+                                    const T* w, const T* gy, T* gx, const GradPiece<T>& take, T* gb);
+}  // namespace cpu
 #undef COMET_GROUPED_DECLS
 
 }  // namespace comet

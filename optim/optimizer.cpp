@@ -2,6 +2,7 @@
 #include "optim/optimizer.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "autograd/device.h"
 #include "core/mutation.h"
@@ -49,33 +50,46 @@ double squared_norm(const Tensor& g) {
 }
 }  // namespace
 
-void Optimizer::plan(size_t i, int64_t step, std::vector<Chunk>& chunks) {
+void Optimizer::allocate_state(size_t i) {
   if (state_.size() < params_.size()) state_.resize(params_.size());
+  for (int s = 0; s < state_slots(); ++s) state(i, s);  // allocated here, never inside a parallel region
+}
+
+std::vector<int64_t> Optimizer::block_step_numbers(size_t i, int64_t step) {
   if (blocks_.size() < params_.size()) blocks_.resize(params_.size());
   Blocks& blocks = blocks_[i];
   const std::vector<uint8_t> active = std::move(blocks.active);
   blocks.active.clear();
-  if (!params_[i].grad().defined()) return;
-  for (int s = 0; s < state_slots(); ++s) state(i, s);  // allocated here, never inside the parallel region
-  // A device parameter's range is one kernel launch: the device does the cutting.
-  const int64_t chunk = params_[i].value().device() == Device::CPU ? kChunk : params_[i].value().numel();
-  const auto add_chunks = [&](int64_t t, int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; b += chunk) chunks.push_back({i, t, b, std::min(end, b + chunk)});
-  };
-  const int64_t n = params_[i].value().numel();
-  if (!blocks.steps.defined()) {
-    add_chunks(step, 0, n);
+  if (!blocks.steps.defined()) return {step};
+  int64_t* steps = blocks.steps.data<int64_t>();
+  std::vector<int64_t> numbers(static_cast<size_t>(blocks.steps.numel()), 0);
+  for (size_t b = 0; b < numbers.size(); ++b)
+    if (active.empty() || active[b]) numbers[b] = ++steps[b];
+  return numbers;
+}
+
+void Optimizer::plan(size_t i, int64_t step, std::vector<Chunk>& chunks) {
+  if (!params_[i].grad().defined()) {
+    if (i < blocks_.size()) blocks_[i].active.clear();  // the mark holds for this step only
     return;
   }
-  int64_t* steps = blocks.steps.data<int64_t>();
-  const int64_t count = blocks.steps.numel(), size = n / count;
-  for (int64_t b = 0; b < count; ++b)
-    if (active.empty() || active[b]) add_chunks(++steps[b], b * size, (b + 1) * size);
+  allocate_state(i);
+  const std::vector<int64_t> numbers = block_step_numbers(i, step);
+  // A device parameter's range is one kernel launch: the device does the cutting.
+  const int64_t chunk = params_[i].value().device() == Device::CPU ? kChunk : params_[i].value().numel();
+  const int64_t size = params_[i].value().numel() / static_cast<int64_t>(numbers.size());
+  for (size_t b = 0; b < numbers.size(); ++b) {
+    if (numbers[b] == 0) continue;
+    const int64_t begin = static_cast<int64_t>(b) * size, end = begin + size;
+    for (int64_t c = begin; c < end; c += chunk) chunks.push_back({i, numbers[b], c, std::min(end, c + chunk)});
+  }
 }
 
 void Optimizer::run(const std::vector<Chunk>& chunks, double lr) {
   const auto update_chunk = [&](const Chunk& k) {
-    update(k.index, params_[k.index].value(), params_[k.index].grad(), lr, k.step, k.begin, k.end);
+    const Tensor& grad = params_[k.index].grad();
+    const void* at = static_cast<const char*>(grad.raw()) + k.begin * static_cast<int64_t>(dtype_size(grad.dtype()));
+    update(k.index, params_[k.index].value(), at, lr, k.step, k.begin, k.end);
   };
   std::vector<Chunk> on_cpu;
   for (const Chunk& k : chunks) {  // device chunks launch from this thread, in order
@@ -99,20 +113,34 @@ void Optimizer::step() {
 }
 
 Optimizer::~Optimizer() {
-  for (size_t i : in_backward_) params_[i].node()->on_grad_ready = nullptr;
+  for (size_t i : in_backward_) {
+    params_[i].node()->on_grad_ready = nullptr;
+    params_[i].node()->grad_pieces = {};
+  }
 }
 
 void Optimizer::update_in_backward(size_t index) {
   COMET_CHECK(index < params_.size(), "Optimizer::update_in_backward: parameter {} out of range ({} parameters)",
               index, params_.size());
-  COMET_CHECK(!params_[index].node()->on_grad_ready,
-              "Optimizer::update_in_backward: parameter {} already has a gradient hook", index);
-  params_[index].node()->on_grad_ready = [this, index](ag::Node&) { update_early(index); };
+  ag::Node& node = *params_[index].node();
+  COMET_CHECK(!node.on_grad_ready, "Optimizer::update_in_backward: parameter {} already has a gradient hook", index);
+  node.on_grad_ready = [this, index](ag::Node&) { update_early(index); };
+  node.grad_pieces.begin = [this, index](ag::Node&) { begin_pieces(index); };
+  node.grad_pieces.take = [this, index](int64_t begin, int64_t end, const void* g) { take_piece(index, begin, end, g); };
   in_backward_.push_back(index);
+  if (pieces_.size() < params_.size()) pieces_.resize(params_.size());
+  pieces_[index] = std::make_unique<Pieces>();
 }
 
 void Optimizer::update_early(size_t index) {
   updated_early_.resize(params_.size(), 0);
+  Pieces& pieces = *pieces_[index];
+  if (pieces.taken) {  // applied piece by piece already (begin_pieces marked it)
+    pieces.taken = false;
+    params_[index].grad() = std::move(pieces.bad_grad);
+    pieces.bad_grad = Tensor();
+    return;
+  }
   COMET_CHECK(!updated_early_[index],
               "Optimizer: parameter {} is updated in backward, and a second backward pass ran before step() "
               "(gradient accumulation needs the update in step())", index);
@@ -127,6 +155,43 @@ void Optimizer::update_early(size_t index) {
   plan(index, step_ + 1, chunks);
   run(chunks, lr_(step_ + 1));
   grad = Tensor();
+}
+
+void Optimizer::begin_pieces(size_t index) {
+  updated_early_.resize(params_.size(), 0);
+  COMET_CHECK(!updated_early_[index],
+              "Optimizer: parameter {} is updated in backward, and a second backward pass ran before step() "
+              "(gradient accumulation needs the update in step())", index);
+  updated_early_[index] = 1;
+  allocate_state(index);
+  Pieces& pieces = *pieces_[index];
+  pieces.taken = true;
+  pieces.lr = lr_(step_ + 1);
+  pieces.block_step = block_step_numbers(index, step_ + 1);
+  pieces.block_size = params_[index].value().numel() / static_cast<int64_t>(pieces.block_step.size());
+  pieces.bad_grad = Tensor();
+}
+
+void Optimizer::take_piece(size_t index, int64_t begin, int64_t end, const void* grad) {
+  Pieces& pieces = *pieces_[index];
+  Tensor& param = params_[index].value();
+  const size_t item = dtype_size(param.dtype());
+  const bool finite = COMET_DISPATCH_FLOAT(param.dtype(), "Optimizer::take_piece", [&] {
+    return cpu::active_vector_loops<scalar_t>().all_finite(end - begin, static_cast<const scalar_t*>(grad));
+  });
+  if (!finite) {  // kept for the caller's check, not applied
+    const std::lock_guard<std::mutex> lock(pieces.bad_mutex);
+    if (!pieces.bad_grad.defined()) pieces.bad_grad = Tensor::zeros(param.shape(), param.dtype());
+    std::memcpy(static_cast<char*>(pieces.bad_grad.raw()) + begin * item, grad, (end - begin) * item);
+    return;
+  }
+  // A piece may span blocks: each part is its block's update.
+  for (int64_t b = begin; b < end;) {
+    const int64_t block = b / pieces.block_size, e = std::min(end, (block + 1) * pieces.block_size);
+    const int64_t step = pieces.block_step[static_cast<size_t>(block)];
+    if (step != 0) update(index, param, static_cast<const char*>(grad) + (b - begin) * item, pieces.lr, step, b, e);
+    b = e;
+  }
 }
 
 void Optimizer::split_blocks(size_t index, int64_t count) {
@@ -179,20 +244,20 @@ Tensor& Optimizer::state(size_t index, int slot) {
 
 Sgd::Sgd(std::vector<ag::Var> params, Schedule lr, SgdOptions opt) : Optimizer(std::move(params), std::move(lr)), opt_(opt) {}
 
-void Sgd::update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t /*step*/, int64_t begin,
+void Sgd::update(size_t index, Tensor& param, const void* grad, double lr, int64_t /*step*/, int64_t begin,
                  int64_t end) {
   Tensor* vel = opt_.momentum != 0.0 ? &state(index, 0) : nullptr;
   COMET_DISPATCH_FLOAT(param.dtype(), "Sgd::step", [&] {
     const SgdStep<scalar_t> s{scalar_t(lr), scalar_t(opt_.momentum), scalar_t(opt_.weight_decay), opt_.nesterov};
     COMET_ON_DEVICE(param.device(), &sgd_loop<scalar_t>, sgd<scalar_t>)(
-        end - begin, s, param.ptr<scalar_t>() + begin, grad.ptr<scalar_t>() + begin,
+        end - begin, s, param.ptr<scalar_t>() + begin, static_cast<const scalar_t*>(grad),
         vel ? vel->ptr<scalar_t>() + begin : nullptr);
   });
 }
 
 Adam::Adam(std::vector<ag::Var> params, Schedule lr, AdamOptions opt) : Optimizer(std::move(params), std::move(lr)), opt_(opt) {}
 
-void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t step, int64_t begin,
+void Adam::update(size_t index, Tensor& param, const void* grad, double lr, int64_t step, int64_t begin,
                   int64_t end) {
   Tensor& m_state = state(index, 0);
   Tensor& v_state = state(index, 1);
@@ -208,8 +273,8 @@ void Adam::update(size_t index, Tensor& param, const Tensor& grad, double lr, in
     // On the CPU the active ISA's loop (kernels/cpu/vector_loops.h): the step runs inside the optimizer's parallel
     // region. On a device, the kernel with the same per-element math (kernels/cuda/elementwise.h).
     const auto adam = COMET_ON_DEVICE(param.device(), cpu::active_vector_loops<scalar_t>().adam, adam<scalar_t>);
-    adam(end - begin, s, param.ptr<scalar_t>() + begin, grad.ptr<scalar_t>() + begin, m_state.ptr<scalar_t>() + begin,
-         v_state.ptr<scalar_t>() + begin);
+    adam(end - begin, s, param.ptr<scalar_t>() + begin, static_cast<const scalar_t*>(grad),
+         m_state.ptr<scalar_t>() + begin, v_state.ptr<scalar_t>() + begin);
   });
 }
 

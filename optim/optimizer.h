@@ -8,6 +8,8 @@
 #pragma once
 #include <array>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "autograd/var.h"
@@ -54,20 +56,26 @@ class Optimizer {
 
   // Fused update (opt-in): params()[index] is updated inside ag::backward, as soon as its gradient is complete, with
   // the numbers the next step() would use (the same bits); its gradient is then released, and that step() skips it.
-  // The update reads a gradient that is still in cache and frees its memory early. What it cannot do:
+  // Where the only op that reads the parameter hands its gradient over in pieces (ag::Node::grad_pieces; the sparse
+  // experts' weights in ag::grouped_linear on the CPU), each piece is applied as it comes, from the cache of the
+  // thread that computed it, and the whole gradient is never written out (memory traffic and memory saved). What the
+  // fused update cannot do:
   //  - gradient clipping by the global norm, or anything else that reads the gradients after backward (they are
   //    gone; clip_grad_norm would not see them);
   //  - gradient accumulation over several backward passes: a second backward before step() is refused;
   //  - a non-finite gradient is not applied: it stays in place for the caller's check, and step() does not update
-  //    the parameter either.
+  //    the parameter either. A gradient in pieces is checked piece by piece: the pieces with an inf or NaN are not
+  //    applied, the others are (the step counts as taken), and the gradient left for the caller's check holds the
+  //    non-finite pieces' values and zeros elsewhere.
   // Idle-block marks must be set before the backward pass.
   void update_in_backward(size_t index);
 
  protected:
   // Updates elements [begin, end) of params()[index] as its `step`-th update (1-based; the optimizer's step count, or
-  // the block's own when the parameter is split into blocks). Called from inside the step's parallel region; the
-  // state buffers exist already.
-  virtual void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t step, int64_t begin,
+  // the block's own when the parameter is split into blocks), from their gradient at `grad` (the parameter's dtype and
+  // device; grad points at element begin's). Called from inside the step's parallel region, or from the threads that
+  // hand over a gradient in pieces; the state buffers exist already.
+  virtual void update(size_t index, Tensor& param, const void* grad, double lr, int64_t step, int64_t begin,
                       int64_t end) = 0;
   static constexpr int kStateSlots = 2;  // the most any optimizer keeps
 
@@ -84,6 +92,17 @@ class Optimizer {
   std::vector<size_t> in_backward_;        // the parameters given to update_in_backward
   std::vector<uint8_t> updated_early_;    // per parameter: updated in this step's backward already
 
+  // A gradient taken in pieces during this backward pass (update_in_backward).
+  struct Pieces {
+    bool taken = false;
+    double lr = 0;
+    std::vector<int64_t> block_step;  // the update's step number per block (one block unless split); 0: skipped
+    int64_t block_size = 0;
+    std::mutex bad_mutex;
+    Tensor bad_grad;                  // the non-finite pieces, zeros elsewhere; undefined while every piece is finite
+  };
+  std::vector<std::unique_ptr<Pieces>> pieces_;
+
   struct Chunk {
     size_t index;
     int64_t step, begin, end;
@@ -91,8 +110,14 @@ class Optimizer {
   // Appends the chunks of params()[index]'s update as the `step`-th (consuming its block mark), with its state
   // buffers allocated; nothing when it has no gradient.
   void plan(size_t index, int64_t step, std::vector<Chunk>& chunks);
+  // The step number of each block of params()[index] in the `step`-th update (consuming its block mark), 0 for the
+  // blocks the mark leaves out; one block when the parameter is not split.
+  std::vector<int64_t> block_step_numbers(size_t index, int64_t step);
+  void allocate_state(size_t index);
   void run(const std::vector<Chunk>& chunks, double lr);
   void update_early(size_t index);
+  void begin_pieces(size_t index);
+  void take_piece(size_t index, int64_t begin, int64_t end, const void* grad);
 };
 
 struct SgdOptions {
@@ -108,7 +133,7 @@ class Sgd : public Optimizer {
   int state_slots() const override { return opt_.momentum != 0.0 ? 1 : 0; }
 
  private:
-  void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t step, int64_t begin,
+  void update(size_t index, Tensor& param, const void* grad, double lr, int64_t step, int64_t begin,
               int64_t end) override;
   SgdOptions opt_;
 };
@@ -128,7 +153,7 @@ class Adam : public Optimizer {
   int state_slots() const override { return 2; }
 
  private:
-  void update(size_t index, Tensor& param, const Tensor& grad, double lr, int64_t step, int64_t begin,
+  void update(size_t index, Tensor& param, const void* grad, double lr, int64_t step, int64_t begin,
               int64_t end) override;
   AdamOptions opt_;
 };

@@ -75,9 +75,13 @@ void grouped_linear(int64_t experts, const int64_t* offsets, int64_t in, int64_t
   });
 }
 
+namespace {
+
+// The backward with gW written to gw, or, when gw is null and take is set, handed to take tile by tile from a
+// per-thread buffer (grouped_linear_backward_pieces).
 template <class T>
-void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x,
-                             const T* w, const T* gy, T* gx, T* gw, T* gb) {
+void backward(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x, const T* w, const T* gy,
+              T* gx, T* gw, const GradPiece<T>* take, T* gb) {
   const double work = double(offsets[experts]) * in * out;
   if (gx) {
     run_tiles(make_tiles(experts, offsets, 0), work, [&](const Tile& t) {
@@ -88,28 +92,51 @@ void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in
       gemm(g);
     });
   }
-  if (gw || gb) {
-    // Tiles over W's rows for every expert (empty experts get zeros); the bias sum rides on each expert's first tile.
-    const VectorLoops<T>& loops = active_vector_loops<T>();
-    run_tiles(make_tiles(experts, offsets, in), work, [&](const Tile& t) {
-      const int64_t r0 = offsets[t.expert], rows = offsets[t.expert + 1] - r0;
-      if (gw) {
-        GemmArgs<T> g;
-        g.trans_a = true; g.m = t.end - t.begin; g.n = out; g.k = rows;
-        g.a = x + r0 * in + t.begin; g.lda = in; g.b = gy + r0 * out; g.ldb = out;
-        g.c = gw + (t.expert * in + t.begin) * out; g.ldc = out;
-        gemm(g);
-      }
-      if (gb && t.begin == 0) {
-        T* gbe = gb + t.expert * out;
-        std::fill_n(gbe, out, T(0));
-        for (int64_t r = r0; r < r0 + rows; ++r) loops.binary(Binary::Add, out, gbe, gy + r * out, gbe);
-      }
-    });
-  }
+  if (!gw && !take && !gb) return;
+  // Tiles over W's rows for every expert (empty experts get zeros); the bias sum rides on each expert's first tile.
+  const VectorLoops<T>& loops = active_vector_loops<T>();
+  run_tiles(make_tiles(experts, offsets, in), work, [&](const Tile& t) {
+    const int64_t r0 = offsets[t.expert], rows = offsets[t.expert + 1] - r0;
+    const int64_t first = (t.expert * in + t.begin) * out, count = (t.end - t.begin) * out;
+    if (gw || take) {
+      // A piece goes to a buffer that each thread reuses, so that it is still in cache when take reads it.
+      thread_local std::vector<T> piece;
+      if (take && piece.size() < static_cast<size_t>(count)) piece.resize(static_cast<size_t>(count));
+      GemmArgs<T> g;
+      g.trans_a = true; g.m = t.end - t.begin; g.n = out; g.k = rows;
+      g.a = x + r0 * in + t.begin; g.lda = in; g.b = gy + r0 * out; g.ldb = out;
+      g.c = take ? piece.data() : gw + first; g.ldc = out;
+      gemm(g);
+      if (take) (*take)(first, first + count, piece.data());
+    }
+    if (gb && t.begin == 0) {
+      T* gbe = gb + t.expert * out;
+      std::fill_n(gbe, out, T(0));
+      for (int64_t r = r0; r < r0 + rows; ++r) loops.binary(Binary::Add, out, gbe, gy + r * out, gbe);
+    }
+  });
+}
+
+}  // namespace
+
+template <class T>
+void grouped_linear_backward(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x,
+                             const T* w, const T* gy, T* gx, T* gw, T* gb) {
+  backward<T>(experts, offsets, in, out, x, w, gy, gx, gw, nullptr, gb);
+}
+
+template <class T>
+void grouped_linear_backward_pieces(int64_t experts, const int64_t* offsets, int64_t in, int64_t out, const T* x,
+                                    const T* w, const T* gy, T* gx, const GradPiece<T>& take, T* gb) {
+  backward<T>(experts, offsets, in, out, x, w, gy, gx, nullptr, &take, gb);
 }
 
 COMET_INSTANTIATE_GROUPED_GEMM(float)
 COMET_INSTANTIATE_GROUPED_GEMM(double)
+template void grouped_linear_backward_pieces<float>(int64_t, const int64_t*, int64_t, int64_t, const float*,
+                                                    const float*, const float*, float*, const GradPiece<float>&, float*);
+template void grouped_linear_backward_pieces<double>(int64_t, const int64_t*, int64_t, int64_t, const double*,
+                                                     const double*, const double*, double*, const GradPiece<double>&,
+                                                     double*);
 
 }  // namespace comet::cpu

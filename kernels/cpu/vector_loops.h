@@ -36,6 +36,7 @@ struct VectorLoops {
   double (*dot)(int64_t n, const T* x, const T* y);                     // sum x y, in double
   void (*accumulate)(int64_t n, const T* x, double* acc);               // acc += x, in double
   T (*max)(int64_t n, const T* x);                                      // -inf when n == 0
+  bool (*all_finite)(int64_t n, const T* x);                            // no inf or NaN among x
   // One Adam step on n elements (four distinct buffers).
   void (*adam)(int64_t n, const AdamStep<T>& s, T* p, const T* g, T* m, T* v);
   // One output row of a 2 x 2 max-pool over input rows `top` and `bottom` (2 ow elements each): out[o] = the first

@@ -1,8 +1,12 @@
 // The tape itself: gradient accumulation across backward calls, gradients only where needed, the no-grad scope,
-// the graph freed after backward, shared subexpressions, and clear errors.
+// the graph freed after backward, shared subexpressions, clear errors, and a leaf's gradient taken in pieces
+// (Node::grad_pieces) only from its sole reader.
 #include <doctest/doctest.h>
 
+#include <mutex>
+
 #include "autograd/ops.h"
+#include "core/rng.h"
 
 namespace comet::ag {
 namespace {
@@ -69,6 +73,67 @@ TEST_CASE("a non-scalar root needs a seed of its shape") {
   CHECK_THROWS_WITH_AS(backward(y, vec({1.0})), doctest::Contains("does not match"), Error);
   backward(y, vec({1.0, 10.0}));
   CHECK(x.grad().item(1) == 20.0);
+}
+
+namespace {
+
+// A leaf that records the gradient pieces handed to it.
+struct PieceRecorder {
+  int begins = 0, takes = 0;
+  std::vector<float> grad;
+  std::mutex mutex;
+
+  void attach(Var& w) {
+    grad.assign(static_cast<size_t>(w.value().numel()), 0.0f);
+    w.node()->grad_pieces.begin = [this](Node&) { ++begins; };
+    w.node()->grad_pieces.take = [this](int64_t b, int64_t e, const void* g) {
+      const std::lock_guard<std::mutex> lock(mutex);
+      ++takes;
+      for (int64_t i = b; i < e; ++i) grad[static_cast<size_t>(i)] += static_cast<const float*>(g)[i - b];
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a leaf's gradient in pieces: only from its sole reader, the whole gradient; otherwise accumulated") {
+  Generator gen(5);
+  Tensor x = Tensor::empty({300, 16}), w = Tensor::empty({3, 16, 8}), b = Tensor::empty({3, 8});
+  for (Tensor* t : {&x, &w, &b}) gen.normal(*t, 0.0, 1.0);
+  const std::vector<int64_t> offsets{0, 120, 120, 300};
+  const Var xv = constant(x), bv = param(b);
+  Var wv = param(w);
+  const auto layer = [&] { return grouped_linear(xv, wv, bv, offsets); };
+  backward(sum(mul(layer(), layer())));  // the reference: wv is read twice, accumulated as usual
+  const std::vector<float> want = wv.grad().to_vector<float>();
+  wv.zero_grad();
+
+  // Read once (the product of one node with itself: the same gradient): the gradient comes in pieces, none of it
+  // accumulated into grad.
+  PieceRecorder pieces;
+  pieces.attach(wv);
+  const auto square = [&] {
+    const Var y = layer();
+    return sum(mul(y, y));
+  };
+  backward(square());
+  CHECK(pieces.begins == 1);
+  CHECK(pieces.takes >= 1);
+  CHECK_FALSE(wv.grad().defined());
+  CHECK(pieces.grad == want);
+  CHECK_FALSE(wv.node()->pieces_allowed);
+
+  // Read twice, or with a gradient there already: no pieces, the usual accumulation.
+  for (bool twice : {true, false}) {
+    INFO((twice ? "read twice" : "a gradient there already"));
+    wv.zero_grad();
+    if (!twice) wv.grad() = Tensor::zeros(w.shape());
+    pieces.begins = pieces.takes = 0;
+    backward(twice ? sum(mul(layer(), layer())) : square());
+    CHECK(pieces.begins + pieces.takes == 0);
+    REQUIRE(wv.grad().defined());
+    if (twice) CHECK(wv.grad().to_vector<float>() == want);
+  }
 }
 
 }  // namespace comet::ag

@@ -1,9 +1,13 @@
 // The MoE dispatch primitives against plain loops: the dispatch plan (histogram, offsets, stable order) on a
 // hand-worked case, and the grouped linear kernels (fast vs reference) with integer-valued inputs, where float
-// arithmetic is exact, so an index or offset bug is an exact mismatch; empty experts; any thread count.
+// arithmetic is exact, so an index or offset bug is an exact mismatch; empty experts; any thread count; the weight
+// gradient handed over in pieces (the fused update's path) equal to the written one.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <mutex>
 
 #include "core/rng.h"
 #include "core/threading.h"
@@ -93,6 +97,46 @@ TEST_CASE("grouped linear: random float inputs give the same bits at 1, 2 and 3 
   for (int threads : {2, 3}) {
     INFO("threads " << threads);
     CHECK(run(threads) == one);
+  }
+}
+
+TEST_CASE("grouped linear: the weight gradient in pieces is the written one, bit for bit, each element once") {
+  // Tall experts (pieces of several tiles), an empty one (zeros), one with a single row; random floats.
+  const int64_t in = 200, out = 40, n = 4;
+  const std::vector<int64_t> offsets{0, 700, 700, 701, 1500};
+  const int64_t m = offsets.back();
+  Generator gen(23);
+  auto random = [&](int64_t count) {
+    Tensor t = Tensor::empty({count});
+    gen.normal(t, 0.0, 1.0);
+    return t.to_vector<float>();
+  };
+  const auto x = random(m * in), w = random(n * in * out), gy = random(m * out);
+  for (int threads : {1, 2, 3}) {
+    INFO("threads " << threads);
+    ThreadScope scope(threads);
+    std::vector<float> gx(m * in), gw(n * in * out), gb(n * out);
+    cpu::grouped_linear_backward<float>(n, offsets.data(), in, out, x.data(), w.data(), gy.data(), gx.data(),
+                                        gw.data(), gb.data());
+    std::vector<float> pieces_gx(m * in), pieces_gw(n * in * out, std::nanf("")), pieces_gb(n * out);
+    std::vector<int> times(n * in * out, 0);
+    std::mutex mutex;
+    bool within_an_expert = true;
+    const cpu::GradPiece<float> take = [&](int64_t begin, int64_t end, const float* g) {
+      const std::lock_guard<std::mutex> lock(mutex);
+      within_an_expert = within_an_expert && begin < end && begin / (in * out) == (end - 1) / (in * out);
+      for (int64_t i = begin; i < end; ++i) {
+        pieces_gw[i] = g[i - begin];
+        ++times[i];
+      }
+    };
+    cpu::grouped_linear_backward_pieces<float>(n, offsets.data(), in, out, x.data(), w.data(), gy.data(),
+                                               pieces_gx.data(), take, pieces_gb.data());
+    CHECK(within_an_expert);
+    CHECK(std::count(times.begin(), times.end(), 1) == static_cast<std::ptrdiff_t>(times.size()));
+    CHECK(std::memcmp(pieces_gw.data(), gw.data(), gw.size() * sizeof(float)) == 0);
+    CHECK(pieces_gx == gx);
+    CHECK(pieces_gb == gb);
   }
 }
 

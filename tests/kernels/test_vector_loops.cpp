@@ -17,7 +17,8 @@
 //     roundings each; the atol covers a gradient g - exp(y) sum g that cancels terms of size 1 to near 0);
 //   rtol 2e-6, atol 3e-7: Adam after 3 steps (about five float roundings per step against double; the atol, a few
 //     float roundings of terms of size 1, covers a parameter that cancels to near 0).
-// Adam is also bit-identical on every ISA: the same operations, each rounded alike (no FMA contraction).
+// Adam is also bit-identical on every ISA: the same operations, each rounded alike (no FMA contraction). And the
+// all_finite loop on every ISA, in float and double.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -31,6 +32,7 @@
 #include "core/threading.h"
 #include "kernels/conv.h"
 #include "kernels/cpu/isa.h"
+#include "kernels/cpu/vector_loops.h"
 #include "kernels/elementwise.h"
 #include "kernels/grouped_gemm.h"
 #include "kernels/index.h"
@@ -317,6 +319,36 @@ TEST_CASE("vector loops: the Adam step gives the same bits on every ISA this CPU
     const cpu::IsaScope isa_scope(isa);
     INFO(cpu::isa_name(isa));
     CHECK(adam_steps(p0, g, false) == scalar);
+  }
+}
+
+// all_finite (the fused update's check of each gradient piece): an inf, -inf or NaN at any position of a run (the
+// vector body and every tail), in float and double, on every ISA; the largest finite values count as finite.
+template <class T>
+void check_all_finite(cpu::Isa isa) {
+  const cpu::VectorLoops<T>& loops = cpu::vector_loops<T>(isa);
+  const T bad[] = {std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity(),
+                   std::numeric_limits<T>::quiet_NaN()};
+  for (int64_t n : {1, 7, 16, 33, 100}) {
+    std::vector<T> x(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) x[i] = (i % 2 ? T(-1) : T(1)) * std::numeric_limits<T>::max();
+    INFO(cpu::isa_name(isa) << " n " << n);
+    CHECK(loops.all_finite(n, x.data()));
+    for (int64_t at = 0; at < n; ++at)
+      for (T b : bad) {
+        std::vector<T> y = x;
+        y[at] = b;
+        INFO("at " << at << " value " << b);
+        CHECK_FALSE(loops.all_finite(n, y.data()));
+      }
+  }
+  CHECK(loops.all_finite(0, nullptr));
+}
+
+TEST_CASE("vector loops: all_finite finds an inf or NaN anywhere, on every ISA this CPU supports") {
+  for (cpu::Isa isa : cpu::supported_isas()) {
+    check_all_finite<float>(isa);
+    check_all_finite<double>(isa);
   }
 }
 
