@@ -126,16 +126,19 @@ def main():
     fused_rows = [(n, k) for n in (8, 16, 64) for k in (1, 2, 4) if ms(("topk", "sparse", n, k), True) is not None]
     if fused_rows:
         print("\nfused = the experts' Adam update inside backward (--expert-update backward), sparse path;")
-        print("step/fused = the separate step's ms over the fused one's (> 1: fusing is faster)")
+        print("step/fused = the separate step's ms over the fused one's (> 1: fusing is faster); "
+              "speed-up = PyTorch ms / fused ms (topk / comet)")
         head = (f"{'n':>3} {'k':>2} | {'topk ms':>8} {'fused':>8} {'step/fused':>10} | {'comet ms':>8} {'fused':>8} "
-                f"{'step/fused':>10} | {'fused/floor':>11}")
+                f"{'step/fused':>10} | {'fused/floor':>11} | {'speed-up fused':>15}")
         print(head + "\n" + "-" * len(head))
         for n, k in fused_rows:
             t, tf = ms(("topk", "sparse", n, k)), ms(("topk", "sparse", n, k), True)
             c, cf = ms(("comet", "sparse", n, k)), ms(("comet", "sparse", n, k), True)
+            peer = theirs.get(("sparse", n, k))
+            speedup = f"{fmt(ratio(peer, tf), '.2f')} / {fmt(ratio(peer, cf), '.2f')}"
             print(f"{n:>3} {k:>2} | {fmt(t, '8.2f')} {fmt(tf, '8.2f')} {fmt(ratio(t, tf), '10.3f')} | "
                   f"{fmt(c, '8.2f')} {fmt(cf, '8.2f')} {fmt(ratio(c, cf), '10.3f')} | "
-                  f"{fmt(ratio(tf, floor_ms('sparse', n, k)), '11.2f')}")
+                  f"{fmt(ratio(tf, floor_ms('sparse', n, k)), '11.2f')} | {speedup:>15}")
 
 
 if __name__ == "__main__":

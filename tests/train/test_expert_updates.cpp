@@ -3,7 +3,8 @@
 // steps in which it received rows, an expert without rows keeps its weights bit for bit, and one with rows in the
 // first step moves exactly as without the option (the first Adam step of either counts 1). The fused update
 // (TrainConfig::fused_expert_update): training ends with the same bits as with the separate step, for MLP and CNN
-// experts, sparse and dense paths, the learned permutation and idle experts skipped, at 1 and 2 threads.
+// experts, sparse and dense paths, the learned permutation, idle experts skipped and one shared gate (the weights'
+// gradients then come in pieces), at 1 and 2 threads.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -105,13 +106,16 @@ TEST_CASE("fused expert update: the same parameters and losses, bit for bit, as 
     moe::GateKind gate;
     LocalSearch search;
     moe::MoePath path;
-    bool skip_idle, cnn;
+    bool skip_idle, cnn, shared_gate = false;
   };
   const Case cases[] = {
       {"comet+ sparse", moe::GateKind::Comet, LocalSearch::Learned, moe::MoePath::Sparse, false, false},
       {"topk sparse, idle skipped", moe::GateKind::TopK, LocalSearch::None, moe::MoePath::Sparse, true, false},
       {"softmax dense path", moe::GateKind::Softmax, LocalSearch::None, moe::MoePath::Dense, false, false},
       {"dselect, CNN experts", moe::GateKind::DSelectK, LocalSearch::None, moe::MoePath::Sparse, false, true},
+      // One gate: the experts' weights are read once per step, so their gradients come in pieces (Node::grad_pieces).
+      {"topk sparse, one shared gate, idle skipped", moe::GateKind::TopK, LocalSearch::None, moe::MoePath::Sparse, true,
+       false, true},
   };
   data::SyntheticConfig dc;
   dc.samples = 768;
@@ -120,7 +124,8 @@ TEST_CASE("fused expert update: the same parameters and losses, bit for bit, as 
   const data::Dataset train = data::slice(all, 0, 512), val = data::slice(all, 512, 768);
   for (const Case& c : cases)
     for (int threads : {1, 2}) {
-      CAPTURE(c.name);
+      const std::string name = c.name;  // a string, so that a failure prints the case's name
+      CAPTURE(name);
       CAPTURE(threads);
       const ThreadScope scope(threads);
       MmoeConfig mc;
@@ -132,6 +137,7 @@ TEST_CASE("fused expert update: the same parameters and losses, bit for bit, as 
       mc.local_search = c.search;
       mc.permutation_window_steps = 6;
       mc.path = c.path;
+      mc.shared_gate = c.shared_gate;
       mc.expert_options.dropout = 0.25;
       if (c.cnn) {
         mc.expert_kind = ExpertKind::Cnn;
