@@ -3,6 +3,7 @@
 #include "autograd/device.h"
 #include "autograd/ops.h"
 #include "kernels/conv.h"
+#include "kernels/cpu/random.h"
 #ifdef COMET_WITH_CUDA
 #include "kernels/cuda/conv.h"
 #include "kernels/cuda/random.h"
@@ -38,9 +39,15 @@ Tensor dropout_mask(const Tensor& like, double keep, Generator& gen) {
     return mask;
   }
 #endif
-  gen.bernoulli(mask, keep);
+  if (kernel_set() == KernelSet::Fast) {  // the draw and the scale in one pass on the vector loops
+    COMET_DISPATCH_FLOAT(like.dtype(), "dropout", [&] {
+      cpu::bernoulli<scalar_t>(gen, mask.numel(), keep, scalar_t(1 / keep), mask.data<scalar_t>());
+    });
+    return mask;
+  }
+  gen.bernoulli(mask, keep);  // the reference: the scalar draw, then the scale
   COMET_DISPATCH_FLOAT(like.dtype(), "dropout", [&] {
-    COMET_KERNEL(scale<scalar_t>)(mask.numel(), scalar_t(1 / keep), mask.data<scalar_t>(), mask.data<scalar_t>());
+    ref::scale<scalar_t>(mask.numel(), scalar_t(1 / keep), mask.data<scalar_t>(), mask.data<scalar_t>());
   });
   return mask;
 }

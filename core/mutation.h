@@ -31,6 +31,7 @@
   X(checkpoint_gate_settings_unrecorded, "checkpoint: the gates' gamma and entropy weight not recorded")   \
   X(divergence_unchecked, "training: a non-finite gradient is not caught before the optimizer step")            \
   X(philox_round_lost, "Philox4x32: 9 rounds instead of 10")                                                 \
+  X(bernoulli_words_swapped, "CPU Bernoulli loop: words 0 and 1 (2 and 3) of each Philox block swapped")     \
   X(npy_shape_reversed, ".npy reader: the shape tuple read in reverse")                                        \
   X(table_quote_kept, "delimited-text reader: a quoted field keeps its closing quote")                        \
   X(idx_gzip_member_dropped, "IDX reader: a gzip member after the first is ignored")                           \

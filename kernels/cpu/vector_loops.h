@@ -37,6 +37,10 @@ struct VectorLoops {
   void (*accumulate)(int64_t n, const T* x, double* acc);               // acc += x, in double
   T (*max)(int64_t n, const T* x);                                      // -inf when n == 0
   bool (*all_finite)(int64_t n, const T* x);                            // no inf or NaN among x
+  // Bernoulli draws of `blocks` whole Philox blocks of Generator::bernoulli's stream (core/philox.h), the first at
+  // sequence position `first`: out[4 b + j] = value where word j of block first + b, shifted right by 8, is below
+  // threshold (bernoulli_threshold_bits), else 0.
+  void (*bernoulli)(int64_t blocks, uint64_t seed, uint64_t first, uint32_t threshold, T value, T* out);
   // One Adam step on n elements (four distinct buffers).
   void (*adam)(int64_t n, const AdamStep<T>& s, T* p, const T* g, T* m, T* v);
   // One output row of a 2 x 2 max-pool over input rows `top` and `bottom` (2 ow elements each): out[o] = the first

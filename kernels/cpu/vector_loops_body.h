@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "core/mutation.h"
+#include "core/philox.h"
 #include "kernels/cpu/vector_loops.h"
 
 namespace comet::cpu::vector_loops_body {
@@ -112,6 +113,28 @@ bool all_finite(int64_t n, const T* x) {
   return z == T(0);
 }
 
+// A type of internal linkage: philox_rounds<ThisIsa> is this translation unit's own copy, compiled for its ISA.
+struct ThisIsa {};
+
+// Philox over independent counters, one per loop iteration, so that the rounds vectorise across blocks.
+template <class T>
+void bernoulli(int64_t blocks, uint64_t seed, uint64_t first, uint32_t threshold, T value, T* out) {
+  const uint64_t stream = static_cast<uint64_t>(PhiloxStream::Bernoulli);
+  const int swap = COMET_MUTANT(bernoulli_words_swapped) ? 1 : 0;
+#pragma omp simd
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint64_t counter = first + static_cast<uint64_t>(b);
+    uint32_t w[4] = {static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32),
+                     static_cast<uint32_t>(stream), static_cast<uint32_t>(stream >> 32)};
+    philox_rounds<ThisIsa>(w[0], w[1], w[2], w[3], seed, 10);
+    // Four statements with constant word indices (not a loop over j), so that the words stay in registers.
+    out[4 * b] = (w[0 ^ swap] >> 8) < threshold ? value : T(0);
+    out[4 * b + 1] = (w[1 ^ swap] >> 8) < threshold ? value : T(0);
+    out[4 * b + 2] = (w[2 ^ swap] >> 8) < threshold ? value : T(0);
+    out[4 * b + 3] = (w[3 ^ swap] >> 8) < threshold ? value : T(0);
+  }
+}
+
 template <class T>
 T square_root(T x) {
   if constexpr (sizeof(T) == sizeof(float)) return __builtin_sqrtf(x);
@@ -175,7 +198,7 @@ void maxpool2x2_row_backward(int64_t ow, const T* top, const T* bottom, const T*
 template <class T>
 VectorLoops<T> make_vector_loops(Isa isa) {
   return {isa,    relu<T>, relu_backward<T>, binary<T>,     binary_scalar<T>, scale<T>,
-          axpy<T>, sum<T>, dot<T>,           accumulate<T>, max<T>,           all_finite<T>, adam<T>,
+          axpy<T>, sum<T>, dot<T>,           accumulate<T>, max<T>,           all_finite<T>, bernoulli<T>, adam<T>,
           maxpool2x2_row<T>, maxpool2x2_row_backward<T>};
 }
 
