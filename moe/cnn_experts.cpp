@@ -99,8 +99,11 @@ ag::Var CnnExperts::features(int64_t e, const ag::Var& x) const {
               "CnnExperts: input {} is not [rows, {} x {} x {}]", shape_str(x.shape()), cfg_.channels, cfg_.height,
               cfg_.width);
   ag::Var h = ag::reshape(x, {x.shape()[0], cfg_.channels, cfg_.height, cfg_.width});
+  // conv -> ReLU -> max-pool, computed as conv -> max-pool -> ReLU: the same numbers, forward and backward (ReLU is
+  // monotone, so it commutes with the max; where a window's maximum is <= 0 both give a zero gradient, and else
+  // both send it to the window's first maximum), with the ReLU and its backward on a quarter of the elements.
   for (size_t l = 0; l < convs_.weights.size(); ++l)
-    h = ag::maxpool2x2(ag::relu(ag::conv2d(h, ag::select(convs_.weights[l], e), ag::select(convs_.biases[l], e), 0)));
+    h = ag::relu(ag::maxpool2x2(ag::conv2d(h, ag::select(convs_.weights[l], e), ag::select(convs_.biases[l], e), 0)));
   return ag::flatten(h);
 }
 

@@ -2,10 +2,12 @@
 // block): a gradient check (F64) of the whole MoE layer through the sparse and the dense path w.r.t. the input and
 // every expert parameter; the sparse path equal to the dense path (forward and every gradient; F64 to 1e-10, F32 to
 // 1e-5) for gate weights with exact zeros, an expert without rows (exactly zero gradients) and a batch that uses one
-// expert only; feature_dim and the error for an image the 2x2 pool cannot halve.
+// expert only; feature_dim and the error for an image the 2x2 pool cannot halve. And the order the blocks compute
+// in: max-pool then ReLU gives ReLU then max-pool's numbers, forward and backward, bit for bit.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "autograd/gradcheck.h"
 #include "moe/cnn_experts.h"
@@ -209,6 +211,30 @@ TEST_CASE("CNN experts: feature_dim, names and the error for an image the 2x2 po
   std::swap(v[1], v[3]);  // conv1 and conv2 weights swapped
   CHECK(test::error_of([&] { bind_experts(config(false), v); }) ==
         "CnnExperts: conv block 1 weight [3, 3, 2, 3, 3] and bias [3, 2] are not [3, 2, 1, 3, 3] and [3, 2]");
+}
+
+TEST_CASE("CNN experts: max-pool then ReLU gives ReLU then max-pool's numbers, forward and backward, bit for bit") {
+  // Small integers (ties within windows, windows whose maximum is 0 or negative) and random floats.
+  Generator gen(17);
+  for (bool integers : {true, false}) {
+    Tensor x = Tensor::empty({3, 2, 6, 8}), gy = Tensor::empty({3, 2, 3, 4});
+    gen.normal(x, 0.0, 1.0);
+    gen.normal(gy, 0.0, 1.0);
+    if (integers)
+      for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = std::round(2 * x.data<float>()[i]);
+    auto run = [&](bool pool_first) {
+      Var xv = ag::param(x.clone());
+      const Var y = pool_first ? ag::relu(ag::maxpool2x2(xv)) : ag::maxpool2x2(ag::relu(xv));
+      ag::backward(y, gy);
+      return std::make_pair(y.value().to_vector<float>(), xv.grad().to_vector<float>());
+    };
+    const auto want = run(false), got = run(true);
+    INFO((integers ? "integers" : "floats"));
+    REQUIRE(got.first.size() == want.first.size());
+    REQUIRE(got.second.size() == want.second.size());
+    CHECK(std::memcmp(got.first.data(), want.first.data(), want.first.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(got.second.data(), want.second.data(), want.second.size() * sizeof(float)) == 0);
+  }
 }
 
 }  // namespace comet::moe
