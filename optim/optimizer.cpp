@@ -126,7 +126,9 @@ void Optimizer::update_in_backward(size_t index) {
   COMET_CHECK(!node.on_grad_ready, "Optimizer::update_in_backward: parameter {} already has a gradient hook", index);
   node.on_grad_ready = [this, index](ag::Node&) { update_early(index); };
   node.grad_pieces.begin = [this, index](ag::Node&) { begin_pieces(index); };
-  node.grad_pieces.take = [this, index](int64_t begin, int64_t end, const void* g) { take_piece(index, begin, end, g); };
+  node.grad_pieces.take = [this, index](int64_t begin, int64_t end, const void* g) {
+    take_piece(index, begin, end, g);
+  };
   in_backward_.push_back(index);
   if (pieces_.size() < params_.size()) pieces_.resize(params_.size());
   pieces_[index] = std::make_unique<Pieces>();

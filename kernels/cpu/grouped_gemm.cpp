@@ -134,7 +134,8 @@ void grouped_linear_backward_pieces(int64_t experts, const int64_t* offsets, int
 COMET_INSTANTIATE_GROUPED_GEMM(float)
 COMET_INSTANTIATE_GROUPED_GEMM(double)
 template void grouped_linear_backward_pieces<float>(int64_t, const int64_t*, int64_t, int64_t, const float*,
-                                                    const float*, const float*, float*, const GradPiece<float>&, float*);
+                                                    const float*, const float*, float*, const GradPiece<float>&,
+                                                    float*);
 template void grouped_linear_backward_pieces<double>(int64_t, const int64_t*, int64_t, int64_t, const double*,
                                                      const double*, const double*, double*, const GradPiece<double>&,
                                                      double*);

@@ -23,7 +23,8 @@ void bernoulli(Generator& gen, int64_t n, double p, T value, T* out) {
   if (whole * 4 == n) return;
   const PhiloxWords w = philox_block(seed, static_cast<uint64_t>(PhiloxStream::Bernoulli),
                                      base + static_cast<uint64_t>(whole));
-  for (int64_t i = 4 * whole; i < n; ++i) out[i] = philox_bernoulli(w.w[i - 4 * whole], bernoulli_threshold(p)) ? value : T(0);
+  for (int64_t i = 4 * whole; i < n; ++i)
+    out[i] = philox_bernoulli(w.w[i - 4 * whole], bernoulli_threshold(p)) ? value : T(0);
 }
 
 template void bernoulli<float>(Generator&, int64_t, double, float, float*);

@@ -2,12 +2,12 @@
 // supports (a test case per ISA, skipped where the CPU lacks it), against the references of kernels/ref/ in float:
 // ReLU and its backward, the four binary ops under the four broadcasts and their backward, scale, axpy, sum_to,
 // expand, softmax and log-softmax with their backward, scatter_add_rows, copy_cols, the grouped linear bias
-// gradient, the 2 x 2 max-pool and its backward, and the Adam step (optim::Adam against the update worked out in
+// gradient, the conv2d bias gradient, the 2 x 2 max-pool and its backward, and the Adam step (optim::Adam against the update worked out in
 // double here). Shapes cross the vector widths (1, 7, 33 columns: tails) and the thread grain, and every result
 // must be bit-identical at 1 and 2 threads. Tolerances (|got - ref| <= atol + rtol |ref|) and why:
 //   exact: ReLU, add/sub/mul/div (forward, the data gradient of add/sub/mul), scale, expand, copy_cols: one
 //     rounding of the same operation in float and in the reference's double (double rounding of +, -, x, / is
-//     harmless); scatter_add_rows, the bias gradient and axpy with alpha = 0.5: integer-valued or exact terms;
+//     harmless); scatter_add_rows, the bias gradients and axpy with alpha = 0.5: integer-valued or exact terms;
 //     max-pool: selects only (integer-valued inputs, so ties occur and must go to the first maximum);
 //   rtol 2^-23: the data gradient of div (the reference multiplies by 1 / b in double, the kernel divides in
 //     float), and the double sums (sum_to, the broadcast gradients): added in the vector's lane order instead of
@@ -200,6 +200,23 @@ void add_maxpool_cases(std::vector<Case>& cases, int64_t planes, int64_t h, int6
                    [=] { return run(false); }, kExact});
 }
 
+// The conv2d bias gradient (each output plane summed on the vector loops) on integer-valued gradients, where every
+// order of summation gives the same exact value; planes of 1 to 33 x 33 positions.
+void add_conv_bias_cases(std::vector<Case>& cases, int64_t batch, int64_t side, Generator& gen) {
+  ConvGeom g;
+  g.channels = 1, g.height = g.width = side + 2, g.kh = g.kw = 3;  // positions: side x side
+  const int64_t out_ch = 3;
+  const Floats gy = integer_floats(batch * out_ch * g.positions(), gen);
+  auto run = [=](bool fast) {
+    Floats gb(out_ch);
+    (fast ? cpu::conv2d_backward<float> : ref::conv2d_backward<float>)(g, batch, out_ch, nullptr, nullptr, gy.data(),
+                                                                       nullptr, nullptr, gb.data());
+    return gb;
+  };
+  cases.push_back({fmt::format("conv2d bias gradient {} x {}x{}", batch, side, side), [=] { return run(true); },
+                   [=] { return run(false); }, kExact});
+}
+
 // Three steps of optim::Adam (or AdamW) over two parameters of n elements with fixed gradients: the parameters,
 // then m and v of each.
 Floats adam_steps(const Floats& p0, const Floats& g, bool decoupled) {
@@ -260,6 +277,7 @@ std::vector<Case> all_cases() {
   for (int64_t h : {1, 3, 5, 33})
     for (int64_t w : {1, 4, 7, 35}) add_maxpool_cases(cases, 32, h, w, gen);
   for (int64_t n : {1, 37, 20000}) add_adam_cases(cases, n, gen);  // 20000 > one optimizer chunk (8192)
+  for (int64_t side : {1, 3, 7, 33}) add_conv_bias_cases(cases, 40, side, gen);
   return cases;
 }
 
