@@ -13,22 +13,14 @@
 #include "core/threading.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/random.h"
+#include "used_generator.h"
 
 namespace comet {
 namespace {
 
-// A generator that has made two earlier draws, so that the positions under test are not the first.
-Generator used_generator() {
-  Generator gen(2026);
-  Tensor t = Tensor::empty({7});
-  gen.uniform(t, 0, 1);
-  gen.bernoulli(t, 0.5);
-  return gen;
-}
-
 template <class T>
 void check_against_generator(int64_t n, double p, T value) {
-  Generator ref_gen = used_generator(), gen = used_generator();
+  Generator ref_gen = test::used_generator(), gen = test::used_generator();
   Tensor want = Tensor::empty({n}, dtype_of<T>());
   ref_gen.bernoulli(want, p);
   for (int64_t i = 0; i < n; ++i) want.data<T>()[i] *= value;

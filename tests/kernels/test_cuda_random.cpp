@@ -11,6 +11,7 @@
 #include "cuda_test_util.h"
 #include "kernels/cuda/random.h"
 #include "kernels/cuda/random_kernels.h"
+#include "used_generator.h"
 
 namespace comet {
 namespace {
@@ -22,19 +23,10 @@ using test::Target;
 const std::vector<int64_t> kSizes = {0, 1, 3, 4, 5, 1001, 4099};
 const std::vector<double> kProbabilities = {0.0, 0.3, 0.5, 1.0};
 
-// A generator that has made two earlier draws, so that the positions under test are not the first.
-Generator used_generator() {
-  Generator gen(2026);
-  Tensor t = Tensor::empty({7});
-  gen.uniform(t, 0, 1);
-  gen.bernoulli(t, 0.5);
-  return gen;
-}
-
 // The draw of n values on `at`, scaled by value; the generator's position afterwards is returned in `offset`.
 template <class T>
 Tensor draw_on(const Target& at, const Launch* launch, int64_t n, double p, T value, uint64_t& offset) {
-  Generator gen = used_generator();
+  Generator gen = test::used_generator();
   Tensor out = at.put(Tensor::full({n}, -7.0, dtype_of<T>()));
   if (at.device) {
     cuda::bernoulli<T>(gen, n, p, value, ptr<T>(out));
@@ -53,7 +45,7 @@ void check_draws(const Target& at, const Launch* launch) {
     for (const double p : kProbabilities) {
       CAPTURE(n);
       CAPTURE(p);
-      Generator gen = used_generator();
+      Generator gen = test::used_generator();
       Tensor want = Tensor::empty({n}, dtype_of<T>());
       gen.bernoulli(want, p);
       uint64_t offset = 0;

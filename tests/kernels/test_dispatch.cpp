@@ -26,6 +26,13 @@ std::vector<float> small_ints(int64_t n, uint64_t seed) {
   return out;
 }
 
+// Standard normal floats.
+std::vector<float> normal_floats(int64_t n, Generator& gen) {
+  Tensor t = Tensor::empty({n});
+  gen.normal(t, 0.0, 1.0);
+  return t.to_vector<float>();
+}
+
 }  // namespace
 
 TEST_CASE("dispatch plan: histogram, offsets, stable sample order within each expert") {
@@ -78,11 +85,7 @@ TEST_CASE("grouped linear: random float inputs give the same bits at 1, 2 and 3 
   const std::vector<int64_t> offsets{0, 1400, 1401, 3000};
   const int64_t m = offsets.back();
   Generator gen(21);
-  auto random = [&](int64_t count) {
-    Tensor t = Tensor::empty({count});
-    gen.normal(t, 0.0, 1.0);
-    return t.to_vector<float>();
-  };
+  auto random = [&](int64_t count) { return normal_floats(count, gen); };
   const auto x = random(m * in), w = random(n * in * out), b = random(n * out), gy = random(m * out);
   auto run = [&](int threads) {
     ThreadScope scope(threads);
@@ -106,11 +109,7 @@ TEST_CASE("grouped linear: the weight gradient in pieces is the written one, bit
   const std::vector<int64_t> offsets{0, 700, 700, 701, 1500};
   const int64_t m = offsets.back();
   Generator gen(23);
-  auto random = [&](int64_t count) {
-    Tensor t = Tensor::empty({count});
-    gen.normal(t, 0.0, 1.0);
-    return t.to_vector<float>();
-  };
+  auto random = [&](int64_t count) { return normal_floats(count, gen); };
   const auto x = random(m * in), w = random(n * in * out), gy = random(m * out);
   for (int threads : {1, 2, 3}) {
     INFO("threads " << threads);
