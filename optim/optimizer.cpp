@@ -134,8 +134,14 @@ void Optimizer::update_in_backward(size_t index) {
   pieces_[index] = std::make_unique<Pieces>();
 }
 
-void Optimizer::update_early(size_t index) {
+void Optimizer::check_first_backward(size_t index) {
   updated_early_.resize(params_.size(), 0);
+  COMET_CHECK(!updated_early_[index],
+              "Optimizer: parameter {} is updated in backward, and a second backward pass ran before step() "
+              "(gradient accumulation needs the update in step())", index);
+}
+
+void Optimizer::update_early(size_t index) {
   Pieces& pieces = *pieces_[index];
   if (pieces.taken) {  // applied piece by piece already (begin_pieces marked it)
     pieces.taken = false;
@@ -143,9 +149,7 @@ void Optimizer::update_early(size_t index) {
     pieces.bad_grad = Tensor();
     return;
   }
-  COMET_CHECK(!updated_early_[index],
-              "Optimizer: parameter {} is updated in backward, and a second backward pass ran before step() "
-              "(gradient accumulation needs the update in step())", index);
+  check_first_backward(index);
   Tensor& grad = params_[index].grad();
   if (!grad.defined()) return;
   updated_early_[index] = 1;  // step() leaves it: applied here, or not finite and left for the caller's check
@@ -160,10 +164,7 @@ void Optimizer::update_early(size_t index) {
 }
 
 void Optimizer::begin_pieces(size_t index) {
-  updated_early_.resize(params_.size(), 0);
-  COMET_CHECK(!updated_early_[index],
-              "Optimizer: parameter {} is updated in backward, and a second backward pass ran before step() "
-              "(gradient accumulation needs the update in step())", index);
+  check_first_backward(index);
   updated_early_[index] = 1;
   allocate_state(index);
   Pieces& pieces = *pieces_[index];

@@ -115,6 +115,8 @@ class Optimizer {
   std::vector<int64_t> block_step_numbers(size_t index, int64_t step);
   void allocate_state(size_t index);
   void run(const std::vector<Chunk>& chunks, double lr);
+  // Refuses a second backward pass before step() for a parameter updated in backward.
+  void check_first_backward(size_t index);
   void update_early(size_t index);
   void begin_pieces(size_t index);
   void take_piece(size_t index, int64_t begin, int64_t end, const void* grad);
