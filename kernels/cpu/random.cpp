@@ -1,5 +1,5 @@
 // The Bernoulli draw on the vector loops: whole Philox blocks split across threads (each element depends on its
-// position alone, so the split does not matter), the last partial block through the scalar test.
+// position alone, so the split does not matter), the last partial block here with the same integer test.
 #include "kernels/cpu/random.h"
 
 #include "core/error.h"
@@ -23,8 +23,7 @@ void bernoulli(Generator& gen, int64_t n, double p, T value, T* out) {
   if (whole * 4 == n) return;
   const PhiloxWords w = philox_block(seed, static_cast<uint64_t>(PhiloxStream::Bernoulli),
                                      base + static_cast<uint64_t>(whole));
-  for (int64_t i = 4 * whole; i < n; ++i)
-    out[i] = philox_bernoulli(w.w[i - 4 * whole], bernoulli_threshold(p)) ? value : T(0);
+  for (int64_t i = 4 * whole; i < n; ++i) out[i] = (w.w[i - 4 * whole] >> 8) < threshold ? value : T(0);
 }
 
 template void bernoulli<float>(Generator&, int64_t, double, float, float*);
