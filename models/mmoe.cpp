@@ -251,14 +251,16 @@ MmoeOutput Mmoe::forward(const ModelInput& in, bool training) {
   if (p.defined() && p.dtype() != x.dtype()) p = ag::cast(p, x.dtype());
   const moe::ExpertMode mode{training, &dropout_gen_};
   MmoeOutput out;
-  for (size_t g = 0; g < gates_.size(); ++g) {
-    moe::GateOutput routed = gates_[g]->forward({x, in.keys}, p.defined() ? &p : nullptr, training);
-    const ag::Var mixed = moe::moe_forward(*experts_, x, routed.weights, cfg_.path, mode);
-    const int last = cfg_.shared_gate ? cfg_.tasks() - 1 : static_cast<int>(g);
-    for (int t = static_cast<int>(g); t <= last; ++t) out.predictions.push_back(towers_[t](mixed));
+  std::vector<ag::Var> weights;
+  for (auto& gate : gates_) {
+    moe::GateOutput routed = gate->forward({x, in.keys}, p.defined() ? &p : nullptr, training);
+    weights.push_back(routed.weights);
     out.gate_weights.push_back(routed.weights.value());
     out.regularization = moe::add_defined(out.regularization, routed.regularization);
   }
+  // The experts run once on each sample some gate routes to them, and every gate mixes those outputs.
+  const std::vector<ag::Var> mixed = moe::moe_forward(*experts_, x, weights, cfg_.path, mode);
+  for (int t = 0; t < cfg_.tasks(); ++t) out.predictions.push_back(towers_[t](mixed[cfg_.shared_gate ? 0 : t]));
   if (training) {
     ag::Var r = perm_->regularization();
     if (r.defined() && r.dtype() != x.dtype()) r = ag::cast(r, x.dtype());

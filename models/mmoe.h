@@ -1,6 +1,7 @@
 // The multi-gate MoE (MMoE, Ma et al. 2018; spec comet.md 5.5 and 6.2) for every task of the paper:
 //   input   = [embedding of each id column (when embedding_dim > 0), dense features]  (the gate input too)
-//   experts = n shared MlpExperts or CnnExperts on that input (sparse or dense path)
+//   experts = n shared MlpExperts or CnnExperts on that input (sparse or dense path), each run once on each sample
+//             that some gate routes to it (one dropout mask per sample and expert, as in the paper's models)
 //   per task: a gate (own parameters, same kind; or one gate shared by all tasks), the mixture of the experts'
 //             outputs, and a tower MLP ending in the task's outputs (1 logit / value, or C class logits).
 // Presets: recommender (user and item embeddings, Dense + ReLU + Dropout experts), vision (CNN experts on the

@@ -6,7 +6,11 @@
 //    grouped GEMM over the segments, and the weighted rows are scatter-added back (deterministically). Backward
 //    runs through the same grouping; experts without samples get zero gradients. Activation memory grows with the
 //    number of pairs (about k B), not with n.
-// Test: tests/moe/test_moe_layer.cpp.
+// Several gates over the same experts (the MMoE's one gate per task): each expert runs once on each sample that
+// some gate routes to it (one dropout mask per (sample, expert), as in a dense MMoE), and every gate mixes those
+// outputs. The sparse path dispatches the union of the gates' non-zero pairs; a gate's mixture then also carries the
+// pairs where its own weight is 0, with a zero term, and its weights get the dense reference's gradient there.
+// Tests: tests/moe/test_moe_layer.cpp, tests/moe/test_multi_gate.cpp.
 #pragma once
 #include "moe/experts.h"
 
@@ -16,6 +20,9 @@ enum class MoePath { Sparse, Dense };
 
 ag::Var moe_forward(Experts& experts, const ag::Var& x, const ag::Var& gate_weights, MoePath path = MoePath::Sparse,
                     const ExpertMode& mode = {});
+// One mixture per gate: result[t] = sum_e gate_weights[t][:, e] f_e(x). With one gate, moe_forward's bits.
+std::vector<ag::Var> moe_forward(Experts& experts, const ag::Var& x, const std::vector<ag::Var>& gate_weights,
+                                 MoePath path = MoePath::Sparse, const ExpertMode& mode = {});
 
 // Routing statistics of a gate weight matrix g [B, n].
 struct RoutingStats {

@@ -60,8 +60,8 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
       ->check(CLI::IsMember({"update", "skip"}))->capture_default_str();
   app.add_option("--expert-update", o.expert_update,
                  "step: the experts' Adam update runs in the optimizer step; backward: inside the backward pass, as soon "
-                 "as their gradients are complete (fused; the same numbers; faster with one gate, where each expert block is "
-                 "updated from cache as it is computed: docs/expert_updates.md)")
+                 "as their gradients are complete (fused; the same numbers; faster on the sparse path, where each block of the "
+                 "MLP experts' weights is updated from cache as it is computed: docs/expert_updates.md)")
       ->check(CLI::IsMember({"step", "backward"}))->capture_default_str();
   app.add_option("--experts", o.experts, std::string("number of experts n") + kPaperDefault)->check(CLI::Range(1, 1024));
   app.add_option("--k", o.k, std::string("experts per sample (trees / selectors); hash uses 1") + kPaperDefault)
