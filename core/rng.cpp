@@ -3,7 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
+#include <utility>
 
 #include "core/mutation.h"
 #include "core/philox.h"
@@ -96,15 +96,17 @@ void Generator::randint(Tensor& t, int64_t lo, int64_t hi) {
 }
 
 std::vector<int64_t> Generator::permutation(int64_t n) {
+  // The indices in the order of their keys, ties in index order: sorting (key, index) pairs by value gives the same
+  // order as a stable sort of the indices by key, without an indirect read per comparison (several times faster).
   const uint64_t base = take(n);
-  std::vector<uint64_t> keys(n);
+  std::vector<std::pair<uint64_t, int64_t>> keyed(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     const auto w = philox4x32(seed_, static_cast<uint64_t>(PhiloxStream::Permutation), base + i);
-    keys[i] = (static_cast<uint64_t>(w[0]) << 32) | w[1];
+    keyed[i] = {(static_cast<uint64_t>(w[0]) << 32) | w[1], i};
   }
-  std::vector<int64_t> perm(n);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) perm[i] = keyed[i].second;
   return perm;
 }
 

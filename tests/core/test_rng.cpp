@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
+#include "core/philox.h"
 #include "core/rng.h"
 #include "core/threading.h"
 
@@ -77,6 +79,25 @@ TEST_CASE("randint and permutation") {
   for (int64_t i = 0; i < 100; ++i) CHECK(sorted[i] == i);
   CHECK(perm != sorted);
   CHECK_THROWS_AS(g.randint(t, 3, 3), Error);
+}
+
+TEST_CASE("permutation: the indices stably sorted by their Philox keys, from the generator's position") {
+  for (int64_t n : {0, 1, 2, 1000, 100003}) {
+    Generator g(17);
+    g.seek(12345);
+    const std::vector<int64_t> perm = g.permutation(n);
+    CHECK(g.offset() == 12345 + static_cast<uint64_t>(n));
+    std::vector<uint64_t> keys(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const auto w = philox4x32(17, static_cast<uint64_t>(PhiloxStream::Permutation), 12345 + static_cast<uint64_t>(i));
+      keys[i] = (static_cast<uint64_t>(w[0]) << 32) | w[1];
+    }
+    std::vector<int64_t> expected(static_cast<size_t>(n));
+    std::iota(expected.begin(), expected.end(), 0);
+    std::stable_sort(expected.begin(), expected.end(), [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
+    INFO("n = " << n);
+    CHECK(perm == expected);
+  }
 }
 
 }  // namespace comet
