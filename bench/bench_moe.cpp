@@ -17,13 +17,16 @@
 // n = 16 and 64). The host waits for the device after every step, so a step's time includes its queued kernels;
 // peak_MiB is the device allocator's. The context's cuda_device says what ran them: under COMET_CUDA_EMULATE=1 the
 // host emulation, whose times mean nothing (it is there to check that the rows run).
-// BM_AdamStep/n:<n> times the Adam update alone over the experts' parameters (its memory-bound floor);
+// BM_AdamStep/n:<n>/cold:<0|1> times the Adam update alone over the experts' parameters (its memory-bound floor),
+// with its data left in the caches by the previous step (cold:0) or evicted first (cold:1, as in a training step);
 // BM_AdamTraffic/n:<n> the same memory traffic without Adam's arithmetic.
 // Run: build/bench/bench_moe (bench/run_moe_comparison.sh compares with PyTorch).
 #include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -165,9 +168,17 @@ void run_case(benchmark::State& state, const Case& c) {
   state.counters["max_step_ms"] = step_ms.back();
 }
 
+// Bytes that a read of evicts the last-level cache: twice its size (64 MiB when the system does not say).
+size_t eviction_bytes() {
+  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return 2 * static_cast<size_t>(l3 > 0 ? l3 : 32L << 20);
+}
+
 // Adam alone over the parameters of MlpExperts(n, 256, 256, 256) with fixed gradients: the memory-bound part of
 // the step that grows with n (7 float streams per parameter), timed on its own as a floor for BM_MoeStep.
-// Counter GB/s = 7 x 4 bytes x parameters per step.
+// warm (cold = 0): step after step, so that parameters, gradients and moments stay in the caches as far as they fit;
+// cold (cold = 1): each step after a read of twice the last-level cache (untimed), as in a training step, where the
+// forward and backward passes run between two updates. Counter GB/s = 7 x 4 bytes x parameters per step.
 void BM_AdamStep(benchmark::State& state) {
   Generator gen(7);
   moe::MlpExperts experts(state.range(0), {kWidth, kWidth, kWidth}, gen);
@@ -180,10 +191,24 @@ void BM_AdamStep(benchmark::State& state) {
   }
   optim::Adam adam(params, optim::constant_lr(1e-3));
   adam.step();
-  for (auto _ : state) adam.step();
+  const bool cold = state.range(1) != 0;
+  std::vector<int64_t> other(cold ? eviction_bytes() / sizeof(int64_t) : 0, 1);
+  int64_t sink = 0;
+  for (auto _ : state) {
+    if (cold) {
+      state.PauseTiming();
+      for (int64_t v : other) sink += v;  // clean lines: nothing to write back during the step
+      benchmark::DoNotOptimize(sink);
+      state.ResumeTiming();
+    }
+    adam.step();
+  }
   state.counters["GB/s"] = benchmark::Counter(7.0 * 4.0 * count / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_AdamStep)->ArgName("n")->Arg(8)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AdamStep)->ArgNames({"n", "cold"})->ArgsProduct({{8, 16, 64}, {0}})->Unit(benchmark::kMillisecond)->UseRealTime();
+// A fixed count: each cold step waits for an eviction of tens of MiB, which a time budget would multiply.
+BENCHMARK(BM_AdamStep)->ArgNames({"n", "cold"})->ArgsProduct({{8, 16, 64}, {1}})->Iterations(100)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Adam's memory traffic without its arithmetic: the same seven float streams over the same parameter count (read p,
 // g, m, v; write p, m, v), with multiply-adds only (no square root, no division), on the engine's threads. What the

@@ -8,7 +8,9 @@ median over the rounds, so a load spike during one round moves it less.
 Table 1: ms/step of ours (Top-k gate and converged COMET) and PyTorch per row, speed-up = PyTorch ms / our ms.
 Table 2: each row's floor = 2 layers x (BM_OneGemm forward + backward, scaled to the row's rows) + BM_AdamStep at n,
 and PyTorch / floor, the largest speed-up an implementation with this GEMM and this Adam could show on this machine;
-ours / floor also within each round (median and range over the rounds).
+ours / floor also within each round (median and range over the rounds). Adam alone runs warm (step after step, its
+data in the caches as far as they fit: the floor) and cold (caches evicted before each step, as a training step
+finds them after its forward and backward passes): the last columns give the floor and ours / floor with cold Adam.
 """
 import json
 import os
@@ -48,9 +50,11 @@ def main():
     files = lambda name: [os.path.join(out, f"{name}_{r}.json") for r in range(1, rounds + 1)]
     ours_rounds = [round_figures(p, STEP, lambda m: (m[1], m[2], int(m[3]), int(m[4]), bool(m[5])))
                    for p in files("ours")]
-    adam_rounds = [round_figures(p, r"BM_AdamStep/n:(\d+)", lambda m: int(m[1])) for p in files("ours")]
+    adam_rounds = [round_figures(p, r"BM_AdamStep/n:(\d+)(?:/cold:0)?/real_time", lambda m: int(m[1])) for p in files("ours")]
+    cold_rounds = [round_figures(p, r"BM_AdamStep/n:(\d+)/cold:1/", lambda m: int(m[1])) for p in files("ours")]
     gemm_rounds = [round_figures(p, r"BM_OneGemm/(fwd|bwd)", lambda m: m[1]) for p in files("floor")]
     ours, adam, gemm = across_rounds(ours_rounds), across_rounds(adam_rounds), across_rounds(gemm_rounds)
+    cold = across_rounds(cold_rounds)
     torch_rounds = []
     for p in files("torch"):
         if os.path.exists(p):
@@ -64,7 +68,7 @@ def main():
         return ours[key + (False,)][1].get(name) if key + (False,) in ours else None
 
     def fmt(v, spec):
-        return format(v, spec) if v is not None else "-"
+        return format(v, spec) if v is not None else format("-", ">" + spec.split(".")[0])
 
     def ratio(a, b):
         return a / b if a and b else None
@@ -75,8 +79,8 @@ def main():
         rows = 512 * (k if path == "sparse" else n)
         return 2 * (gemm["fwd"][0] + gemm["bwd"][0]) * rows / 1024 + adam[n][0]
 
-    def floor_ms(path, n, k):
-        return floor_from(gemm, adam, path, n, k)
+    def floor_ms(path, n, k, adam_runs=adam):
+        return floor_from(gemm, adam_runs, path, n, k)
 
     def ratios_by_round(path, n, k):
         """Our Top-k step over the floor within each round: the host's slow and fast phases cancel better there than
@@ -114,14 +118,16 @@ def main():
     print("\nfloor = 2 layers x (BM_OneGemm forward + backward) scaled to the row's rows + BM_AdamStep at n (ms);")
     print("torch/floor = the largest speed-up this machine allows; topk/floor = how far our step is from it;")
     print("by round = topk/floor within each round: median [min-max] over the rounds")
+    print("cold = the same with Adam timed cold (BM_AdamStep/cold:1)")
     head = (f"{'path':>6} {'n':>3} {'k':>2} | {'floor ms':>8} {'torch/floor':>11} {'topk/floor':>10} | "
-            f"{'topk/floor by round':>21}")
+            f"{'topk/floor by round':>21} | {'cold floor':>10} {'topk/cold':>9}")
     print(head + "\n" + "-" * len(head))
     for path, n, k in rows:
-        f = floor_ms(path, n, k)
+        f, fc = floor_ms(path, n, k), floor_ms(path, n, k, cold)
         if f is not None:
             print(f"{path:>6} {n:>3} {k:>2} | {f:8.2f} {fmt(ratio(theirs.get((path, n, k)), f), '11.2f')} "
-                  f"{fmt(ratio(ms(('topk', path, n, k)), f), '10.2f')} | {spread(ratios_by_round(path, n, k)):>21}")
+                  f"{fmt(ratio(ms(('topk', path, n, k)), f), '10.2f')} | {spread(ratios_by_round(path, n, k)):>21} | "
+                  f"{fmt(fc, '10.2f')} {fmt(ratio(ms(('topk', path, n, k)), fc), '9.2f')}")
 
     fused_rows = [(n, k) for n in (8, 16, 64) for k in (1, 2, 4) if ms(("topk", "sparse", n, k), True) is not None]
     if fused_rows:

@@ -5,7 +5,8 @@
 # speed-up (PyTorch ms / our ms; > 1 means we are faster), with our experts per sample and peak step memory.
 # A second table gives each row's floor on this machine, measured in the same run: the step's multiply-adds at
 # the rate of one large GEMM (bench_grouped's BM_OneGemm, 1024 x 256 x 256 forward and backward, scaled to the
-# row's rows per layer) plus Adam alone over the experts' parameters (bench_moe's BM_AdamStep, memory-bound).
+# row's rows per layer) plus Adam alone over the experts' parameters (bench_moe's BM_AdamStep, memory-bound; timed
+# warm, its data in the caches, and cold, the caches evicted first as in a training step: both floors are shown).
 # PyTorch ms / floor ms is the largest speed-up any implementation with this GEMM and this Adam could show.
 # Run from the repository root after scripts/build.sh:  bench/run_moe_comparison.sh
 # Environment: THREADS (default 2), ROUNDS (default 2: ours and PyTorch alternate, each row's figure is the median
