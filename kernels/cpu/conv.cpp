@@ -2,24 +2,54 @@
 // samples split over threads (each thread with its own column buffer; cpu::gemm's own threads only come in
 // when the batch loop runs serially). The weight gradient is summed per fixed chunk of samples (the chunks
 // depend on the batch size only) and the chunks added in order, so the result does not depend on the thread
-// count; the bias gradient sums each plane on the vector loops, in the active ISA's lane order. Max-pool splits
-// output rows over threads and runs each on the active ISA's vector loops (kernels/cpu/vector_loops.h).
+// count; the bias gradient sums each plane on the vector loops, in the active ISA's lane order. Float convolutions of
+// single-channel images without padding run the direct kernels of kernels/cpu/conv_direct.h instead of im2col + GEMM
+// (forward, and the weight gradient when no input gradient is asked for), over the same sample ranges and chunks.
+// Max-pool splits output rows over threads and runs each on the active ISA's vector loops
+// (kernels/cpu/vector_loops.h).
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
+#include "core/error.h"
 #include "kernels/conv.h"
+#include "kernels/cpu/conv_direct.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/vector_loops.h"
 
 namespace comet::cpu {
+
+const DirectConvKernel& direct_conv_kernel(Isa isa) {
+#if defined(COMET_X86_KERNELS)
+  if (isa == Isa::avx2) return direct_conv_kernel_avx2();
+  if (isa == Isa::avx512) return direct_conv_kernel_avx512();
+#endif
+  COMET_CHECK(isa == Isa::scalar, "direct_conv_kernel: this build has no {} path", isa_name(isa));
+  return direct_conv_kernel_scalar();
+}
+
 namespace {
 constexpr int64_t kMaxWeightChunks = 16;  // partial weight gradients (bounds the extra memory)
+
+// The direct kernels of the active ISA when they take this float convolution, else null.
+template <class T>
+const DirectConvKernel* direct_kernel(const ConvGeom& g) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (direct_conv_applies(g)) return &direct_conv_kernel(active_isa());
+  }
+  return nullptr;
 }
+}  // namespace
 
 template <class T>
 void conv2d(const ConvGeom& g, int64_t batch, int64_t out_ch, const T* x, const T* w, const T* bias, T* y) {
   const int64_t ysize = out_ch * g.positions();
+  const DirectConvKernel* direct = direct_kernel<T>(g);
   parallel_for(batch, out_ch * g.patch() * g.positions(), [&](int64_t n0, int64_t n1) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (direct && direct->forward)
+        return direct->forward(g, n1 - n0, out_ch, x + n0 * g.in_size(), w, bias, y + n0 * ysize);
+    }
     std::vector<T> col(g.patch() * g.positions());
     for (int64_t n = n0; n < n1; ++n)
       conv2d_sample<T>(&cpu::gemm<T>, g, out_ch, x + n * g.in_size(), w, bias, y + n * ysize, col.data());
@@ -32,10 +62,18 @@ void conv2d_backward(const ConvGeom& g, int64_t batch, int64_t out_ch, const T* 
   const int64_t p = g.positions(), ysize = out_ch * p, wsize = out_ch * g.patch();
   const int64_t chunks = std::max<int64_t>(1, std::min(batch, kMaxWeightChunks));  // zeros when batch == 0
   std::vector<T> partial(gw ? chunks * wsize : 0);
+  const DirectConvKernel* direct = gx ? nullptr : direct_kernel<T>(g);
   parallel_for(chunks, (batch / chunks) * 2 * wsize * p, [&](int64_t c0, int64_t c1) {
-    std::vector<T> col(g.patch() * p);
+    std::vector<T> col(direct ? 0 : g.patch() * p);
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t first = batch * c / chunks, last = batch * (c + 1) / chunks;
+      if constexpr (std::is_same_v<T, float>) {
+        if (direct) {
+          if (gw) direct->weight_grad(g, last - first, out_ch, x + first * g.in_size(), gy + first * ysize,
+                                      partial.data() + c * wsize);
+          continue;
+        }
+      }
       for (int64_t n = first; n < last; ++n)
         conv2d_sample_backward<T>(&cpu::gemm<T>, g, out_ch, x + n * g.in_size(), w, gy + n * ysize,
                                   gx ? gx + n * g.in_size() : nullptr, gw ? partial.data() + c * wsize : nullptr,
