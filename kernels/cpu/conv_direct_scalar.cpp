@@ -9,11 +9,8 @@
 namespace comet::cpu {
 
 const DirectConvKernel& direct_conv_kernel_scalar() {
-  static const DirectConvKernel kernel = [] {
-    DirectConvKernel k = conv_direct_tile::make_direct_conv_kernel<simd::ScalarVec, 1, 8, 8>(Isa::scalar);
-    k.forward = nullptr;
-    return k;
-  }();
+  static const DirectConvKernel kernel =
+      conv_direct_tile::make_direct_conv_kernel<simd::ScalarVec, 1, 0, 8>(Isa::scalar);
   return kernel;
 }
 

@@ -158,11 +158,12 @@ void weight_grad(const ConvGeom& g, int64_t samples, int64_t out_ch, const float
                           gy, gw);
 }
 
-// The kernels for vector type V: forward blocks of at most MaxOB channels x ForwardCV vectors, weight-gradient rows
-// of kw x GradCV vectors.
+// The kernels for vector type V: forward blocks of at most MaxOB channels x ForwardCV vectors (MaxOB = 0: no
+// forward, im2col + GEMM runs it), weight-gradient rows of kw x GradCV vectors.
 template <class V, int64_t ForwardCV, int64_t MaxOB, int64_t GradCV>
 DirectConvKernel make_direct_conv_kernel(Isa isa) {
-  return DirectConvKernel{isa, &forward<V, ForwardCV, MaxOB>, &weight_grad<V, GradCV>};
+  if constexpr (MaxOB == 0) return DirectConvKernel{isa, nullptr, &weight_grad<V, GradCV>};
+  else return DirectConvKernel{isa, &forward<V, ForwardCV, MaxOB>, &weight_grad<V, GradCV>};
 }
 
 }  // namespace
