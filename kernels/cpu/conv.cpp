@@ -11,22 +11,15 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/error.h"
 #include "kernels/conv.h"
 #include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/isa_pick.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/vector_loops.h"
 
 namespace comet::cpu {
 
-const DirectConvKernel& direct_conv_kernel(Isa isa) {
-#if defined(COMET_X86_KERNELS)
-  if (isa == Isa::avx2) return direct_conv_kernel_avx2();
-  if (isa == Isa::avx512) return direct_conv_kernel_avx512();
-#endif
-  COMET_CHECK(isa == Isa::scalar, "direct_conv_kernel: this build has no {} path", isa_name(isa));
-  return direct_conv_kernel_scalar();
-}
+const DirectConvKernel& direct_conv_kernel(Isa isa) { return COMET_PICK_ISA(isa, direct_conv_kernel); }
 
 namespace {
 constexpr int64_t kMaxWeightChunks = 16;  // partial weight gradients (bounds the extra memory)

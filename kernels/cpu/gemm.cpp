@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/mutation.h"
 #include "core/threading.h"
+#include "kernels/cpu/isa_pick.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/sgemm_kernel.h"
 #include "kernels/gemm.h"
@@ -203,14 +204,7 @@ void transposed_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel) {
 
 }  // namespace
 
-const SgemmKernel& sgemm_kernel(Isa isa) {
-#if defined(COMET_X86_KERNELS)
-  if (isa == Isa::avx2) return sgemm_kernel_avx2();
-  if (isa == Isa::avx512) return sgemm_kernel_avx512();
-#endif
-  COMET_CHECK(isa == Isa::scalar, "sgemm_kernel: this build has no {} path", isa_name(isa));
-  return sgemm_kernel_scalar();
-}
+const SgemmKernel& sgemm_kernel(Isa isa) { return COMET_PICK_ISA(isa, sgemm_kernel); }
 
 void blocked_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel) {
   if (g.k == 0) return scale_c(g);
