@@ -17,6 +17,8 @@
 // n = 16 and 64). The host waits for the device after every step, so a step's time includes its queued kernels;
 // peak_MiB is the device allocator's. The context's cuda_device says what ran them: under COMET_CUDA_EMULATE=1 the
 // host emulation, whose times mean nothing (it is there to check that the rows run).
+// BM_GateStep/<topk|comet>[/converged]/n:<16|64>/k:2: the gate alone in the same step (forward, MSE of g against a
+// fixed random [B, n] target, backward, Adam over the gate's parameters), to see what a gate adds to BM_MoeStep.
 // BM_AdamStep/n:<n>/cold:<0|1> times the Adam update alone over the experts' parameters (its memory-bound floor),
 // with its data left in the caches by the previous step (cold:0) or evicted first (cold:1, as in a training step);
 // BM_AdamTraffic/n:<n> the same memory traffic without Adam's arithmetic.
@@ -57,9 +59,12 @@ struct Case {
   int64_t n, k;
   bool fused = false;
   Device device = Device::CPU;
+  bool gate_only = false;  // the gate's forward, backward and update alone (BM_GateStep)
 
   std::string name() const {
-    std::string s = fmt::format("BM_MoeStep/{}/{}", moe::gate_name(gate), path == moe::MoePath::Sparse ? "sparse" : "dense");
+    std::string s = gate_only ? fmt::format("BM_GateStep/{}", moe::gate_name(gate))
+                              : fmt::format("BM_MoeStep/{}/{}", moe::gate_name(gate),
+                                            path == moe::MoePath::Sparse ? "sparse" : "dense");
     if (regime != Regime::None) s += regime == Regime::Init ? "/init" : "/converged";
     s += fmt::format("/n:{}", n);
     if (gate != moe::GateKind::Softmax) s += fmt::format("/k:{}", k);
@@ -124,8 +129,12 @@ void run_case(benchmark::State& state, const Case& c) {
     gen.randint(in.keys, 0, kHashKeys);
   }
   const ag::Var goal = ag::constant(target);
+  Tensor gate_target = Tensor::empty({kBatch, c.n});
+  gen.uniform(gate_target, 0.0, 1.0);
+  const ag::Var gate_goal = ag::constant(ag::copy_to(gate_target, c.device));
   std::vector<ag::Var> params = gate->params();
-  for (const ag::Var& p : experts.params()) params.push_back(p);
+  if (!c.gate_only)
+    for (const ag::Var& p : experts.params()) params.push_back(p);
   for (ag::Var& p : params) p.value() = ag::copy_to(p.value(), c.device);  // the handles share the modules' values
   optim::Adam adam(params, optim::constant_lr(1e-3));
   if (c.fused)
@@ -136,7 +145,8 @@ void run_case(benchmark::State& state, const Case& c) {
     adam.zero_grad();
     const moe::GateOutput route = gate->forward(in, nullptr, true);
     g = route.weights.value();
-    ag::Var loss = ag::mse(moe::moe_forward(experts, in.x, route.weights, c.path), goal);
+    ag::Var loss = c.gate_only ? ag::mse(route.weights, gate_goal)
+                               : ag::mse(moe::moe_forward(experts, in.x, route.weights, c.path), goal);
     if (route.regularization.defined()) loss = ag::add(loss, route.regularization);
     ag::backward(loss);
     adam.step();
@@ -160,7 +170,8 @@ void run_case(benchmark::State& state, const Case& c) {
 
   const double pairs = c.path == moe::MoePath::Sparse ? routing.experts_per_sample * kBatch : double(kBatch * c.n);
   const double flops = 3.0 * 2.0 * pairs * (kWidth * kWidth + kWidth * kWidth);
-  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  if (!c.gate_only)  // the experts' multiply-adds: a gate alone has none
+    state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["experts_per_sample"] = routing.experts_per_sample;
   state.counters["peak_MiB"] = peak / kMiB;
   state.counters["grad_MiB"] = param_bytes(params) / kMiB;
@@ -256,6 +267,10 @@ std::vector<Case> grid() {
   for (int64_t n : {16, 64}) {
     cases.push_back({GateKind::TopK, moe::MoePath::Sparse, Regime::None, n, 2, true});
     cases.push_back({GateKind::Comet, moe::MoePath::Sparse, Regime::Converged, n, 2, true});
+  }
+  for (int64_t n : {16, 64}) {
+    cases.push_back({GateKind::TopK, moe::MoePath::Sparse, Regime::None, n, 2, false, Device::CPU, true});
+    cases.push_back({GateKind::Comet, moe::MoePath::Sparse, Regime::Converged, n, 2, false, Device::CPU, true});
   }
 #ifdef COMET_WITH_CUDA
   if (cuda_available()) {
