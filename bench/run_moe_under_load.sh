@@ -5,8 +5,9 @@
 # Ours runs twice: at THREADS fixed, and with COMET_NUM_THREADS=auto (the team fitted to the load, core/cpu_load.h).
 # Prints per row: the median step (quiet and loaded), loaded / quiet, the slowest loaded step over the quiet median
 # (the "no step more than 3x its quiet median" figure) and the typical repetition's slowest, and the quiet run's own
-# slowest step over its median (what the host does to a step with no load of ours). Run on an otherwise quiet
-# machine, after scripts/build.sh.
+# slowest step over its median (what the host does to a step with no load of ours), and the time the hypervisor
+# stole from this machine's vCPUs during each phase (/proc/stat's steal column, in 10 ms ticks; 0 on bare metal).
+# Run on an otherwise quiet machine, after scripts/build.sh.
 # Environment: THREADS (default 2), REPS (default 10: bench_moe repetitions of about 0.3 s each), STEPS (default 200:
 # PyTorch's timed steps), TORCH_PYTHON (the peer's interpreter, default Debian's /usr/bin/python3; e.g.
 # /path/to/venv/bin/python3 for current PyTorch), BUILD_DIR (default build), OUT_DIR (JSON results; default a
@@ -20,7 +21,13 @@ py="${TORCH_PYTHON:-/usr/bin/python3}"
 mkdir -p "$out"
 [ -x "$build/bench/bench_moe" ] || { echo "run_moe_under_load: $build/bench/bench_moe not found" >&2; exit 1; }
 
+steal_ms() {  # the hypervisor's steal time over all CPUs so far (field 9 of /proc/stat's first line, in ticks)
+  echo $(( $(awk '/^cpu /{print $9}' /proc/stat) * 1000 / $(getconf CLK_TCK) ))
+}
+
 measure() {  # tag
+  local stolen
+  stolen=$(steal_ms)
   for mode in "$threads" auto; do  # auto: the team fitted to the load (core/cpu_load.h)
     COMET_NUM_THREADS="$mode" "$build/bench/bench_moe" \
       --benchmark_filter='^BM_MoeStep/(topk/sparse|comet/sparse/converged)/n:(16|64)/k:2/(min_time|real_time)' \
@@ -29,6 +36,7 @@ measure() {  # tag
   done
   "$py" bench/torch_moe_baseline.py --threads "$threads" --experts 16,64 --ks 2 --modes sparse \
     --steps "${STEPS:-200}" --json "$out/torch_$1.json" >/dev/null
+  echo "$(( $(steal_ms) - stolen ))" >"$out/steal_ms_$1"
 }
 
 echo "== quiet (load average now: $(cut -d' ' -f1 /proc/loadavg))"
@@ -73,6 +81,8 @@ for key in sorted(quiet, key=lambda k: (k[1], k[0])):
     typical = f"{l[2] / q[0]:7.2f}" if l[2] is not None else f"{'-':>7}"
     print(f"{key[0]:>16} {key[1]:>3} | {q[0]:9.2f} {l[0]:10.2f} {l[0] / q[0]:12.2f} | {l[1]:10.2f} {l[1] / q[0]:13.2f} "
           f"{typical} | {q[1] / q[0]:13.2f}")
+for tag in ("quiet", "loaded"):
+    print(f"time stolen by the hypervisor during the {tag} phase: {open(f'{out}/steal_ms_{tag}').read().strip()} ms")
 print("typical: the median over the repetitions of each one's slowest step, over the quiet median; 'auto': ours with\n"
       "COMET_NUM_THREADS=auto, the team fitted to the load (at most every core)\n"
       "quiet max/med: the slowest step of the quiet run over its median, the host's own stalls (a preempted vCPU):\n"
