@@ -6,7 +6,9 @@
 # Prints per row: the median step (quiet and loaded), loaded / quiet, the slowest loaded step over the quiet median
 # (the "no step more than 3x its quiet median" figure) and the typical repetition's slowest, and the quiet run's own
 # slowest step over its median (what the host does to a step with no load of ours), and the time the hypervisor
-# stole from this machine's vCPUs during each phase (/proc/stat's steal column, in 10 ms ticks; 0 on bare metal).
+# stole from this machine's vCPUs during each phase (/proc/stat's steal column, in 10 ms ticks; 0 on bare metal),
+# and before the quiet phase how long the machine keeps a spinning thread off each CPU with nothing of ours running
+# (bench/host_stalls.cpp, STALL_SECONDS, default 10): a step that meets such a gap takes that much longer.
 # Run on an otherwise quiet machine, after scripts/build.sh.
 # Environment: THREADS (default 2), REPS (default 10: bench_moe repetitions of about 0.3 s each), STEPS (default 200:
 # PyTorch's timed steps), TORCH_PYTHON (the peer's interpreter, default Debian's /usr/bin/python3; e.g.
@@ -39,6 +41,8 @@ measure() {  # tag
   echo "$(( $(steal_ms) - stolen ))" >"$out/steal_ms_$1"
 }
 
+[ -x "$build/bench/host_stalls" ] || { echo "run_moe_under_load: $build/bench/host_stalls not found" >&2; exit 1; }
+"$build/bench/host_stalls" "${STALL_SECONDS:-10}" >"$out/host_stalls.txt"
 echo "== quiet (load average now: $(cut -d' ' -f1 /proc/loadavg))"
 measure quiet
 echo "== with one busy process"
@@ -81,6 +85,8 @@ for key in sorted(quiet, key=lambda k: (k[1], k[0])):
     typical = f"{l[2] / q[0]:7.2f}" if l[2] is not None else f"{'-':>7}"
     print(f"{key[0]:>16} {key[1]:>3} | {q[0]:9.2f} {l[0]:10.2f} {l[0] / q[0]:12.2f} | {l[1]:10.2f} {l[1] / q[0]:13.2f} "
           f"{typical} | {q[1] / q[0]:13.2f}")
+print("the machine alone, before the quiet phase (bench/host_stalls):\n  " +
+      open(f"{out}/host_stalls.txt").read().strip().replace("\n", "\n  "))
 for tag in ("quiet", "loaded"):
     print(f"time stolen by the hypervisor during the {tag} phase: {open(f'{out}/steal_ms_{tag}').read().strip()} ms")
 print("typical: the median over the repetitions of each one's slowest step, over the quiet median; 'auto': ours with\n"
