@@ -208,6 +208,7 @@ const SgemmKernel& sgemm_kernel(Isa isa) { return COMET_PICK_ISA(isa, sgemm_kern
 
 void blocked_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel) {
   if (g.k == 0) return scale_c(g);
+  if (kernel.narrow && g.n <= kernel.narrow->nr) return blocked_sgemm(g, *kernel.narrow);
   if (transposed_route(g)) return transposed_sgemm(g, kernel);
   const int64_t row_tiles = ceil_div(g.m, kernel.mr), col_tiles = ceil_div(g.n, kernel.nr);
   const int threads = gemm_flops(g.m, g.n, g.k) < kParallelFlops

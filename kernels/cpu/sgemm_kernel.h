@@ -31,6 +31,10 @@ struct SgemmKernel {
   // the same operations wherever the tile boundaries fall and whether A or B is packed or not.
   void (*tile)(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
                float beta, float* c, int64_t ldc, int64_t rows, int64_t cols);
+  // The kernel for a C at most narrow->nr columns wide, or null: taller tiles of one vector, so that a narrow C
+  // (an expert's few rows on the transposed route, a gate's 16 logits) keeps enough independent multiply-add chains
+  // to hide their latency. Same kc, so every element gets the same operations as with this kernel.
+  const SgemmKernel* narrow = nullptr;
 };
 
 // The kernel of `isa`, which this build must carry (cpu_supports(isa) or a build-only check).

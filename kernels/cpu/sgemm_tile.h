@@ -304,10 +304,10 @@ void tile(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* 
 
 // The kernel for vector type V with an MR x (NV vectors) micro-tile and k blocks of `kc`.
 template <class V, int64_t MR, int64_t NV>
-SgemmKernel make_sgemm_kernel(Isa isa, int64_t kc) {
+SgemmKernel make_sgemm_kernel(Isa isa, int64_t kc, const SgemmKernel* narrow = nullptr) {
   constexpr int64_t NR = NV * V::width;
   const int64_t mc = std::max(MR, kABlockFloats / kc / MR * MR), nc = std::max(NR, kBSliceFloats / kc / NR * NR);
-  return SgemmKernel{isa, MR, NR, mc, kc, nc, &pack_a<MR>, &pack_b<NR>, &tile<V, MR, NV>};
+  return SgemmKernel{isa, MR, NR, mc, kc, nc, &pack_a<MR>, &pack_b<NR>, &tile<V, MR, NV>, narrow};
 }
 
 }  // namespace

@@ -204,6 +204,35 @@ void transposed_route_bits(const cpu::SgemmKernel&) {
 }
 GEMM_ALL_ISAS_TEST_CASE("A B^T with a short A: the transposed route gives the direct route's bits", transposed_route_bits)
 
+// A C at most narrow->nr columns wide runs on the ISA's narrow kernel (taller tiles of one vector). Every element must
+// get the operations of the wide kernel run alone: the same bits, for random inputs, every transpose, k across
+// several kc slices, beta 0, 1 and neither, at 1 and 2 threads.
+void narrow_kernel_bits(const cpu::SgemmKernel& kernel) {
+  if (!kernel.narrow) COMET_SKIP_TEST("this ISA has no narrow kernel");
+  CHECK(kernel.narrow->kc == kernel.kc);
+  cpu::SgemmKernel wide = kernel;
+  wide.narrow = nullptr;
+  const auto run = [](const Problem<float>& p, const cpu::SgemmKernel& k) {
+    std::vector<float> out = p.c;
+    GemmArgs<float> args = p.g;
+    args.a = p.a.data(), args.b = p.b.data(), args.c = out.data();
+    cpu::blocked_sgemm(args, k);
+    return out;
+  };
+  Generator gen(17);
+  for (const Shape3& sh : {Shape3{1, 1, 1}, Shape3{5, 16, 300}, Shape3{12, 16, 385}, Shape3{37, 7, 800},
+                           Shape3{256, 16, 256}, Shape3{1000, 13, 900}, Shape3{13, 3, 2}})
+    for (int t = 0; t < 4; ++t)
+      for (const Scalars s : {Scalars{1, 0}, Scalars{1, 1}, Scalars{-0.75, 0.5}})
+        for (int threads : {1, 2}) {
+          ThreadScope scope(threads);
+          INFO("threads ", threads);
+          const Problem<float> p(t & 1, t & 2, sh.m, sh.n, sh.k, float(s.alpha), float(s.beta), 2, Fill::Random, gen);
+          check(p, run(p, kernel), run(p, wide), true);
+        }
+}
+GEMM_ALL_ISAS_TEST_CASE("a C one narrow tile wide gives the wide kernel's bits", narrow_kernel_bits)
+
 template <class T>
 void check_thread_independence() {
   Generator gen(15);

@@ -73,6 +73,14 @@ TEST_CASE("isa: every supported path has a kernel whose cache blocks are whole t
     CHECK(k.mc % k.mr == 0);
     CHECK(k.nc % k.nr == 0);
     CHECK(k.kc > 0);
+    if (k.narrow) {  // the kernel for narrow C: same ISA and k slices, whole tiles too
+      CHECK(k.narrow->isa == isa);
+      CHECK(k.narrow->kc == k.kc);
+      CHECK(k.narrow->nr <= k.nr);
+      CHECK(k.narrow->mc % k.narrow->mr == 0);
+      CHECK(k.narrow->nc % k.narrow->nr == 0);
+      CHECK(k.narrow->narrow == nullptr);
+    }
   }
 }
 
