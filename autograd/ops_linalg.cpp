@@ -71,12 +71,10 @@ Var linear(const Var& x, const Var& w, const Var& b) {
   const Device device = common_device("linear", {&X, &W, &B});
   Tensor Y = empty_on(device, {rows, out}, X.dtype());
   COMET_DISPATCH_FLOAT(X.dtype(), "linear", [&] {
-    scalar_t* y = Y.ptr<scalar_t>();
-    COMET_KERNEL_ON(device, expand<scalar_t>)(Broadcast::Row, rows, out, scalar_t(1), B.ptr<scalar_t>(), y);
     GemmArgs<scalar_t> g;
     g.m = rows; g.n = out; g.k = in;
     g.a = X.ptr<scalar_t>(); g.lda = in; g.b = W.ptr<scalar_t>(); g.ldb = out;
-    g.beta = 1; g.c = y; g.ldc = out;
+    g.c = Y.ptr<scalar_t>(); g.ldc = out; g.row_bias = B.ptr<scalar_t>();
     COMET_KERNEL_ON(device, gemm<scalar_t>)(g);
   });
   return record("linear", Y, {x, w, b}, [rows, in, out](Node& self) {

@@ -44,7 +44,8 @@ template <class T>
 void eigen_rows(const GemmArgs<T>& g, int64_t r0, int64_t r1) {
   const int64_t rows = r1 - r0;
   Map<T> c(g.c + r0 * g.ldc, rows, g.n, Eigen::OuterStride<>(g.ldc));
-  if (g.beta == T(0)) c.setZero();
+  if (g.row_bias) c.rowwise() = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(g.row_bias, g.n);
+  else if (g.beta == T(0)) c.setZero();
   else if (g.beta != T(1)) c *= g.beta;
   if (g.k == 0) return;
   const T* a0 = g.trans_a ? g.a + r0 : g.a + r0 * g.lda;
@@ -138,19 +139,22 @@ void compute(const GemmArgs<float>& g, const SgemmKernel& kern, const Step& s, c
       const float* bp = in_place ? g.b + s.p0 * g.ldb + jq : bpack + (q - s.q0) * nr * s.kc;
       for (int64_t ir = 0; ir < mc; ir += mr) {
         const bool a_here = s.a_in_place;
+        float* c = g.c + (ic + ir) * g.ldc + jq;
+        // A row bias enters as the first k slice's beta * C, so C gets the bits of the bias copied in and beta = 1.
+        const bool bias_in = g.row_bias && s.p0 == 0;
         kern.tile(s.kc, a_here ? a_in_place(g, ic + ir, s.p0) : apack + ir * s.kc, a_here ? g.lda : mr,
-                  a_here && !g.trans_a, bp, in_place ? g.ldb : nr, g.alpha, s.beta, g.c + (ic + ir) * g.ldc + jq,
-                  g.ldc, std::min(mr, mc - ir), cols);
+                  a_here && !g.trans_a, bp, in_place ? g.ldb : nr, g.alpha, bias_in ? 1.0f : s.beta,
+                  bias_in ? g.row_bias + jq : c, bias_in ? 0 : g.ldc, c, g.ldc, std::min(mr, mc - ir), cols);
       }
     }
   }
 }
 
-// C = beta * C (the k == 0 case; beta == 0 writes zeros).
+// C = beta * C or the row bias (the k == 0 case; beta == 0 writes zeros).
 void scale_c(const GemmArgs<float>& g) {
   for (int64_t i = 0; i < g.m; ++i) {
     float* c = g.c + i * g.ldc;
-    for (int64_t j = 0; j < g.n; ++j) c[j] = g.beta == 0.0f ? 0.0f : g.beta * c[j];
+    for (int64_t j = 0; j < g.n; ++j) c[j] = g.row_bias ? g.row_bias[j] : g.beta == 0.0f ? 0.0f : g.beta * c[j];
   }
 }
 
@@ -183,11 +187,12 @@ void run_part(const GemmArgs<float>& g, const SgemmKernel& kern, bool split_rows
 // C^T = B A^T into a scratch block, then copied into C transposed. The direct route packs all of the large B
 // (transposing it), which costs as much as the multiply-adds; this one packs the short A and copies C. Every element
 // gets the same operations in the same k order either way (the micro-kernels treat every element alike, and the k
-// slices depend on k alone), so the result has the same bits. Only for beta = 0: C is overwritten, not read.
+// slices depend on k alone), so the result has the same bits. Only for beta = 0 and no row bias: C is overwritten,
+// not read.
 constexpr int64_t kTransposedRows = 64;
 
 bool transposed_route(const GemmArgs<float>& g) {
-  return g.trans_b && g.beta == 0.0f && g.m <= kTransposedRows && g.n * g.k > 2 * g.m * (g.n + g.k);
+  return g.trans_b && g.beta == 0.0f && !g.row_bias && g.m <= kTransposedRows && g.n * g.k > 2 * g.m * (g.n + g.k);
 }
 
 void transposed_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel) {
@@ -225,6 +230,7 @@ void blocked_sgemm(const GemmArgs<float>& g, const SgemmKernel& kernel) {
 
 template <class T>
 void gemm(const GemmArgs<T>& args) {
+  COMET_CHECK(gemm_row_bias_valid(args), "gemm: row_bias needs beta = 0, got beta = {}", args.beta);
   GemmArgs<T> g = args;
   if (COMET_MUTANT(gemm_last_k_dropped) && g.k > 1) --g.k;
   if (COMET_MUTANT(gemm_beta_ignored) && g.beta == T(1)) g.beta = T(0);

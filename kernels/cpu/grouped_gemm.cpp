@@ -63,13 +63,10 @@ void grouped_linear(int64_t experts, const int64_t* offsets, int64_t in, int64_t
   const double work = double(offsets[experts]) * in * out;
   run_tiles(make_tiles(experts, offsets, 0), work, [&](const Tile& t) {
     const int64_t rows = t.end - t.begin;
-    T* yt = y + t.begin * out;
-    const T* bias = b + t.expert * out;
-    for (int64_t r = 0; r < rows; ++r) std::copy_n(bias, out, yt + r * out);  // a copy: the loop was not vectorised
     GemmArgs<T> g;
     g.m = rows; g.n = out; g.k = in;
     g.a = x + t.begin * in; g.lda = in; g.b = w + t.expert * in * out; g.ldb = out;
-    g.beta = 1; g.c = yt; g.ldc = out;
+    g.c = y + t.begin * out; g.ldc = out; g.row_bias = b + t.expert * out;
     gemm(g);
   });
 }

@@ -23,14 +23,14 @@ struct SgemmKernel {
   // dst + (q - q0) * nr * depth), columns past `cols` zero.
   void (*pack_b)(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t j0, int64_t cols, int64_t q0,
                  int64_t q1, float* dst);
-  // c = alpha * (A panel x B panel) + beta * c on a tile of rows <= mr, cols <= nr at c (row stride ldc); beta == 0
-  // never reads c. The A panel's mr rows are k-major, A(r, p) = a[p * lda + r] (lda = mr when packed, A's own lda
+  // c = alpha * (A panel x B panel) + beta * c_in on a tile of rows <= mr, cols <= nr at c (row stride ldc), where
+  // c_in is c itself (ldc_in = ldc) or a row added to every row (ldc_in = 0: a bias); beta == 0 never reads c_in. The A panel's mr rows are k-major, A(r, p) = a[p * lda + r] (lda = mr when packed, A's own lda
   // for a transposed A read in place), or with a_rows row-major, A(r, p) = a[r * lda + p] (A's rows read in place).
   // The B panel is k-major with row stride ldb: nr when packed, B's own ldb when read in place (nr valid columns
   // at every row). The tile reads only its `rows` rows of A; B read in place must hold nr columns. Each element gets
   // the same operations wherever the tile boundaries fall and whether A or B is packed or not.
   void (*tile)(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
-               float beta, float* c, int64_t ldc, int64_t rows, int64_t cols);
+               float beta, const float* c_in, int64_t ldc_in, float* c, int64_t ldc, int64_t rows, int64_t cols);
   // The kernel for a C at most narrow->nr columns wide, or null: taller tiles of one vector, so that a narrow C
   // (an expert's few rows on the transposed route, a gate's 16 logits) keeps enough independent multiply-add chains
   // to hide their latency. Same kc, so every element gets the same operations as with this kernel.

@@ -197,8 +197,8 @@ void pack_b(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t j0, int
   }
 }
 
-// out[r * ldo + j] = sum_p A(r, p) * b[p * ldb + j] over a full MR x NR tile, or out += that sum when
-// `accumulate`, with A(r, p) = a[p * lda + r] (k-major: a packed panel, lda = MR, or a transposed A read in place)
+// out[r * ldo + j] = sum_p A(r, p) * b[p * ldb + j] over a full MR x NR tile, or in[r * ldi + j] + that sum when
+// `in` is set (in = out, ldi = ldo: accumulate; ldi = 0: one row added to every row), with A(r, p) = a[p * lda + r] (k-major: a packed panel, lda = MR, or a transposed A read in place)
 // or, when ARows, a[r * lda + p] (A's rows read in place). The MR x NV accumulators live in registers (the loops
 // over them are unrolled completely); each k step is NV loads of B, MR broadcasts of A and MR * NV fused
 // multiply-adds, so the A layout changes only the broadcasts' addresses. Kept out of line and free of float
@@ -206,8 +206,8 @@ void pack_b(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t j0, int
 // GCC 12 spilled one and the loop waited on a store-to-load round trip).
 template <class V, int64_t MR, int64_t NV, bool ARows>
 __attribute__((noinline)) void microkernel(int64_t depth, const float* __restrict a, int64_t lda,
-                                           const float* __restrict b, int64_t ldb, float* __restrict out,
-                                           int64_t ldo, bool accumulate) {
+                                           const float* __restrict b, int64_t ldb, const float* in, int64_t ldi,
+                                           float* out, int64_t ldo) {
   using T = typename V::type;
   constexpr int64_t W = V::width;
   T acc[MR][NV];
@@ -231,24 +231,25 @@ __attribute__((noinline)) void microkernel(int64_t depth, const float* __restric
   for (int64_t r = 0; r < MR; ++r)
 #pragma GCC unroll 8
     for (int64_t v = 0; v < NV; ++v) {
-      float* o = out + r * ldo + v * W;
-      V::storeu(o, accumulate ? V::add(V::loadu(o), acc[r][v]) : acc[r][v]);
+      V::storeu(out + r * ldo + v * W, in ? V::add(V::loadu(in + r * ldi + v * W), acc[r][v]) : acc[r][v]);
     }
 }
 
-// c = alpha * acc + beta * c on the first `rows` rows and `nv` vectors of an MR x NR tile (acc: NR floats per row,
-// aligned); beta == 0 never reads c.
+// c = alpha * acc + beta * c_in on the first `rows` rows and `nv` vectors of an MR x NR tile (acc: NR floats per
+// row, aligned; c_in at row stride ldc_in, see SgemmKernel::tile); beta == 0 never reads c_in.
 template <class V, int64_t MR, int64_t NV>
-void update(const float* acc, float alpha, float beta, float* c, int64_t ldc, int64_t rows, int64_t nv) {
+void update(const float* acc, float alpha, float beta, const float* c_in, int64_t ldc_in, float* c, int64_t ldc,
+            int64_t rows, int64_t nv) {
   constexpr int64_t W = V::width, NR = NV * W;
   const typename V::type va = V::set1(alpha), vb = V::set1(beta);
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t v = 0; v < nv; ++v) {
       float* cp = c + r * ldc + v * W;
+      const float* cin = c_in + r * ldc_in + v * W;
       const typename V::type x = V::load(acc + r * NR + v * W);
       if (beta == 0.0f) V::storeu(cp, V::mul(va, x));
-      else if (beta == 1.0f) V::storeu(cp, V::fmadd(va, x, V::loadu(cp)));
-      else V::storeu(cp, V::fmadd(va, x, V::mul(vb, V::loadu(cp))));
+      else if (beta == 1.0f) V::storeu(cp, V::fmadd(va, x, V::loadu(cin)));
+      else V::storeu(cp, V::fmadd(va, x, V::mul(vb, V::loadu(cin))));
     }
   }
 }
@@ -260,29 +261,30 @@ void update(const float* acc, float alpha, float beta, float* c, int64_t ldc, in
 // operations at any tile size.
 template <class V, int64_t MR, int64_t NV, bool ARows, size_t... I>
 void multiply_tile(std::index_sequence<I...>, int64_t rows, int64_t nv, int64_t depth, const float* a, int64_t lda,
-                   const float* b, int64_t ldb, float* out, int64_t ldo, bool accumulate) {
-  using Kernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, bool);
+                   const float* b, int64_t ldb, const float* in, int64_t ldi, float* out, int64_t ldo) {
+  using Kernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, const float*, int64_t, float*,
+                          int64_t);
   static constexpr Kernel kernels[] = {
       &microkernel<V, static_cast<int64_t>(I) / NV + 1, static_cast<int64_t>(I) % NV + 1, ARows>...};
-  kernels[(rows - 1) * NV + nv - 1](depth, a, lda, b, ldb, out, ldo, accumulate);
+  kernels[(rows - 1) * NV + nv - 1](depth, a, lda, b, ldb, in, ldi, out, ldo);
 }
 
 template <class V, int64_t MR, int64_t NV>
 void multiply(int64_t rows, int64_t nv, int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b,
-              int64_t ldb, float* out, int64_t ldo, bool accumulate) {
+              int64_t ldb, const float* in, int64_t ldi, float* out, int64_t ldo) {
   constexpr auto sizes = std::make_index_sequence<static_cast<size_t>(MR * NV)>();
-  if (a_rows) return multiply_tile<V, MR, NV, true>(sizes, rows, nv, depth, a, lda, b, ldb, out, ldo, accumulate);
-  multiply_tile<V, MR, NV, false>(sizes, rows, nv, depth, a, lda, b, ldb, out, ldo, accumulate);
+  if (a_rows) return multiply_tile<V, MR, NV, true>(sizes, rows, nv, depth, a, lda, b, ldb, in, ldi, out, ldo);
+  multiply_tile<V, MR, NV, false>(sizes, rows, nv, depth, a, lda, b, ldb, in, ldi, out, ldo);
 }
 
 // See SgemmKernel::tile. A tile whose columns fill its vectors, with alpha = 1 and beta = 0 or 1, is written by the
-// micro-kernel of its size itself (c = sum, or c + sum: the same roundings as update's 1 * x and fmadd(1, x, c)),
+// micro-kernel of its size itself (c = sum, or c_in + sum: the same roundings as update's 1 * x and fmadd(1, x, c_in)),
 // which saves the round trip through acc that costs as much as the arithmetic when k is short (an expert's weight
 // gradient over its few rows). Other tiles are updated through a full-size copy, so their elements get exactly a
 // full tile's operations.
 template <class V, int64_t MR, int64_t NV>
 void tile(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
-          float beta, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+          float beta, const float* c_in, int64_t ldc_in, float* c, int64_t ldc, int64_t rows, int64_t cols) {
   constexpr int64_t W = V::width, NR = NV * W;
   for (int64_t r = 0; r < rows; ++r) {  // C's cache lines arrive while the k loop runs
     for (int64_t j = 0; j < cols; j += 16) __builtin_prefetch(c + r * ldc + j);
@@ -290,14 +292,14 @@ void tile(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* 
   }
   const int64_t nv = (cols + W - 1) / W;  // the vectors that hold the tile's columns
   if (cols == nv * W && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
-    return multiply<V, MR, NV>(rows, nv, depth, a, lda, a_rows, b, ldb, c, ldc, beta == 1.0f);
+    return multiply<V, MR, NV>(rows, nv, depth, a, lda, a_rows, b, ldb, beta == 1.0f ? c_in : nullptr, ldc_in, c, ldc);
   alignas(64) float acc[MR * NR];
-  multiply<V, MR, NV>(rows, nv, depth, a, lda, a_rows, b, ldb, acc, NR, false);
-  if (cols == nv * W) return update<V, MR, NV>(acc, alpha, beta, c, ldc, rows, nv);
+  multiply<V, MR, NV>(rows, nv, depth, a, lda, a_rows, b, ldb, nullptr, 0, acc, NR);
+  if (cols == nv * W) return update<V, MR, NV>(acc, alpha, beta, c_in, ldc_in, c, ldc, rows, nv);
   alignas(64) float edge[MR * NR] = {};
   for (int64_t r = 0; r < rows && beta != 0.0f; ++r)
-    for (int64_t j = 0; j < cols; ++j) edge[r * NR + j] = c[r * ldc + j];
-  update<V, MR, NV>(acc, alpha, beta, edge, NR, rows, nv);
+    for (int64_t j = 0; j < cols; ++j) edge[r * NR + j] = c_in[r * ldc_in + j];
+  update<V, MR, NV>(acc, alpha, beta, edge, NR, edge, NR, rows, nv);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < cols; ++j) c[r * ldc + j] = edge[r * NR + j];
 }

@@ -12,6 +12,7 @@
 #include "kernels/cuda/cublas_loader.h"
 #include "kernels/cuda/cublas_mapping.h"
 #include "kernels/cuda/device.h"
+#include "kernels/cuda/elementwise.h"
 
 namespace comet::cuda {
 namespace {
@@ -63,9 +64,17 @@ cublasStatus_t call_batched(cublasHandle_t h, const CublasGemmArgs<double>& c, c
 
 }  // namespace
 
+// cuBLAS has no broadcast addend: a row bias is written into C first (the expand kernel), then added as beta = 1.
 template <class T>
-void gemm(const GemmArgs<T>& g) {
-  if (g.m == 0 || g.n == 0) return;
+void gemm(const GemmArgs<T>& args) {
+  COMET_CHECK(gemm_row_bias_valid(args), "cuda::gemm: row_bias needs beta = 0, got beta = {}", args.beta);
+  if (args.m == 0 || args.n == 0) return;
+  GemmArgs<T> g = args;
+  if (g.row_bias) {
+    COMET_CHECK(g.ldc == g.n, "cuda::gemm: row_bias needs contiguous rows of C (ldc = n), got ldc {} n {}", g.ldc, g.n);
+    expand<T>(Broadcast::Row, g.m, g.n, T(1), g.row_bias, g.c);
+    g.beta = T(1), g.row_bias = nullptr;
+  }
   const CublasGemmArgs<T> c = to_cublas(g);
   if (cuda_emulated()) return cublas_gemm_emulated(c);
   COMET_CUBLAS_CHECK(call(handle(), c), "cuda::gemm: m={} n={} k={} trans_a={} trans_b={} lda={} ldb={} ldc={}", g.m,
@@ -74,6 +83,7 @@ void gemm(const GemmArgs<T>& g) {
 
 template <class T>
 void gemm_batched(const GemmArgs<T>& g, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  COMET_CHECK(g.row_bias == nullptr, "cuda::gemm_batched: no row_bias (use gemm)");
   COMET_CHECK(batch >= 0 && stride_a >= 0 && stride_b >= 0 && stride_c >= 0,
               "cuda::gemm_batched: need batch and strides >= 0, got {} and {} {} {}", batch, stride_a, stride_b,
               stride_c);

@@ -1,12 +1,14 @@
 // Reference GEMM: triple loop with double accumulation.
 #include "kernels/gemm.h"
 
+#include "core/error.h"
 #include "core/mutation.h"
 
 namespace comet::ref {
 
 template <class T>
 void gemm(const GemmArgs<T>& g) {
+  COMET_CHECK(gemm_row_bias_valid(g), "ref::gemm: row_bias needs beta = 0, got beta = {}", g.beta);
   const double alpha = COMET_MUTANT(ref_gemm_alpha_ignored) ? 1.0 : static_cast<double>(g.alpha);
   for (int64_t i = 0; i < g.m; ++i) {
     for (int64_t j = 0; j < g.n; ++j) {
@@ -17,7 +19,9 @@ void gemm(const GemmArgs<T>& g) {
         acc += a * b;
       }
       T& c = g.c[i * g.ldc + j];
-      c = static_cast<T>(alpha * acc + (g.beta == T(0) ? 0.0 : static_cast<double>(g.beta) * c));
+      const double addend = g.row_bias ? static_cast<double>(g.row_bias[j])
+                            : g.beta == T(0) ? 0.0 : static_cast<double>(g.beta) * c;
+      c = static_cast<T>(alpha * acc + addend);
     }
   }
 }

@@ -215,6 +215,30 @@ TEST_CASE_TEMPLATE("cuBLAS GEMM matches cpu::gemm", T, float, double) {
   });
 }
 
+// A row bias (GemmArgs::row_bias) on the device is written into C by the expand kernel before cuBLAS adds the product
+// with beta = 1: the same values as cpu::gemm's. It needs C's rows contiguous (ldc = n) and beta = 0, else an error.
+TEST_CASE_TEMPLATE("cuBLAS GEMM matches cpu::gemm with a row bias", T, float, double) {
+  COMET_SKIP_WITHOUT_CUDA();
+  Generator gen(6);
+  for_each_gemm_case([&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t pad, double beta) {
+    const GemmProblem<T> p(ta, tb, m, n, k, 0, T(0), gen);
+    const Tensor bias = test::small_integers<T>({n}, gen), device_bias = to_device(bias, Device::CUDA);
+    const auto with_bias = [](const Tensor& b) {
+      return [&b](GemmArgs<T> g) {
+        g.row_bias = static_cast<const T*>(b.raw());
+        return g;
+      };
+    };
+    const Tensor want = p.result([&](const GemmArgs<T>& g) { cpu::gemm(with_bias(bias)(g)); });
+    COMET_CHECK_EXACT(p.result([&](const GemmArgs<T>& g) { cuda::gemm(with_bias(device_bias)(g)); }, true), want);
+    // A beta is refused, and so are padded rows of a C that is not empty.
+    if (beta == 0.0 && (pad == 0 || m * n == 0)) return;
+    const GemmProblem<T> refused(ta, tb, m, n, k, pad, T(beta), gen);
+    CHECK_THROWS_AS(refused.result([&](const GemmArgs<T>& g) { cuda::gemm(with_bias(device_bias)(g)); }, true),
+                    Error);
+  });
+}
+
 TEST_CASE("CUDA tensors come from the block cache: a released block is handed out again") {
   COMET_SKIP_WITHOUT_CUDA();
   cuda_allocator_release_cache();

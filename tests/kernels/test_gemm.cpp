@@ -3,7 +3,8 @@
 // k slices), leading dimensions wider than the matrices, alpha/beta cases and beta = 0 over a NaN-filled C.
 // Integer-valued inputs make float GEMM exact, so those cases compare bit for bit (an indexing bug cannot hide
 // inside a tolerance); random inputs use |a - b| <= 1e-5 (|ref| + rms(ref)). Results must be bit-identical at 1,
-// 2 and 3 threads on each path, and the transposed route (a short A times B^T) must give the direct route's bits.
+// 2 and 3 threads on each path, the transposed route (a short A times B^T) must give the direct route's bits, and a
+// row bias the bits of the bias copied into C followed by beta = 1.
 // Each float test case exists once per ISA; on a CPU without that ISA it is skipped (ctest counts it so).
 #include <doctest/doctest.h>
 
@@ -233,6 +234,49 @@ void narrow_kernel_bits(const cpu::SgemmKernel& kernel) {
 }
 // Only AVX-512 has a narrow kernel: 16 columns are one of its vectors (AVX2's 6 x 16 tile already has 12 chains).
 GEMM_ISA_TEST_CASE(avx512, "a C one narrow tile wide gives the wide kernel's bits", narrow_kernel_bits)
+
+// A row bias (GemmArgs::row_bias, beta = 0) must give the bits of the bias copied into every row of C followed by
+// beta = 1 (how a linear layer added it before), for random inputs, every transpose, shapes across the cache blocks
+// and the narrow kernel (a short A with B^T too: the transposed route cannot take a bias), k = 0 (C = the bias), at 1
+// and 2 threads; and the reference must agree within the tolerance. Without beta = 0 it is an error.
+template <class T>
+void row_bias_bits(const std::vector<Shape3>& shapes) {
+  Generator gen(18);
+  for (const Shape3& sh : shapes)
+    for (int t = 0; t < 4; ++t)
+      for (T alpha : {T(1), T(-0.75)}) {
+        Problem<T> p(t & 1, t & 2, sh.m, sh.n, sh.k, alpha, T(0), 2, Fill::Random, gen);
+        const std::vector<T> bias = Problem<T>::values(sh.n, Fill::Random, gen);
+        Problem<T> copied = p;  // the bias copied into C's rows, then beta = 1
+        copied.g.beta = T(1);
+        for (int64_t i = 0; i < sh.m; ++i) std::copy(bias.begin(), bias.end(), copied.c.begin() + i * p.g.ldc);
+        p.g.row_bias = bias.data();
+        for (int threads : {1, 2}) {
+          ThreadScope scope(threads);
+          INFO("threads ", threads);
+          const std::vector<T> got = p.run(true), want = copied.run(true);
+          check(p, got, want, true);
+          check(p, got, p.run(false), false);
+        }
+      }
+  Problem<T> p(false, false, 3, 4, 5, T(1), T(1), 0, Fill::Random, gen);
+  p.g.row_bias = p.c.data();
+  CHECK_THROWS_WITH_AS(p.run(true), doctest::Contains("row_bias needs beta = 0"), Error);
+  CHECK_THROWS_WITH_AS(p.run(false), doctest::Contains("row_bias needs beta = 0"), Error);
+}
+
+void float_row_bias(const cpu::SgemmKernel& kernel) {
+  std::vector<Shape3> shapes = block_shapes(kernel);
+  for (const Shape3& sh : {Shape3{16, 256, 256}, Shape3{64, 256, 256}, Shape3{5, 16, 300}, Shape3{37, 7, 800},
+                           Shape3{9, 33, 0}, Shape3{1, 1, 1}})
+    shapes.push_back(sh);
+  row_bias_bits<float>(shapes);
+}
+GEMM_ALL_ISAS_TEST_CASE("a row bias gives the bits of the bias copied into C and beta = 1", float_row_bias)
+
+TEST_CASE("gemm: double, a row bias gives the bits of the bias copied into C and beta = 1") {
+  row_bias_bits<double>({{257, 33, 300}, {7, 100, 64}, {9, 33, 0}, {65, 1, 3}});
+}
 
 template <class T>
 void check_thread_independence() {
