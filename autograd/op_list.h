@@ -11,7 +11,7 @@ inline constexpr const char* kOpNames[] = {
     "bce_with_logits",           "cross_entropy", "gather_rows",  "scatter_add_rows",
     "embedding", "concat_cols",  "split_cols",    "reshape",      "flatten",     "dropout",
     "conv2d",   "maxpool2x2",    "bmm",           "transpose",    "smooth_step", "tree_probs",
-    "prior_softmax", "grouped_linear", "cast",        "select",      "linear",      "to_device",
+    "prior_softmax", "grouped_linear", "combine_rows", "cast",       "select",      "linear",      "to_device",
 };
 
 }  // namespace comet::ag

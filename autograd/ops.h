@@ -9,6 +9,7 @@
 
 #include "autograd/var.h"
 #include "core/rng.h"
+#include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
 #include "kernels/gate_math.h"
 
@@ -100,9 +101,14 @@ Var tree_probs(const Var& s, const RoutingTree& tree);
 // where p = 0; the gradient w.r.t. p is finite there too.
 Var prior_softmax(const Var& a, const Var& p);
 
-// ---- ops_moe.cpp (the sparse MoE's expert compute; kernels in kernels/grouped_gemm.h)
+// ---- ops_moe.cpp (the sparse MoE's expert compute and combine; kernels in kernels/grouped_gemm.h, kernels/index.h)
 // Rows [offsets[e], offsets[e+1]) of x [M, in] go through expert e: y = x W_e + b_e, with W [n, in, out],
 // b [n, out], offsets n + 1 non-decreasing entries from 0 to M. Experts with no rows get zero gradients.
 Var grouped_linear(const Var& x, const Var& w, const Var& b, const std::vector<int64_t>& offsets);
+// The experts' rows weighted back into the samples': ys [plan.pairs(), d] (pair p's row, in the plan's order),
+// g [plan.batch, plan.experts] -> y [plan.batch, d], y[b] = sum of g[b, e] ys[p] over b's pairs (b, e) in expert
+// order. The bits of scatter_add_rows(mul(ys, gather_rows(reshape(g, [B n, 1]), flat)), sample, B), forward and
+// backward, without their intermediate rows; g's entries outside the plan get zero gradient.
+Var combine_rows(const Var& ys, const Var& g, const DispatchPlan& plan);
 
 }  // namespace comet::ag

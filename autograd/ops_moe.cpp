@@ -1,5 +1,5 @@
-// grouped_linear: forward and backward side by side (kernels/grouped_gemm.h; on a CUDA device
-// kernels/cuda/grouped_gemm.h, which reads the offsets from device memory).
+// grouped_linear and combine_rows: forward and backward side by side (kernels/grouped_gemm.h and kernels/index.h; on
+// a CUDA device kernels/cuda/grouped_gemm.h, which reads the offsets from device memory, and kernels/cuda/dispatch.h).
 #include "autograd/device.h"
 #include "autograd/ops.h"
 #include "kernels/grouped_gemm.h"
@@ -85,6 +85,39 @@ Var grouped_linear(const Var& x, const Var& w, const Var& b, const std::vector<i
     if (GX.defined()) accumulate_grad(*self.inputs[0], std::move(GX));
     if (GW.defined()) accumulate_grad(*self.inputs[1], std::move(GW));
     if (GB.defined()) accumulate_grad(*self.inputs[2], std::move(GB));
+  });
+}
+
+Var combine_rows(const Var& ys, const Var& g, const DispatchPlan& plan) {
+  const Tensor &YS = ys.value(), &G = g.value();
+  const int64_t batch = plan.batch, experts = plan.experts, pairs = plan.pairs();
+  COMET_CHECK(YS.ndim() == 2 && YS.dim(0) == pairs && G.shape() == Shape({batch, experts}) && YS.dtype() == G.dtype(),
+              "combine_rows: ys {} and g {} do not fit the plan ([{}, d] and [{}, {}], one dtype)", shape_str(YS.shape()),
+              shape_str(G.shape()), pairs, batch, experts);
+  const Device device = common_device("combine_rows", {&YS, &G});
+  std::vector<int64_t> pair_of(static_cast<size_t>(batch * experts), -1);
+  for (int64_t p = 0; p < pairs; ++p) pair_of[plan.flat[p]] = p;
+  auto index = [device](const std::vector<int64_t>& v) {
+    return copy_to(Tensor::from_vector<int64_t>({static_cast<int64_t>(v.size())}, v), device);
+  };
+  const Tensor sample = index(plan.sample), flat = index(plan.flat), pair_index = index(pair_of);
+  const int64_t d = YS.dim(1);
+  Tensor Y = empty_on(device, {batch, d}, YS.dtype());
+  COMET_DISPATCH_FLOAT(YS.dtype(), "combine_rows", [&] {
+    COMET_KERNEL_ON(device, combine_rows<scalar_t>)(batch, experts, d, pair_index.ptr<int64_t>(), G.ptr<scalar_t>(),
+                                                    YS.ptr<scalar_t>(), Y.ptr<scalar_t>());
+  });
+  return record("combine_rows", Y, {ys, g}, [sample, flat, pair_index, batch, experts, pairs, d](Node& self) {
+    const Tensor &YS = self.inputs[0]->value, &G = self.inputs[1]->value;
+    Tensor GYS = self.needs(0) ? empty_as(YS) : Tensor(), GG = self.needs(1) ? empty_as(G) : Tensor();
+    COMET_DISPATCH_FLOAT(YS.dtype(), "combine_rows backward", [&] {
+      auto ptr = [](Tensor& t) { return t.defined() ? t.ptr<scalar_t>() : nullptr; };
+      COMET_KERNEL_ON(YS.device(), combine_rows_backward<scalar_t>)(
+          batch, experts, d, pairs, sample.ptr<int64_t>(), flat.ptr<int64_t>(), pair_index.ptr<int64_t>(),
+          G.ptr<scalar_t>(), YS.ptr<scalar_t>(), self.grad.ptr<scalar_t>(), ptr(GYS), ptr(GG));
+    });
+    if (GYS.defined()) accumulate_grad(*self.inputs[0], std::move(GYS));
+    if (GG.defined()) accumulate_grad(*self.inputs[1], std::move(GG));
   });
 }
 

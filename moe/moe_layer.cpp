@@ -53,14 +53,10 @@ std::vector<ag::Var> sparse_path(Experts& experts, const ag::Var& x, const std::
     return plan_dispatch(B, n, pairs.data<scalar_t>());
   });
   const Tensor sample = Tensor::from_vector<int64_t>({plan.pairs()}, plan.sample);
-  const Tensor flat = Tensor::from_vector<int64_t>({plan.pairs()}, plan.flat);
   const ag::Var rows = ag::gather_rows(x, sample);                        // [pairs, in], expert-major
   const ag::Var out = experts.forward_grouped(rows, plan.offsets, mode);  // [pairs, out]
   std::vector<ag::Var> y;
-  for (const ag::Var& g : gates) {
-    const ag::Var weight = ag::gather_rows(ag::reshape(g, {B * n, 1}), flat);  // [pairs, 1]
-    y.push_back(ag::scatter_add_rows(ag::mul(out, weight), sample, B));
-  }
+  for (const ag::Var& g : gates) y.push_back(ag::combine_rows(out, g, plan));
   return y;
 }
 

@@ -2,7 +2,8 @@
 // (kernels/cpu/vector_loops.h). scatter_add_rows counting-sorts the index (kernels/index.h: bucket_rows), then
 // each thread owns a block of destination rows, balanced by source-row count, and sums each row's sources in
 // increasing source order: the result does not depend on the thread count and no float is shared between threads.
-// With little work, one thread, or one-element rows it makes the same sums in one serial pass instead.
+// With little work, one thread, or one-element rows it makes the same sums in one serial pass instead. combine_rows
+// makes the sums of scatter_add_rows over the rows of ys * g[flat] without writing those rows.
 
 #include <algorithm>
 #include <cstring>
@@ -94,6 +95,47 @@ void copy_cols(int64_t rows, int64_t width, const T* src, int64_t lds, T* dst, i
       if (accumulate) loops.binary(Binary::Add, width, o, s, o);
       else std::memcpy(o, s, sizeof(T) * width);
     }
+  });
+}
+
+// Each sample's row by one thread, in expert order: the first product written, each later one rounded and added,
+// which are the operations of scatter_add_rows over the rows of ys * g[flat] (the same bits) without those rows.
+template <class T>
+void combine_rows(int64_t batch, int64_t experts, int64_t d, const int64_t* pair_of, const T* g, const T* ys, T* y) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
+  parallel_for(batch, d * experts, [&](int64_t b0, int64_t b1) {
+    std::vector<T> term(static_cast<size_t>(d));
+    for (int64_t b = b0; b < b1; ++b) {
+      T* out = y + b * d;
+      bool first = true;
+      for (int64_t e = 0; e < experts; ++e) {
+        const int64_t p = pair_of[b * experts + e];
+        if (p < 0) continue;
+        loops.binary_scalar(Binary::Mul, d, ys + p * d, g[b * experts + e], first ? out : term.data());
+        if (!first) loops.binary(Binary::Add, d, out, term.data(), out);
+        first = false;
+      }
+      if (first) std::fill_n(out, d, T(0));
+    }
+  });
+}
+
+// The operations of the composition's backward (gather of gy, the column-broadcast product's two gradients,
+// the scatter of the gate weights' gradient into g's shape), so the same bits.
+template <class T>
+void combine_rows_backward(int64_t batch, int64_t experts, int64_t d, int64_t pairs, const int64_t* sample,
+                           const int64_t* flat, const int64_t* pair_of, const T* g, const T* ys, const T* gy, T* gys,
+                           T* gg) {
+  const VectorLoops<T>& loops = active_vector_loops<T>();
+  if (gys) {
+    parallel_for(pairs, d, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) loops.binary_scalar(Binary::Mul, d, gy + sample[p] * d, g[flat[p]], gys + p * d);
+    });
+  }
+  if (!gg) return;
+  parallel_for(batch * experts, d, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      gg[c] = pair_of[c] < 0 ? T(0) : static_cast<T>(loops.dot(d, gy + c / experts * d, ys + pair_of[c] * d));
   });
 }
 

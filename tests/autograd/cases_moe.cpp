@@ -1,4 +1,5 @@
-// Op cases: grouped_linear with uneven segments, including experts with no rows (first, middle and last).
+// Op cases: grouped_linear with uneven segments, including experts with no rows (first, middle and last);
+// combine_rows over sparse gates with a sample and an expert that have no pairs.
 #include "op_cases.h"
 
 namespace comet::test {
@@ -18,6 +19,23 @@ COMET_OP_CASES("grouped_linear", [](int64_t n, Generator& gen) {
                                              random_tensor({3, 7}, gen)},
                    [one](const std::vector<ag::Var>& v) { return ag::grouped_linear(v[0], v[1], v[2], one); }});
   return cases;
+});
+
+// g [batch, experts] with about `density` of its entries routed (away from 0) and the rest exactly 0, and the rows of
+// ys for its plan; a sample without any pair and an expert without any are forced in.
+OpCase combine_case(const char* label, int64_t batch, int64_t experts, int64_t d, double density, Generator& gen) {
+  Tensor g = away_from_zero({batch, experts}, gen), keep = Tensor::empty({batch, experts}, DType::F64);
+  gen.bernoulli(keep, density);
+  for (int64_t i = 0; i < g.numel(); ++i)
+    if (keep.data<double>()[i] == 0 || i / experts == 0 || i % experts == experts - 1) g.data<double>()[i] = 0;
+  const DispatchPlan plan = plan_dispatch(batch, experts, g.data<double>());
+  return {label, {random_tensor({plan.pairs(), d}, gen), g},
+          [plan](const std::vector<ag::Var>& v) { return ag::combine_rows(v[0], v[1], plan); }};
+}
+
+COMET_OP_CASES("combine_rows", [](int64_t n, Generator& gen) {
+  return std::vector<OpCase>{combine_case("batch n + 2, 5 experts, d 3, half routed", n + 2, 5, 3, 0.5, gen),
+                             combine_case("batch 6, 4 experts, d n, most routed", 6, 4, n, 0.8, gen)};
 });
 
 }  // namespace
