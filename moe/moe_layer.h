@@ -3,7 +3,8 @@
 //  - Dense (the reference): every expert on every sample, weighted by g's column.
 //  - Sparse (the default): the (sample, expert) pairs with g != 0 are grouped by expert (histogram, prefix sum,
 //    stable order; kernels/dispatch.h), rows are gathered into expert-contiguous order, each expert layer is one
-//    grouped GEMM over the segments, and the weighted rows are scatter-added back (deterministically). Backward
+//    grouped GEMM over the segments, and the experts' rows are combined back, weighted, into the samples' rows
+//    (ag::combine_rows: each sample sums its pairs in expert order, deterministically). Backward
 //    runs through the same grouping; experts without samples get zero gradients. Activation memory grows with the
 //    number of pairs (about k B), not with n.
 // Several gates over the same experts (the MMoE's one gate per task): each expert runs once on each sample that
