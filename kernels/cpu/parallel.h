@@ -26,16 +26,26 @@ void parallel_for(int64_t n, int64_t work_per_item, F f) {
   parallel_chunks(blocks, [&](int64_t b) { f(n * b / blocks, n * (b + 1) / blocks); });
 }
 
-// Sum over i in [0, n) of term(i), accumulated in double per fixed chunk, chunks added in order.
+// Sum over i in [0, n) of term(i), accumulated in double per fixed chunk, chunks added in order. Within a chunk,
+// term(i) goes to partial sum i % kSumLanes (kReduceChunk is a multiple), and the lanes are added in order at the
+// end: one running sum made every add wait for the previous one (4 cycles), and an MSE over a 512 x 256 batch took
+// 1.6% of the sparse MoE step (AMD EPYC Zen 5, 2 threads).
+constexpr int64_t kSumLanes = 8;
 template <class F>
 double deterministic_sum(int64_t n, F term) {
+  static_assert(kReduceChunk % kSumLanes == 0, "lanes must not depend on where a chunk starts");
   const int64_t chunks = (n + kReduceChunk - 1) / kReduceChunk;
   std::vector<double> partial(chunks, 0.0);
   parallel_for(chunks, kReduceChunk, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
+      double lane[kSumLanes] = {};
+      const int64_t b = c * kReduceChunk, e = std::min(n, b + kReduceChunk);
+      int64_t i = b;
+      for (; i + kSumLanes <= e; i += kSumLanes)
+        for (int64_t l = 0; l < kSumLanes; ++l) lane[l] += term(i + l);
+      for (; i < e; ++i) lane[i % kSumLanes] += term(i);
       double s = 0;
-      const int64_t e = std::min(n, (c + 1) * kReduceChunk);
-      for (int64_t i = c * kReduceChunk; i < e; ++i) s += term(i);
+      for (double x : lane) s += x;
       partial[c] = s;
     }
   });
