@@ -9,26 +9,17 @@ torch it prints a skip message and exits 0.
 """
 import argparse
 import json
-import os
-import re
 import statistics
 import sys
 import time
+
+import torch_blas
 
 try:
     import torch
 except ImportError:
     print(f"torch_gemm: no torch under {sys.executable}; skipped")
     sys.exit(0)
-
-
-def blas_of_build():
-    """BLAS_INFO of the build: 'mkl' in the PyPI wheels; 'generic' in Debian's (libblas.so.3, whichever it is)."""
-    m = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
-    info = m.group(1) if m else "unknown"
-    blas = "libblas.so.3" if info == "generic" else info
-    limit = os.environ.get("MKL_ENABLE_INSTRUCTIONS")  # bench/run_gemm_peer.sh's PEER_ISA
-    return f"{blas} limited to {limit}" if limit and blas == "mkl" else blas
 
 
 def gflops(n, warmup, reps):
@@ -54,7 +45,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
-    result = {"torch": torch.__version__, "blas": blas_of_build(), "threads": torch.get_num_threads(),
+    result = {"torch": torch.__version__, "blas": torch_blas.describe(torch), "threads": torch.get_num_threads(),
               "python": sys.executable, "gflops": {}}
     for n in (int(s) for s in args.sizes.split(",")):
         result["gflops"][n] = gflops(n, args.warmup, args.reps)

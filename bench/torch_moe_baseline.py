@@ -31,6 +31,8 @@ import statistics
 import sys
 import time
 
+import torch_blas
+
 os.environ.pop("OPENBLAS_CORETYPE", None)  # must happen before torch (and its BLAS) is loaded
 
 try:
@@ -125,13 +127,6 @@ def time_case(n, k, mode, args):
             "ms_max": max(times)}
 
 
-def loaded_blas():
-    """The BLAS libraries mapped into this process (torch's Debian build calls whatever libblas.so.3 points to)."""
-    with open("/proc/self/maps") as maps:
-        paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
-    return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "none found"
-
-
 def main():
     args = parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -143,12 +138,11 @@ def main():
     threads = [line.strip() for line in info.splitlines() if "get_num_threads" in line or "parallel backend" in line]
     print(f"torch {torch.__version__}; {'; '.join(threads)}; OPENBLAS_CORETYPE unset; "
           f"batch {args.batch}, dim {args.dim}, {args.warmup} warm-up + {args.steps} timed steps")
-    torch.randn(64, 64) @ torch.randn(64, 64)  # loads the BLAS
-    blas = loaded_blas()
+    blas = torch_blas.describe(torch)
     print(f"BLAS: {blas}")
     device = torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu"
     print(f"device: {device}")
-    if "openblas" not in blas and "mkl" not in blas and "blis" not in blas:
+    if "openblas" not in blas.lower() and "mkl" not in blas.lower() and "blis" not in blas.lower():
         print("WARNING: torch uses the reference BLAS here; install libopenblas0-openmp for a fair baseline")
     results = []
     print(f"{'mode':>6} {'n':>4} {'k':>3} {'median ms':>10} {'min ms':>8}")

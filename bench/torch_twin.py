@@ -45,6 +45,8 @@ import os
 import sys
 import time
 
+import torch_blas
+
 os.environ.pop("OPENBLAS_CORETYPE", None)  # before torch loads its BLAS (as bench/torch_moe_baseline.py)
 
 try:
@@ -55,16 +57,6 @@ try:
 except ImportError as e:
     print(f"torch_twin: PyTorch or numpy is not installed ({e}); skipping the PyTorch twin.")
     sys.exit(0)
-
-
-def loaded_blas():
-    """The BLAS libraries mapped into this process (Debian's torch calls whatever libblas.so.3 points to)."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
-        return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "none mapped"
-    except OSError:
-        return "unknown"
 
 
 def uniform_(t, bound):
@@ -396,8 +388,8 @@ def main():
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(args.seed)
-    torch.randn(8, 8) @ torch.randn(8, 8)  # loads the BLAS
-    print(f"torch_twin: torch {torch.__version__}, BLAS {loaded_blas()}, {torch.get_num_threads()} threads", flush=True)
+    print(f"torch_twin: torch {torch.__version__}, BLAS {torch_blas.describe(torch)}, {torch.get_num_threads()} threads",
+          flush=True)
 
     t0 = time.perf_counter()
     with open(os.path.join(args.data_dir, "meta.json")) as f:
