@@ -198,8 +198,9 @@ void pack_b(const GemmArgs<float>& g, int64_t p0, int64_t depth, int64_t j0, int
 }
 
 // out[r * ldo + j] = sum_p A(r, p) * b[p * ldb + j] over a full MR x NR tile, or in[r * ldi + j] + that sum when
-// `in` is set (in = out, ldi = ldo: accumulate; ldi = 0: one row added to every row), with A(r, p) = a[p * lda + r] (k-major: a packed panel, lda = MR, or a transposed A read in place)
-// or, when ARows, a[r * lda + p] (A's rows read in place). The MR x NV accumulators live in registers (the loops
+// `in` is set (in = out, ldi = ldo: accumulate; ldi = 0: one row added to every row), with A(r, p) =
+// a[p * lda + r] (k-major: a packed panel, lda = MR, or a transposed A read in place) or, when ARows,
+// a[r * lda + p] (A's rows read in place). The MR x NV accumulators live in registers (the loops
 // over them are unrolled completely); each k step is NV loads of B, MR broadcasts of A and MR * NV fused
 // multiply-adds, so the A layout changes only the broadcasts' addresses. Kept out of line and free of float
 // arguments so that the compiler gives the accumulators registers of their own (inlined next to alpha and beta,
