@@ -1,14 +1,16 @@
 // The sparse MoE's expert compute in isolation: cpu::grouped_linear (forward) and grouped_linear_backward (gx and
-// gW, gb) over 1024 rows (batch 512 x k = 2) split evenly over n experts, in = out = 256, next to the same
+// gW, gb) over 1024 rows (batch 512 x k = 2) split over n experts, in = out = 256, next to the same
 // multiply-adds as one 1024 x 256 x 256 GEMM per pass (BM_OneGemm: y = x W, gx = gy W^T, gW = x^T gy), so the
 // ratio grouped / one GEMM is what splitting the rows over n experts costs (packing each expert's W, short
 // inner loops for gW). Counter FLOP/s = 2 x rows x in x out per pass (forward: 1 pass, backward: 2).
-// Names: BM_GroupedLinear/<fwd|bwd>/n:<n>, BM_OneGemm/<fwd|bwd>. Run: bench_grouped --benchmark_repetitions=5
+// Names: BM_GroupedLinear/<fwd|bwd>[/uneven]/n:<n>, BM_OneGemm/<fwd|bwd>; uneven: experts' row counts 0.75-1.25x the
+// mean, as a gate routes them, instead of equal. Run: bench_grouped --benchmark_repetitions=5
 // Device rows (a build with the CUDA backend and a device present): cuda::grouped_linear(_backward) against the
 // cuBLAS GEMMs of the same shapes (cuda::gemm), BM_GroupedLinear/cuda/<fwd|bwd>/rows:<r>/width:<w>/n:<n> and
 // BM_OneGemm/cuda/<fwd|bwd>/rows:<r>/width:<w>, at the step's size (1024 x 256) and at a GPU-sized one
 // (16384 x 1024); the host waits for the device after every pass. The ratio of their FLOP/s is the grouped GEMM's
 // share of cuBLAS's dense throughput at equal FLOPs.
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,10 +55,24 @@ struct OneGemmArgs {
   }
 };
 
-void BM_GroupedLinear(benchmark::State& state, bool backward) {
+// Expert offsets over kRows rows: equal segments, or uneven ones as a gate routes them (expert e's share in
+// proportion to 1 + sin(2.4 e) / 4, so segments of 0.75-1.25x the mean: 48-80 rows at n = 16), which cross the
+// GEMM's row thresholds (kernels/cpu/gemm.cpp: B read in place, the transposed route) that equal segments sit on.
+std::vector<int64_t> expert_offsets(int64_t n, bool uneven) {
+  std::vector<double> share(n);
+  for (int64_t e = 0; e < n; ++e) share[e] = uneven ? 1 + std::sin(2.4 * double(e)) / 4 : 1;
+  double total = 0;
+  for (double v : share) total += v;
+  std::vector<int64_t> offsets(n + 1, 0);
+  double sum = 0;
+  for (int64_t e = 0; e < n; ++e) offsets[e + 1] = std::llround(kRows * ((sum += share[e]) / total));
+  offsets[n] = kRows;
+  return offsets;
+}
+
+void BM_GroupedLinear(benchmark::State& state, bool backward, bool uneven) {
   const int64_t n = state.range(0);
-  std::vector<int64_t> offsets(n + 1);
-  for (int64_t e = 0; e <= n; ++e) offsets[e] = kRows * e / n;
+  const std::vector<int64_t> offsets = expert_offsets(n, uneven);
   const std::vector<float> x = filled(kRows * kWidth, 0), w = filled(n * kWidth * kWidth, 1),
                            b = filled(n * kWidth, 2), gy = filled(kRows * kWidth, 3);
   std::vector<float> y(kRows * kWidth), gx(kRows * kWidth), gw(n * kWidth * kWidth), gb(n * kWidth);
@@ -160,8 +176,16 @@ const bool device_rows_registered = [] {
 }();
 #endif
 
-BENCHMARK_CAPTURE(BM_GroupedLinear, fwd, false)->ArgName("n")->Arg(8)->Arg(16)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_GroupedLinear, bwd, true)->ArgName("n")->Arg(8)->Arg(16)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
+const bool grouped_rows_registered = [] {
+  for (const bool uneven : {false, true})
+    for (const bool backward : {false, true}) {
+      const std::string name =
+          std::string("BM_GroupedLinear/") + (backward ? "bwd" : "fwd") + (uneven ? "/uneven" : "");
+      benchmark::RegisterBenchmark(name.c_str(), BM_GroupedLinear, backward, uneven)
+          ->ArgName("n")->Arg(8)->Arg(16)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
+    }
+  return true;
+}();
 BENCHMARK_CAPTURE(BM_OneGemm, fwd, false)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_OneGemm, bwd, true)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
