@@ -1,7 +1,6 @@
 // Softmax, Top-k and Hash gates (spec 5.1 - 5.3).
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "autograd/device.h"
 #include "core/mutation.h"
@@ -12,17 +11,26 @@ namespace {
 
 double glorot_bound(int64_t fan_in, int64_t fan_out) { return std::sqrt(6.0 / static_cast<double>(fan_in + fan_out)); }
 
+// Each row's k largest logits, ties to the lower index, as one pass that keeps the best k so far in order (an
+// insertion into k slots): k is small, and a partial sort over an index array per row took 2% of the sparse step at
+// n = 16. Experts ascending within a sample.
 template <class T>
 std::vector<int64_t> top_k_rows(const T* h, int64_t rows, int64_t n, int64_t k) {
-  std::vector<int64_t> out(rows * k), idx(n);
+  std::vector<int64_t> out(rows * k), best(k);
+  const bool ties_high = COMET_MUTANT(topk_ties_high);
   for (int64_t b = 0; b < rows; ++b) {
     const T* row = h + b * n;
-    std::iota(idx.begin(), idx.end(), 0);
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [row](int64_t x, int64_t y) {
-      return row[x] > row[y] || (row[x] == row[y] && (x < y) != COMET_MUTANT(topk_ties_high));
-    });
-    std::sort(idx.begin(), idx.begin() + k);  // experts ascending within a sample
-    for (int64_t j = 0; j < k; ++j) out[b * k + j] = b * n + idx[j];
+    int64_t kept = 0;
+    for (int64_t x = 0; x < n; ++x) {
+      // x beats a kept y (< x) only with a larger logit: ties stay with the lower index
+      const auto beats = [&](int64_t y) { return row[x] > row[y] || (ties_high && row[x] == row[y]); };
+      if (kept == k && !beats(best[k - 1])) continue;
+      int64_t slot = kept < k ? kept++ : k - 1;
+      for (; slot > 0 && beats(best[slot - 1]); --slot) best[slot] = best[slot - 1];
+      best[slot] = x;
+    }
+    std::sort(best.begin(), best.end());
+    for (int64_t j = 0; j < k; ++j) out[b * k + j] = b * n + best[j];
   }
   return out;
 }

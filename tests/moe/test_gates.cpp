@@ -2,6 +2,7 @@
 // identities: Top-k with k = n equals Softmax; Hash is a fixed one-hot table.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -175,6 +176,33 @@ TEST_CASE("Top-k with k = n equals the Softmax gate; Top-k keeps the k largest b
   check_values(g, {e0 / (e0 + e1), e1 / (e0 + e1), 0.0, 0.0});
   two.k = 5;
   CHECK_THROWS_WITH_AS(TopKGate(two, 2, gen), doctest::Contains("k = 5 must be in [1, n = 4]"), Error);
+}
+
+TEST_CASE("top_k_indices: each row's k largest logits, ties to the lower expert, experts ascending") {
+  // Against a full stable sort of each row by logit, descending. Logits drawn from 4 values, so that most rows have
+  // ties, including ties across the k-th place.
+  Generator gen(12);
+  for (const auto& [n, k] : {std::pair<int64_t, int64_t>{1, 1}, {4, 1}, {4, 2}, {7, 3}, {16, 2}, {16, 16}, {64, 4}}) {
+    const int64_t rows = 50;
+    Tensor draws = Tensor::empty({rows * n}, DType::I64);
+    gen.randint(draws, 0, 4);
+    std::vector<float> logits;
+    for (const int64_t v : draws.to_vector<int64_t>()) logits.push_back(static_cast<float>(v) - 1.5f);
+    const Tensor h = Tensor::from_vector<float>({rows, n}, logits);
+    const std::vector<int64_t> got = top_k_indices(h, k);
+    REQUIRE(static_cast<int64_t>(got.size()) == rows * k);
+    for (int64_t b = 0; b < rows; ++b) {
+      std::vector<int64_t> order(static_cast<size_t>(n));
+      for (int64_t e = 0; e < n; ++e) order[e] = e;
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int64_t x, int64_t y) { return h.item(b * n + x) > h.item(b * n + y); });
+      std::vector<int64_t> want(order.begin(), order.begin() + k);
+      std::sort(want.begin(), want.end());
+      for (int64_t& e : want) e += b * n;
+      INFO("n " << n << " k " << k << " row " << b);
+      CHECK(std::vector<int64_t>(got.begin() + b * k, got.begin() + (b + 1) * k) == want);
+    }
+  }
 }
 
 TEST_CASE("GateOutput::routing lists each sample's experts and weights, the non-zeros of g") {
