@@ -45,6 +45,37 @@ TEST_CASE("dispatch plan: histogram, offsets, stable sample order within each ex
   CHECK(p.count(1) == 1);
   const std::vector<float> nan{0, std::nanf("")};
   CHECK_THROWS_WITH_AS(plan_dispatch<float>(1, 2, nan.data()), doctest::Contains("sample 0 expert 1 is NaN"), Error);
+  const std::vector<float> later_nan{0.5f, 0, 0, 0, 0.2f, std::nanf(""), std::nanf(""), 0, 0};
+  CHECK_THROWS_WITH_AS(plan_dispatch<float>(3, 3, later_nan.data()), doctest::Contains("sample 1 expert 2 is NaN"),
+                       Error);
+}
+
+TEST_CASE("dispatch plan: random sparse gates against the plain loops (count, prefix sum, place in sample order)") {
+  Generator gen(21);
+  for (const auto& [batch, experts] : {std::pair<int64_t, int64_t>{1, 1}, {37, 5}, {64, 16}, {100, 64}, {0, 3}}) {
+    Tensor draws = Tensor::empty({std::max<int64_t>(1, batch * experts)}, DType::I64);
+    gen.randint(draws, 0, 8);
+    std::vector<double> g(static_cast<size_t>(batch * experts));
+    for (int64_t i = 0; i < batch * experts; ++i) {
+      const int64_t d = draws.data<int64_t>()[i];
+      g[i] = d < 5 ? 0.0 : d == 5 ? -0.0 : d == 6 ? 0.25 : -1.5;  // mostly zeros (some -0.0), negative weights too
+    }
+    DispatchPlan want;
+    want.offsets.assign(experts + 1, 0);
+    for (int64_t e = 0; e < experts; ++e) {
+      for (int64_t b = 0; b < batch; ++b)
+        if (g[b * experts + e] != 0.0) {
+          want.sample.push_back(b);
+          want.flat.push_back(b * experts + e);
+        }
+      want.offsets[e + 1] = static_cast<int64_t>(want.sample.size());
+    }
+    const DispatchPlan got = plan_dispatch<double>(batch, experts, g.data());
+    INFO("batch " << batch << " experts " << experts);
+    CHECK(got.offsets == want.offsets);
+    CHECK(got.sample == want.sample);
+    CHECK(got.flat == want.flat);
+  }
 }
 
 TEST_CASE("grouped linear: fast equals reference exactly on integer inputs, empty experts, any thread count") {
