@@ -104,11 +104,7 @@ void Optimizer::run(const std::vector<Chunk>& chunks, double lr) {
   const auto run_claim = [&](int64_t c) {
     for (int64_t i = c * kChunksPerClaim; i < std::min(n, (c + 1) * kChunksPerClaim); ++i) update_chunk(on_cpu[i]);
   };
-  if (claims < 2 || num_threads() == 1) {
-    for (int64_t c = 0; c < claims; ++c) run_claim(c);
-  } else {
-    parallel_chunks(claims, run_claim);
-  }
+  parallel_chunks(claims, run_claim);  // serial itself for one claim or one thread
 }
 
 void Optimizer::step() {
