@@ -31,6 +31,8 @@ struct SgemmKernel {
   // the same operations wherever the tile boundaries fall and whether A or B is packed or not.
   void (*tile)(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
                float beta, const float* c_in, int64_t ldc_in, float* c, int64_t ldc, int64_t rows, int64_t cols);
+  // dst[j * ldd + i] = src[i * lds + j] for i < rows, j < cols (C from C^T on the transposed route).
+  void (*transpose)(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd);
   // The kernel for a C at most narrow->nr columns wide, or null: taller tiles of one vector, so that a narrow C
   // (an expert's few rows on the transposed route, a gate's 16 logits) keeps enough independent multiply-add chains
   // to hide their latency. Same kc, so every element gets the same operations as with this kernel.
