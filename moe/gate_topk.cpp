@@ -4,6 +4,7 @@
 
 #include "autograd/device.h"
 #include "core/mutation.h"
+#include "kernels/cpu/parallel.h"
 #include "moe/gates.h"
 
 namespace comet::moe {
@@ -14,24 +15,29 @@ double glorot_bound(int64_t fan_in, int64_t fan_out) { return std::sqrt(6.0 / st
 // Each row's k largest logits, ties to the lower index, as one pass that keeps the best k so far in order (an
 // insertion into k slots): k is small, and a partial sort over an index array per row took 1% of the sparse step at
 // n = 16. Experts ascending within a sample.
+// Rows are independent, so blocks of them run in parallel (the host's selection was 0.8% of the sparse step at
+// n = 16 with the other thread idle); a row costs a few operations per logit.
 template <class T>
 std::vector<int64_t> top_k_rows(const T* h, int64_t rows, int64_t n, int64_t k) {
-  std::vector<int64_t> out(rows * k), best(k);
+  std::vector<int64_t> out(rows * k);
   const bool ties_high = COMET_MUTANT(topk_ties_high);
-  for (int64_t b = 0; b < rows; ++b) {
-    const T* row = h + b * n;
-    int64_t kept = 0;
-    for (int64_t x = 0; x < n; ++x) {
-      // x beats a kept y (< x) only with a larger logit: ties stay with the lower index
-      const auto beats = [&](int64_t y) { return row[x] > row[y] || (ties_high && row[x] == row[y]); };
-      if (kept == k && !beats(best[k - 1])) continue;
-      int64_t slot = kept < k ? kept++ : k - 1;
-      for (; slot > 0 && beats(best[slot - 1]); --slot) best[slot] = best[slot - 1];
-      best[slot] = x;
+  cpu::parallel_for(rows, 4 * n, [&](int64_t r0, int64_t r1) {
+    std::vector<int64_t> best(k);
+    for (int64_t b = r0; b < r1; ++b) {
+      const T* row = h + b * n;
+      int64_t kept = 0;
+      for (int64_t x = 0; x < n; ++x) {
+        // x beats a kept y (< x) only with a larger logit: ties stay with the lower index
+        const auto beats = [&](int64_t y) { return row[x] > row[y] || (ties_high && row[x] == row[y]); };
+        if (kept == k && !beats(best[k - 1])) continue;
+        int64_t slot = kept < k ? kept++ : k - 1;
+        for (; slot > 0 && beats(best[slot - 1]); --slot) best[slot] = best[slot - 1];
+        best[slot] = x;
+      }
+      std::sort(best.begin(), best.end());
+      for (int64_t j = 0; j < k; ++j) out[b * k + j] = b * n + best[j];
     }
-    std::sort(best.begin(), best.end());
-    for (int64_t j = 0; j < k; ++j) out[b * k + j] = b * n + best[j];
-  }
+  });
   return out;
 }
 

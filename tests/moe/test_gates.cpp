@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "core/threading.h"
 #include "moe/gates.h"
 #include "test_util.h"
 
@@ -180,10 +181,11 @@ TEST_CASE("Top-k with k = n equals the Softmax gate; Top-k keeps the k largest b
 
 TEST_CASE("top_k_indices: each row's k largest logits, ties to the lower expert, experts ascending") {
   // Against a full stable sort of each row by logit, descending. Logits drawn from 4 values, so that most rows have
-  // ties, including ties across the k-th place.
+  // ties, including ties across the k-th place. 300 rows: from n = 16 up, blocks of rows run in parallel at 3 threads.
   Generator gen(12);
+  const ThreadScope threads(3);
   for (const auto& [n, k] : {std::pair<int64_t, int64_t>{1, 1}, {4, 1}, {4, 2}, {7, 3}, {16, 2}, {16, 16}, {64, 4}}) {
-    const int64_t rows = 50;
+    const int64_t rows = 300;
     Tensor draws = Tensor::empty({rows * n}, DType::I64);
     gen.randint(draws, 0, 4);
     std::vector<float> logits;
