@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/threading.h"
+#include "kernels/gate.h"
 #include "moe/gates.h"
 #include "test_util.h"
 
@@ -146,6 +147,32 @@ TEST_CASE("COMET worked example of spec 3.4 (n = 3, k = 2, gamma = 1)") {
   // Slot 0 -> expert 1, slot 1 -> expert 2, slot 2 -> expert 0 (P rows [[0,1,0],[0,0,1],[1,0,0]]).
   const ag::Var perm = ag::constant(f64({3, 3}, {0, 1, 0, 0, 0, 1, 1, 0, 0}));
   check_values(gate.forward({x, {}}, &perm, false).weights.value(), {0.482570, 0.458313, 0.059117});
+}
+
+TEST_CASE("prior softmax: the shift is the largest logit where the prior is positive; an all-zero prior gives 0") {
+  // Float rows of 4 slots. Row 0: a zero-prior slot holds a logit of 200, whose exp overflows a float; shifting by it
+  // would underflow every other term to 0 and give 0 / 0. Row 1: the prior is all 0.
+  const std::vector<float> a{0.5f, 200.0f, -1.0f, 3.0f, 1.0f, 2.0f, 3.0f, 4.0f};
+  const std::vector<float> p{0.2f, 0.0f, 0.5f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  const std::vector<float> g{1.0f, 2.0f, 3.0f, 4.0f, 1.0f, 1.0f, 1.0f, 1.0f};
+  std::vector<float> w(8, std::nanf("")), ga(8, std::nanf("")), gp(8, std::nanf(""));  // must be overwritten
+  cpu::prior_softmax<float>(2, 4, a.data(), p.data(), w.data());
+  cpu::prior_softmax_backward<float>(2, 4, a.data(), p.data(), w.data(), g.data(), ga.data(), gp.data());
+  const double e0 = 0.2 * std::exp(0.5), e2 = 0.5 * std::exp(-1.0), z = e0 + e2, u = (e0 * 1 + e2 * 3) / z;
+  const std::vector<double> want_w{e0 / z, 0, e2 / z, 0, 0, 0, 0, 0};
+  const std::vector<double> want_ga{e0 / z * (1 - u), 0, e2 / z * (3 - u), 0, 0, 0, 0, 0};
+  const double m = 0.5;  // the shift: a at the positive-prior slots 0 and 2
+  const std::vector<double> want_gp{std::exp(0.5 - m) / (z / std::exp(m)) * (1 - u), 0, 0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < 8; ++i) {
+    INFO("slot ", i);
+    CHECK(w[i] == doctest::Approx(want_w[i]).epsilon(1e-6));
+    CHECK(ga[i] == doctest::Approx(want_ga[i]).epsilon(1e-6));
+  }
+  CHECK(gp[0] == doctest::Approx(want_gp[0]).epsilon(1e-6));
+  CHECK(std::isinf(gp[1]));  // exp(200 - 0.5) / Z' overflows: the gradient for p there is that large
+  CHECK(gp[2] == doctest::Approx(std::exp(-1.0 - m) / (z / std::exp(m)) * (3 - u)).epsilon(1e-6));
+  CHECK(gp[3] == doctest::Approx(std::exp(3.0 - m) / (z / std::exp(m)) * (4 - u)).epsilon(1e-6));
+  for (int i = 4; i < 8; ++i) CHECK(gp[i] == 0.0f);
 }
 
 TEST_CASE("Top-k with k = n equals the Softmax gate; Top-k keeps the k largest by index") {
