@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bench_context.h"
+#include "one_gemm.h"
 #include "kernels/gemm.h"
 #include "kernels/grouped_gemm.h"
 
@@ -40,20 +41,6 @@ void set_flops(benchmark::State& state, int passes, int64_t rows = kRows, int64_
   state.counters["FLOP/s"] = benchmark::Counter(passes * gemm_flops(rows, width, width),
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
-
-// y = x W, or (backward) gx = gy W^T and gW = x^T gy, for rows x width by width x width: the multiply-adds of one
-// grouped pass as plain GEMMs (a, b, c on whichever device `gemm` runs).
-struct OneGemmArgs {
-  GemmArgs<float> fwd, bx, bw;
-  OneGemmArgs(int64_t rows, int64_t width, const float* x, const float* w, const float* gy, float* y, float* gx,
-              float* gw) {
-    fwd.m = rows, fwd.n = width, fwd.k = width, fwd.a = x, fwd.lda = width, fwd.b = w;
-    fwd.ldb = width, fwd.c = y, fwd.ldc = width;
-    bx = fwd, bx.trans_b = true, bx.a = gy, bx.c = gx;
-    bw.trans_a = true, bw.m = width, bw.n = width, bw.k = rows, bw.a = x, bw.lda = width;
-    bw.b = gy, bw.ldb = width, bw.c = gw, bw.ldc = width;
-  }
-};
 
 // Expert offsets over kRows rows: equal segments, or uneven ones as a gate routes them (expert e's share in
 // proportion to 1 + sin(2.4 e) / 4, so segments of 0.75-1.25x the mean: 48-80 rows at n = 16), which cross the
