@@ -1,7 +1,7 @@
 // One MoE training step per gate, execution path and routing regime: gate forward, moe_forward over
 // MlpExperts(n, 256, 256, 256), MSE against a fixed random target (+ the gate's regulariser), backward, Adam over
 // gate and expert parameters; batch 512, at comet::num_threads() threads (COMET_NUM_THREADS, default all cores).
-// Names: BM_MoeStep/<gate>/<sparse|dense>[/<init|converged>]/n:<n>[/k:<k>][/fused] (softmax has no k: it is dense;
+// Names: BM_MoeStep/<gate>/<sparse|dense>[/<init|converged>]/n:<n>[/k:<k>][/fused|/interleaved_floor] (softmax has no k: it is dense;
 // hash: k = 1; the regime only for the tree gates dselect and comet; fused: the experts' Adam update runs inside
 // backward, Optimizer::update_in_backward, for Top-k and converged COMET at k = 2). "init" is the spec initialisation (smooth
 // steps nearly linear, so nearly every expert is used); "converged" scales the node/selector weights and biases by
@@ -11,6 +11,9 @@
 // sparse path and B n on the dense path), peak_MiB (allocator high-water mark during the step above the bytes in
 // use before it; includes the parameter gradients, which are freed by zero_grad each step), grad_MiB (the
 // parameter gradient bytes, for reference), median_step_ms and max_step_ms (over the timed steps).
+// /interleaved_floor (Top-k and converged COMET, sparse, n = 16 and 64, k = 2): the step's floor timed after every
+// step (InterleavedFloor), with the counters floor_ms, cold_floor_ms, over_floor (median of step / floor over the
+// steps), over_floor_p10, over_floor_p90 and over_cold_floor; the row's own time is step and floor together.
 // Select with --benchmark_filter, e.g. 'BM_MoeStep/comet/sparse/converged'.
 // Device rows (a build with the CUDA backend and a device present): the same step with the model and the data on
 // the GPU, named with a /cuda suffix (Top-k, converged COMET and DSelect-k sparse at k = 2, Top-k and Softmax dense;
@@ -25,6 +28,8 @@
 // Run: build/bench/bench_moe (bench/run_moe_comparison.sh compares with PyTorch).
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +39,7 @@
 
 #include "autograd/device.h"
 #include "bench_context.h"
+#include "one_gemm.h"
 #include "kernels/cpu/parallel.h"
 #include "moe/gates.h"
 #include "moe/moe_layer.h"
@@ -60,6 +66,7 @@ struct Case {
   bool fused = false;
   Device device = Device::CPU;
   bool gate_only = false;  // the gate's forward, backward and update alone (BM_GateStep)
+  bool floor = false;      // the step's floor timed after every step (interleaved_floor)
 
   std::string name() const {
     std::string s = gate_only ? fmt::format("BM_GateStep/{}", moe::gate_name(gate))
@@ -69,6 +76,7 @@ struct Case {
     s += fmt::format("/n:{}", n);
     if (gate != moe::GateKind::Softmax) s += fmt::format("/k:{}", k);
     if (fused) s += "/fused";
+    if (floor) s += "/interleaved_floor";
     if (device != Device::CPU) s += fmt::format("/{}", device_name(device));
     return s;
   }
@@ -105,6 +113,102 @@ double param_bytes(const std::vector<ag::Var>& params) {
   double bytes = 0;
   for (const ag::Var& p : params) bytes += static_cast<double>(p.value().nbytes());
   return bytes;
+}
+
+// Adam over the parameters of MlpExperts(n, 256, 256, 256) with fixed random gradients: the update alone, the
+// memory-bound part of the step that grows with n (7 float streams per parameter).
+class ExpertAdam {
+ public:
+  ExpertAdam(int64_t n, Generator& gen)
+      : experts_(n, {kWidth, kWidth, kWidth}, gen), params_(with_random_grads(experts_.params(), gen)),
+        adam_(params_, optim::constant_lr(1e-3)) {
+    adam_.step();  // allocates the moments
+  }
+  void step() { adam_.step(); }
+  double parameters() const {
+    double count = 0;
+    for (const ag::Var& p : params_) count += static_cast<double>(p.value().numel());
+    return count;
+  }
+
+ private:
+  static std::vector<ag::Var> with_random_grads(std::vector<ag::Var> params, Generator& gen) {
+    for (ag::Var& p : params) {
+      p.grad() = Tensor::empty(p.shape());
+      gen.normal(p.grad(), 0.0, 1.0);
+    }
+    return params;
+  }
+  moe::MlpExperts experts_;
+  std::vector<ag::Var> params_;
+  optim::Adam adam_;
+};
+
+double ms_of(const std::function<void()>& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The step's floor, timed right after each step (Case::floor), so that the floor and the step meet the same phase of
+// a shared host: the floor's parts timed in runs of their own (bench/run_moe_comparison.sh) fell in other phases,
+// and the step's ratio to them spread over 1.15-1.60 across the rounds of one run (AMD EPYC Zen 5). The parts: the
+// step's multiply-adds as plain GEMMs over its pairs as rows, two layers of BM_OneGemm's forward and backward (after
+// an untimed pass, so at the GEMM's best rate), and Adam alone over MlpExperts(n)'s parameters, timed twice: first
+// as it finds its data after the step (cold), then again at once (warm, as BM_AdamStep cold:0).
+class InterleavedFloor {
+ public:
+  InterleavedFloor(int64_t n, int64_t rows, Generator& gen)
+      : x_(rows * kWidth, 0.5f), w_(kWidth * kWidth, 0.25f), gy_(rows * kWidth, 0.125f), y_(rows * kWidth),
+        gx_(rows * kWidth), gw_(kWidth * kWidth), gemms_(rows, kWidth, x_.data(), w_.data(), gy_.data(), y_.data(),
+                                                         gx_.data(), gw_.data()),
+        adam_(n, gen) {}
+
+  void time() {
+    const auto layers = [&] {
+      for (int layer = 0; layer < 2; ++layer)
+        for (const GemmArgs<float>* g : {&gemms_.fwd, &gemms_.bx, &gemms_.bw}) cpu::gemm(*g);
+    };
+    layers();
+    gemm_ms.push_back(ms_of(layers));
+    cold_adam_ms.push_back(ms_of([&] { adam_.step(); }));
+    warm_adam_ms.push_back(ms_of([&] { adam_.step(); }));
+  }
+  std::vector<double> gemm_ms, cold_adam_ms, warm_adam_ms;
+
+ private:
+  std::vector<float> x_, w_, gy_, y_, gx_, gw_;
+  OneGemmArgs gemms_;
+  ExpertAdam adam_;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
+}
+
+// Counters of the interleaved floor: floor_ms (GEMMs + warm Adam) and cold_floor_ms (GEMMs + cold Adam), medians over
+// the steps; over_floor and over_cold_floor, the medians of each step's ms over the floor timed after it, with
+// over_floor_p10 and over_floor_p90.
+void floor_counters(benchmark::State& state, const std::vector<double>& step_ms, const InterleavedFloor& f) {
+  std::vector<double> floor, cold, over, over_cold;
+  for (size_t i = 0; i < step_ms.size(); ++i) {
+    floor.push_back(f.gemm_ms[i] + f.warm_adam_ms[i]);
+    cold.push_back(f.gemm_ms[i] + f.cold_adam_ms[i]);
+    over.push_back(step_ms[i] / floor.back());
+    over_cold.push_back(step_ms[i] / cold.back());
+  }
+  state.counters["floor_ms"] = median(floor);
+  state.counters["cold_floor_ms"] = median(cold);
+  state.counters["over_floor"] = median(over);
+  state.counters["over_floor_p10"] = quantile(over, 0.1);
+  state.counters["over_floor_p90"] = quantile(over, 0.9);
+  state.counters["over_cold_floor"] = median(over_cold);
 }
 
 void run_case(benchmark::State& state, const Case& c) {
@@ -160,12 +264,14 @@ void run_case(benchmark::State& state, const Case& c) {
   const double peak = static_cast<double>(allocator_stats(c.device).peak - before);
   const moe::RoutingStats routing = moe::routing_stats(ag::copy_to(g, Device::CPU), c.k);
 
+  std::unique_ptr<InterleavedFloor> floor;
+  if (c.floor) floor = std::make_unique<InterleavedFloor>(c.n, std::llround(routing.experts_per_sample * kBatch), gen);
   std::vector<double> step_ms;  // every timed step, for the spread under load (bench/run_moe_under_load.sh)
   for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    step();
-    step_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    step_ms.push_back(ms_of(step));
+    if (floor) floor->time();
   }
+  if (floor) floor_counters(state, step_ms, *floor);
   std::sort(step_ms.begin(), step_ms.end());
 
   const double pairs = c.path == moe::MoePath::Sparse ? routing.experts_per_sample * kBatch : double(kBatch * c.n);
@@ -192,16 +298,8 @@ size_t eviction_bytes() {
 // forward and backward passes run between two updates. Counter GB/s = 7 x 4 bytes x parameters per step.
 void BM_AdamStep(benchmark::State& state) {
   Generator gen(7);
-  moe::MlpExperts experts(state.range(0), {kWidth, kWidth, kWidth}, gen);
-  std::vector<ag::Var> params = experts.params();
-  double count = 0;
-  for (ag::Var& p : params) {
-    p.grad() = Tensor::empty(p.shape());
-    gen.normal(p.grad(), 0.0, 1.0);
-    count += static_cast<double>(p.value().numel());
-  }
-  optim::Adam adam(params, optim::constant_lr(1e-3));
-  adam.step();
+  ExpertAdam adam(state.range(0), gen);
+  const double count = adam.parameters();
   const bool cold = state.range(1) != 0;
   std::vector<int64_t> other(cold ? eviction_bytes() / sizeof(int64_t) : 0, 1);
   int64_t sink = 0;
@@ -272,6 +370,10 @@ std::vector<Case> grid() {
     cases.push_back({GateKind::TopK, moe::MoePath::Sparse, Regime::None, n, 2, false, Device::CPU, true});
     cases.push_back({GateKind::Comet, moe::MoePath::Sparse, Regime::Converged, n, 2, false, Device::CPU, true});
   }
+  for (int64_t n : {16, 64}) {
+    cases.push_back({GateKind::TopK, moe::MoePath::Sparse, Regime::None, n, 2, false, Device::CPU, false, true});
+    cases.push_back({GateKind::Comet, moe::MoePath::Sparse, Regime::Converged, n, 2, false, Device::CPU, false, true});
+  }
 #ifdef COMET_WITH_CUDA
   if (cuda_available()) {
     for (int64_t n : {16, 64}) {
@@ -292,7 +394,7 @@ const bool registered = [] {
     benchmark::RegisterBenchmark(c.name().c_str(), [c](benchmark::State& s) { run_case(s, c); })
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
-        ->MinTime(0.3);
+        ->MinTime(c.floor ? 1.5 : 0.3);  // a floor after every step: enough steps for its quantiles
   }
   return true;
 }();

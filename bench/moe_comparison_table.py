@@ -11,6 +11,10 @@ and PyTorch / floor, the largest speed-up an implementation with this GEMM and t
 ours / floor also within each round (median and range over the rounds). Adam alone runs warm (step after step, its
 data in the caches as far as they fit: the floor) and cold (caches evicted before each step, as a training step
 finds them after its forward and backward passes): the last columns give the floor and ours / floor with cold Adam.
+Table 3 (when bench_moe ran its interleaved_floor rows): the same floor timed right after every step, so that both
+meet the same phase of a shared host; each step over the floor after it, median [10th-90th percentile] over the steps
+of one round, and the median of those medians over the rounds; the floor with Adam as it finds its data after the
+step (cold) and again at once (warm).
 """
 import json
 import os
@@ -19,7 +23,8 @@ import statistics
 import sys
 
 MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-STEP = r"BM_MoeStep/(topk|comet)/(sparse|dense)(?:/converged)?/n:(\d+)/k:(\d+)(/fused)?/"
+STEP = r"BM_MoeStep/(topk|comet)/(sparse|dense)(?:/converged)?/n:(\d+)/k:(\d+)(/fused)?/min_time"
+INTERLEAVED = r"BM_MoeStep/(topk|comet)/sparse(?:/converged)?/n:(\d+)/k:(\d+)/interleaved_floor/"
 
 
 def round_figures(path, pattern, key_of):
@@ -128,6 +133,23 @@ def main():
             print(f"{path:>6} {n:>3} {k:>2} | {f:8.2f} {fmt(ratio(theirs.get((path, n, k)), f), '11.2f')} "
                   f"{fmt(ratio(ms(('topk', path, n, k)), f), '10.2f')} | {spread(ratios_by_round(path, n, k)):>21} | "
                   f"{fmt(fc, '10.2f')} {fmt(ratio(ms(('topk', path, n, k)), fc), '9.2f')}")
+
+    interleaved_rounds = [round_figures(p, INTERLEAVED, lambda m: (m[1], int(m[2]), int(m[3]))) for p in files("ours")]
+    interleaved = sorted({key for r in interleaved_rounds for key in r}, key=lambda key: (key[1], key[0] != "topk"))
+    if interleaved:
+        print("\ninterleaved floor = the floor above timed right after every step (GEMMs at their best rate + Adam warm;")
+        print("cold: Adam as it finds its data after the step); ours/floor = each step over the floor after it,")
+        print("median [p10-p90] over the steps, per round; 'over rounds' = the median of the rounds' medians")
+        head = (f"{'gate':>5} {'n':>3} {'k':>2} | {'step ms':>7} {'floor ms':>8} {'cold ms':>7} | "
+                f"{'ours/floor per round':>{21 * rounds}} | {'over rounds':>11} {'ours/cold':>9}")
+        print(head + "\n" + "-" * len(head))
+        for key in interleaved:
+            per = [r[key][1] for r in interleaved_rounds if key in r]
+            med = lambda name: statistics.median(c[name] for c in per)
+            each = " ".join(f"{c['over_floor']:.2f} [{c['over_floor_p10']:.2f}-{c['over_floor_p90']:.2f}]" for c in per)
+            print(f"{key[0]:>5} {key[1]:>3} {key[2]:>2} | {med('median_step_ms'):7.2f} {med('floor_ms'):8.2f} "
+                  f"{med('cold_floor_ms'):7.2f} | {each:>{21 * rounds}} | {med('over_floor'):11.2f} "
+                  f"{med('over_cold_floor'):9.2f}")
 
     fused_rows = [(n, k) for n in (8, 16, 64) for k in (1, 2, 4) if ms(("topk", "sparse", n, k), True) is not None]
     if fused_rows:

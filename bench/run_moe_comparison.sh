@@ -8,6 +8,8 @@
 # row's rows per layer) plus Adam alone over the experts' parameters (bench_moe's BM_AdamStep, memory-bound; timed
 # warm, its data in the caches, and cold, the caches evicted first as in a training step: both floors are shown).
 # PyTorch ms / floor ms is the largest speed-up any implementation with this GEMM and this Adam could show.
+# A third table times the same floor right after every step of ours (bench_moe's interleaved_floor rows, Top-k and
+# converged COMET at n = 16 and 64, k = 2), so that step and floor meet the same phase of a shared host.
 # Run from the repository root after scripts/build.sh:  bench/run_moe_comparison.sh
 # Environment: THREADS (default 2), ROUNDS (default 2: ours and PyTorch alternate, each row's figure is the median
 # over the rounds), BUILD_DIR (default build), TORCH_STEPS (default 20), TORCH_PYTHON (the interpreter whose torch is
