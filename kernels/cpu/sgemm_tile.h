@@ -231,7 +231,9 @@ void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float*
 }
 
 // out[r * ldo + j] = sum_p A(r, p) * b[p * ldb + j] over a full MR x NR tile, or in[r * ldi + j] + that sum when
-// `in` is set (in = out, ldi = ldo: accumulate; ldi = 0: one row added to every row), with A(r, p) =
+// `in` is set (in = out, ldi = ldo: accumulate; ldi = 0: one row added to every row), for the first `last` columns
+// of the last vector and all of the others (masked loads and stores: no column past them is read or written), with
+// A(r, p) =
 // a[p * lda + r] (k-major: a packed panel, lda = MR, or a transposed A read in place) or, when ARows,
 // a[r * lda + p] (A's rows read in place). The MR x NV accumulators live in registers (the loops
 // over them are unrolled completely); each k step is NV loads of B, MR broadcasts of A and MR * NV fused
@@ -241,7 +243,7 @@ void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float*
 template <class V, int64_t MR, int64_t NV, bool ARows>
 __attribute__((noinline)) void microkernel(int64_t depth, const float* __restrict a, int64_t lda,
                                            const float* __restrict b, int64_t ldb, const float* in, int64_t ldi,
-                                           float* out, int64_t ldo) {
+                                           float* out, int64_t ldo, int64_t last) {
   using T = typename V::type;
   constexpr int64_t W = V::width;
   T acc[MR][NV];
@@ -265,7 +267,13 @@ __attribute__((noinline)) void microkernel(int64_t depth, const float* __restric
   for (int64_t r = 0; r < MR; ++r)
 #pragma GCC unroll 8
     for (int64_t v = 0; v < NV; ++v) {
-      V::storeu(out + r * ldo + v * W, in ? V::add(V::loadu(in + r * ldi + v * W), acc[r][v]) : acc[r][v]);
+      float* o = out + r * ldo + v * W;
+      const float* i = in ? in + r * ldi + v * W : nullptr;
+      if (v < NV - 1 || last == W) {
+        V::storeu(o, in ? V::add(V::loadu(i), acc[r][v]) : acc[r][v]);
+      } else {
+        V::storeu_first(o, in ? V::add(V::loadu_first(i, last), acc[r][v]) : acc[r][v], last);
+      }
     }
 }
 
@@ -295,27 +303,28 @@ void update(const float* acc, float alpha, float beta, const float* c_in, int64_
 // operations at any tile size.
 template <class V, int64_t MR, int64_t NV, bool ARows, size_t... I>
 void multiply_tile(std::index_sequence<I...>, int64_t rows, int64_t nv, int64_t depth, const float* a, int64_t lda,
-                   const float* b, int64_t ldb, const float* in, int64_t ldi, float* out, int64_t ldo) {
+                   const float* b, int64_t ldb, const float* in, int64_t ldi, float* out, int64_t ldo, int64_t last) {
   using Kernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, const float*, int64_t, float*,
-                          int64_t);
+                          int64_t, int64_t);
   static constexpr Kernel kernels[] = {
       &microkernel<V, static_cast<int64_t>(I) / NV + 1, static_cast<int64_t>(I) % NV + 1, ARows>...};
-  kernels[(rows - 1) * NV + nv - 1](depth, a, lda, b, ldb, in, ldi, out, ldo);
+  kernels[(rows - 1) * NV + nv - 1](depth, a, lda, b, ldb, in, ldi, out, ldo, last);
 }
 
 template <class V, int64_t MR, int64_t NV>
 void multiply(int64_t rows, int64_t nv, int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b,
-              int64_t ldb, const float* in, int64_t ldi, float* out, int64_t ldo) {
+              int64_t ldb, const float* in, int64_t ldi, float* out, int64_t ldo, int64_t last = V::width) {
   constexpr auto sizes = std::make_index_sequence<static_cast<size_t>(MR * NV)>();
-  if (a_rows) return multiply_tile<V, MR, NV, true>(sizes, rows, nv, depth, a, lda, b, ldb, in, ldi, out, ldo);
-  multiply_tile<V, MR, NV, false>(sizes, rows, nv, depth, a, lda, b, ldb, in, ldi, out, ldo);
+  if (a_rows) return multiply_tile<V, MR, NV, true>(sizes, rows, nv, depth, a, lda, b, ldb, in, ldi, out, ldo, last);
+  multiply_tile<V, MR, NV, false>(sizes, rows, nv, depth, a, lda, b, ldb, in, ldi, out, ldo, last);
 }
 
-// See SgemmKernel::tile. A tile whose columns fill its vectors, with alpha = 1 and beta = 0 or 1, is written by the
-// micro-kernel of its size itself (c = sum, or c_in + sum: the same roundings as update's 1 * x and fmadd(1, x, c_in)),
-// which saves the round trip through acc that costs as much as the arithmetic when k is short (an expert's weight
-// gradient over its few rows). Other tiles are updated through a full-size copy, so their elements get exactly a
-// full tile's operations.
+// See SgemmKernel::tile. A tile with alpha = 1 and beta = 0 or 1 is written by the micro-kernel of its size itself
+// (c = sum, or c_in + sum: the same roundings as update's 1 * x and fmadd(1, x, c_in)), its last vector through
+// masked loads and stores when the columns end inside it. That saves the round trip through acc, which costs as much
+// as the arithmetic when k is short (an expert's weight gradient over its few rows), and for a last vector partly
+// filled (an expert's 20 rows on the transposed route, a COMET gate's 126 node logits) the copy of the edge element by
+// element. Other tiles are updated through a full-size copy, so their elements get exactly a full tile's operations.
 template <class V, int64_t MR, int64_t NV>
 void tile(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb, float alpha,
           float beta, const float* c_in, int64_t ldc_in, float* c, int64_t ldc, int64_t rows, int64_t cols) {
@@ -325,8 +334,9 @@ void tile(int64_t depth, const float* a, int64_t lda, bool a_rows, const float* 
     __builtin_prefetch(c + r * ldc + cols - 1);
   }
   const int64_t nv = (cols + W - 1) / W;  // the vectors that hold the tile's columns
-  if (cols == nv * W && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
-    return multiply<V, MR, NV>(rows, nv, depth, a, lda, a_rows, b, ldb, beta == 1.0f ? c_in : nullptr, ldc_in, c, ldc);
+  if (alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
+    return multiply<V, MR, NV>(rows, nv, depth, a, lda, a_rows, b, ldb, beta == 1.0f ? c_in : nullptr, ldc_in, c, ldc,
+                               cols - (nv - 1) * W);
   alignas(64) float acc[MR * NR];
   multiply<V, MR, NV>(rows, nv, depth, a, lda, a_rows, b, ldb, nullptr, 0, acc, NR);
   if (cols == nv * W) return update<V, MR, NV>(acc, alpha, beta, c_in, ldc_in, c, ldc, rows, nv);
