@@ -12,8 +12,9 @@
 // use before it; includes the parameter gradients, which are freed by zero_grad each step), grad_MiB (the
 // parameter gradient bytes, for reference), median_step_ms and max_step_ms (over the timed steps).
 // /interleaved_floor (Top-k and converged COMET, sparse, n = 16 and 64, k = 2): the step's floor timed after every
-// step (InterleavedFloor), with the counters floor_ms, cold_floor_ms, over_floor (median of step / floor over the
-// steps), over_floor_p10, over_floor_p90 and over_cold_floor; the row's own time is step and floor together.
+// step (InterleavedFloor; its Adam is the step's own, over the gate's and the experts' parameters), with the
+// counters floor_ms, cold_floor_ms, over_floor (median of step / floor over the steps), over_floor_p10,
+// over_floor_p90 and over_cold_floor; the row's own time is step and floor together.
 // Select with --benchmark_filter, e.g. 'BM_MoeStep/comet/sparse/converged'.
 // Device rows (a build with the CUDA backend and a device present): the same step with the model and the data on
 // the GPU, named with a /cuda suffix (Top-k, converged COMET and DSelect-k sparse at k = 2, Top-k and Softmax dense;
@@ -154,15 +155,16 @@ double ms_of(const std::function<void()>& f) {
 // a shared host: the floor's parts timed in runs of their own (bench/run_moe_comparison.sh) fell in other phases,
 // and the step's ratio to them spread over 1.15-1.60 across the rounds of one run (AMD EPYC Zen 5). The parts: the
 // step's multiply-adds as plain GEMMs over its pairs as rows, two layers of BM_OneGemm's forward and backward (after
-// an untimed pass, so at the GEMM's best rate), and Adam alone over MlpExperts(n)'s parameters, timed twice: first
-// as it finds its data after the step (cold), then again at once (warm, as BM_AdamStep cold:0).
+// an untimed pass, so at the GEMM's best rate), and the step's own Adam update run again on its own parameters and
+// gradients, twice: first as it finds its data after the GEMMs (cold), then again at once (warm). An Adam over
+// parameters of its own evicted the step's data between steps and made the steps after it slower.
 class InterleavedFloor {
  public:
-  InterleavedFloor(int64_t n, int64_t rows, Generator& gen)
+  InterleavedFloor(int64_t rows, std::function<void()> update)
       : x_(rows * kWidth, 0.5f), w_(kWidth * kWidth, 0.25f), gy_(rows * kWidth, 0.125f), y_(rows * kWidth),
         gx_(rows * kWidth), gw_(kWidth * kWidth), gemms_(rows, kWidth, x_.data(), w_.data(), gy_.data(), y_.data(),
                                                          gx_.data(), gw_.data()),
-        adam_(n, gen) {}
+        update_(std::move(update)) {}
 
   void time() {
     const auto layers = [&] {
@@ -171,15 +173,15 @@ class InterleavedFloor {
     };
     layers();
     gemm_ms.push_back(ms_of(layers));
-    cold_adam_ms.push_back(ms_of([&] { adam_.step(); }));
-    warm_adam_ms.push_back(ms_of([&] { adam_.step(); }));
+    cold_adam_ms.push_back(ms_of(update_));
+    warm_adam_ms.push_back(ms_of(update_));
   }
   std::vector<double> gemm_ms, cold_adam_ms, warm_adam_ms;
 
  private:
   std::vector<float> x_, w_, gy_, y_, gx_, gw_;
   OneGemmArgs gemms_;
-  ExpertAdam adam_;
+  std::function<void()> update_;
 };
 
 double median(std::vector<double> v) {
@@ -265,7 +267,8 @@ void run_case(benchmark::State& state, const Case& c) {
   const moe::RoutingStats routing = moe::routing_stats(ag::copy_to(g, Device::CPU), c.k);
 
   std::unique_ptr<InterleavedFloor> floor;
-  if (c.floor) floor = std::make_unique<InterleavedFloor>(c.n, std::llround(routing.experts_per_sample * kBatch), gen);
+  if (c.floor)
+    floor = std::make_unique<InterleavedFloor>(std::llround(routing.experts_per_sample * kBatch), [&] { adam.step(); });
   std::vector<double> step_ms;  // every timed step, for the spread under load (bench/run_moe_under_load.sh)
   for (auto _ : state) {
     step_ms.push_back(ms_of(step));
