@@ -50,6 +50,12 @@ def across_rounds(per_round):
                 next(r[k][1] for r in per_round if k in r)) for k in keys}
 
 
+def print_head(notes, head):
+    """A table's notes (one line each, after a blank line), its column heads and a rule under them."""
+    print("\n" + "\n".join(notes))
+    print(head + "\n" + "-" * len(head))
+
+
 def main():
     out, rounds = sys.argv[1], int(sys.argv[2])
     files = lambda name: [os.path.join(out, f"{name}_{r}.json") for r in range(1, rounds + 1)]
@@ -101,14 +107,17 @@ def main():
         return (f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]" if values else "-")
 
     rows = [(path, n, k) for path in ("sparse", "dense") for n in (8, 16, 64) for k in (1, 2, 4)]
-    print(f"\nms/step, median over {rounds} round(s); speed-up = PyTorch ms / our ms (> 1: we are faster); "
-          "comet = converged routing;")
-    print("torch 'sparse' = per-expert index_select/index_add dispatch, torch 'dense' = masked dense over all experts;")
-    print("e/s = our measured experts per sample; MiB = our peak step memory above the bytes in use before the step;")
-    print("act = topk MiB minus the parameter gradients (activations and temporaries: should grow with k, not with n)")
-    head = (f"{'path':>6} {'n':>3} {'k':>2} | {'topk ms':>8} {'comet ms':>8} {'torch ms':>8} | "
-            f"{'torch/topk':>10} {'torch/comet':>11} | {'comet e/s':>9} {'topk MiB':>8} {'comet MiB':>9} {'topk act':>8}")
-    print(head + "\n" + "-" * len(head))
+    print_head([f"ms/step, median over {rounds} round(s); speed-up = PyTorch ms / our ms (> 1: we are faster); "
+                "comet = converged routing;",
+                "torch 'sparse' = per-expert index_select/index_add dispatch, torch 'dense' = masked dense over all "
+                "experts;",
+                "e/s = our measured experts per sample; MiB = our peak step memory above the bytes in use before the "
+                "step;",
+                "act = topk MiB minus the parameter gradients (activations and temporaries: should grow with k, not "
+                "with n)"],
+               f"{'path':>6} {'n':>3} {'k':>2} | {'topk ms':>8} {'comet ms':>8} {'torch ms':>8} | "
+               f"{'torch/topk':>10} {'torch/comet':>11} | {'comet e/s':>9} {'topk MiB':>8} {'comet MiB':>9} "
+               f"{'topk act':>8}")
     for path, n, k in rows:
         t, c, p = ms(("topk", path, n, k)), ms(("comet", path, n, k)), theirs.get((path, n, k))
         if t is None and c is None and p is None:
@@ -120,13 +129,12 @@ def main():
               f"{fmt(counter(comet_key, 'experts_per_sample'), '9.2f')} {fmt(peak, '8.1f')} "
               f"{fmt(counter(comet_key, 'peak_MiB'), '9.1f')} {fmt(peak - grads if peak is not None and grads is not None else None, '8.1f')}")
 
-    print("\nfloor = 2 layers x (BM_OneGemm forward + backward) scaled to the row's rows + BM_AdamStep at n (ms);")
-    print("torch/floor = the largest speed-up this machine allows; topk/floor = how far our step is from it;")
-    print("by round = topk/floor within each round: median [min-max] over the rounds")
-    print("cold = the same with Adam timed cold (BM_AdamStep/cold:1)")
-    head = (f"{'path':>6} {'n':>3} {'k':>2} | {'floor ms':>8} {'torch/floor':>11} {'topk/floor':>10} | "
-            f"{'topk/floor by round':>21} | {'cold floor':>10} {'topk/cold':>9}")
-    print(head + "\n" + "-" * len(head))
+    print_head(["floor = 2 layers x (BM_OneGemm forward + backward) scaled to the row's rows + BM_AdamStep at n (ms);",
+                "torch/floor = the largest speed-up this machine allows; topk/floor = how far our step is from it;",
+                "by round = topk/floor within each round: median [min-max] over the rounds",
+                "cold = the same with Adam timed cold (BM_AdamStep/cold:1)"],
+               f"{'path':>6} {'n':>3} {'k':>2} | {'floor ms':>8} {'torch/floor':>11} {'topk/floor':>10} | "
+               f"{'topk/floor by round':>21} | {'cold floor':>10} {'topk/cold':>9}")
     for path, n, k in rows:
         f, fc = floor_ms(path, n, k), floor_ms(path, n, k, cold)
         if f is not None:
@@ -137,12 +145,12 @@ def main():
     interleaved_rounds = [round_figures(p, INTERLEAVED, lambda m: (m[1], int(m[2]), int(m[3]))) for p in files("ours")]
     interleaved = sorted({key for r in interleaved_rounds for key in r}, key=lambda key: (key[1], key[0] != "topk"))
     if interleaved:
-        print("\ninterleaved floor = the floor above timed right after every step (GEMMs at their best rate + Adam warm;")
-        print("cold: Adam as it finds its data after the step); ours/floor = each step over the floor after it,")
-        print("median [p10-p90] over the steps, per round; 'over rounds' = the median of the rounds' medians")
-        head = (f"{'gate':>5} {'n':>3} {'k':>2} | {'step ms':>7} {'floor ms':>8} {'cold ms':>7} | "
-                f"{'ours/floor per round':>{21 * rounds}} | {'over rounds':>11} {'ours/cold':>9}")
-        print(head + "\n" + "-" * len(head))
+        print_head(["interleaved floor = the floor above timed right after every step (GEMMs at their best rate + Adam "
+                    "warm;",
+                    "cold: Adam as it finds its data after the step); ours/floor = each step over the floor after it,",
+                    "median [p10-p90] over the steps, per round; 'over rounds' = the median of the rounds' medians"],
+                   f"{'gate':>5} {'n':>3} {'k':>2} | {'step ms':>7} {'floor ms':>8} {'cold ms':>7} | "
+                   f"{'ours/floor per round':>{21 * rounds}} | {'over rounds':>11} {'ours/cold':>9}")
         for key in interleaved:
             per = [r[key][1] for r in interleaved_rounds if key in r]
             med = lambda name: statistics.median(c[name] for c in per)
@@ -153,12 +161,11 @@ def main():
 
     fused_rows = [(n, k) for n in (8, 16, 64) for k in (1, 2, 4) if ms(("topk", "sparse", n, k), True) is not None]
     if fused_rows:
-        print("\nfused = the experts' Adam update inside backward (--expert-update backward), sparse path;")
-        print("step/fused = the separate step's ms over the fused one's (> 1: fusing is faster); "
-              "speed-up = PyTorch ms / fused ms (topk / comet)")
-        head = (f"{'n':>3} {'k':>2} | {'topk ms':>8} {'fused':>8} {'step/fused':>10} | {'comet ms':>8} {'fused':>8} "
-                f"{'step/fused':>10} | {'fused/floor':>11} | {'speed-up fused':>15}")
-        print(head + "\n" + "-" * len(head))
+        print_head(["fused = the experts' Adam update inside backward (--expert-update backward), sparse path;",
+                    "step/fused = the separate step's ms over the fused one's (> 1: fusing is faster); "
+                    "speed-up = PyTorch ms / fused ms (topk / comet)"],
+                   f"{'n':>3} {'k':>2} | {'topk ms':>8} {'fused':>8} {'step/fused':>10} | {'comet ms':>8} {'fused':>8} "
+                   f"{'step/fused':>10} | {'fused/floor':>11} | {'speed-up fused':>15}")
         for n, k in fused_rows:
             t, tf = ms(("topk", "sparse", n, k)), ms(("topk", "sparse", n, k), True)
             c, cf = ms(("comet", "sparse", n, k)), ms(("comet", "sparse", n, k), True)

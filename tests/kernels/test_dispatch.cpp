@@ -34,6 +34,23 @@ std::vector<float> normal_floats(int64_t n, Generator& gen) {
   return t.to_vector<float>();
 }
 
+// y, gx, gW and gb (concatenated) of cpu::grouped_linear and grouped_linear_backward at `threads` threads, over
+// experts at `offsets` with standard normal inputs drawn from `seed`.
+std::vector<float> grouped_outputs(int64_t in, int64_t out, const std::vector<int64_t>& offsets, uint64_t seed,
+                                   int threads) {
+  const int64_t n = static_cast<int64_t>(offsets.size()) - 1, m = offsets.back();
+  Generator gen(seed);
+  auto random = [&](int64_t count) { return normal_floats(count, gen); };
+  const auto x = random(m * in), w = random(n * in * out), b = random(n * out), gy = random(m * out);
+  ThreadScope scope(threads);
+  std::vector<float> y(m * out), gx(m * in), gw(n * in * out), gb(n * out);
+  cpu::grouped_linear<float>(n, offsets.data(), in, out, x.data(), w.data(), b.data(), y.data());
+  cpu::grouped_linear_backward<float>(n, offsets.data(), in, out, x.data(), w.data(), gy.data(), gx.data(), gw.data(),
+                                      gb.data());
+  for (const auto* v : {&gx, &gw, &gb}) y.insert(y.end(), v->begin(), v->end());
+  return y;
+}
+
 }  // namespace
 
 TEST_CASE("dispatch plan: histogram, offsets, stable sample order within each expert") {
@@ -113,25 +130,11 @@ TEST_CASE("grouped linear: fast equals reference exactly on integer inputs, empt
 
 TEST_CASE("grouped linear: random float inputs give the same bits at 1, 2 and 3 threads (tiles vary with them)") {
   // 3000 rows over 3 experts: the tile height follows the thread count (750, 375 and 250 rows here).
-  const int64_t in = 64, out = 48, n = 3;
   const std::vector<int64_t> offsets{0, 1400, 1401, 3000};
-  const int64_t m = offsets.back();
-  Generator gen(21);
-  auto random = [&](int64_t count) { return normal_floats(count, gen); };
-  const auto x = random(m * in), w = random(n * in * out), b = random(n * out), gy = random(m * out);
-  auto run = [&](int threads) {
-    ThreadScope scope(threads);
-    std::vector<float> y(m * out), gx(m * in), gw(n * in * out), gb(n * out);
-    cpu::grouped_linear<float>(n, offsets.data(), in, out, x.data(), w.data(), b.data(), y.data());
-    cpu::grouped_linear_backward<float>(n, offsets.data(), in, out, x.data(), w.data(), gy.data(), gx.data(),
-                                        gw.data(), gb.data());
-    for (const auto* v : {&gx, &gw, &gb}) y.insert(y.end(), v->begin(), v->end());
-    return y;
-  };
-  const auto one = run(1);
+  const auto one = grouped_outputs(64, 48, offsets, 21, 1);
   for (int threads : {2, 3}) {
     INFO("threads " << threads);
-    CHECK(run(threads) == one);
+    CHECK(grouped_outputs(64, 48, offsets, 21, threads) == one);
   }
 }
 
@@ -139,27 +142,13 @@ TEST_CASE("grouped linear: the last tiles cut into column pieces give the whole 
   // At 2 and 3 threads the last tiles of each region run as column pieces (several micro-kernel panels wide here on
   // every ISA: in = 200 and out = 320 against nr <= 64); at 1 thread every tile runs whole. Experts of 0, 1, 3 and
   // up to 100 rows take the transposed and the direct route of the input gradient, and the narrow kernel.
-  const int64_t in = 200, out = 320, n = 6;
   const std::vector<int64_t> offsets{0, 3, 3, 40, 41, 141, 150};
-  const int64_t m = offsets.back();
-  Generator gen(29);
-  auto random = [&](int64_t count) { return normal_floats(count, gen); };
-  const auto x = random(m * in), w = random(n * in * out), b = random(n * out), gy = random(m * out);
-  auto run = [&](int threads) {
-    ThreadScope scope(threads);
-    std::vector<float> y(m * out), gx(m * in), gw(n * in * out), gb(n * out);
-    cpu::grouped_linear<float>(n, offsets.data(), in, out, x.data(), w.data(), b.data(), y.data());
-    cpu::grouped_linear_backward<float>(n, offsets.data(), in, out, x.data(), w.data(), gy.data(), gx.data(),
-                                        gw.data(), gb.data());
-    for (const auto* v : {&gx, &gw, &gb}) y.insert(y.end(), v->begin(), v->end());
-    return y;
-  };
   for (cpu::Isa isa : cpu::supported_isas()) {
     const cpu::IsaScope forced(isa);
-    const auto whole = run(1);
+    const auto whole = grouped_outputs(200, 320, offsets, 29, 1);
     for (int threads : {2, 3}) {
       INFO(cpu::isa_name(isa), ", threads ", threads);
-      CHECK(run(threads) == whole);
+      CHECK(grouped_outputs(200, 320, offsets, 29, threads) == whole);
     }
   }
 }
