@@ -100,19 +100,20 @@ void copy_cols(int64_t rows, int64_t width, const T* src, int64_t lds, T* dst, i
 
 // Each sample's row by one thread, in expert order: the first product written, each later one rounded and added,
 // which are the operations of scatter_add_rows over the rows of ys * g[flat] (the same bits) without those rows.
+// A later product is added by axpy, which rounds the product and then the sum (no FMA contraction in the vector
+// loops): the bits of a product row written out and then added, in one pass over the output row instead of two.
 template <class T>
 void combine_rows(int64_t batch, int64_t experts, int64_t d, const int64_t* pair_of, const T* g, const T* ys, T* y) {
   const VectorLoops<T>& loops = active_vector_loops<T>();
   parallel_for(batch, d * experts, [&](int64_t b0, int64_t b1) {
-    std::vector<T> term(static_cast<size_t>(d));
     for (int64_t b = b0; b < b1; ++b) {
       T* out = y + b * d;
       bool first = true;
       for (int64_t e = 0; e < experts; ++e) {
         const int64_t p = pair_of[b * experts + e];
         if (p < 0) continue;
-        loops.binary_scalar(Binary::Mul, d, ys + p * d, g[b * experts + e], first ? out : term.data());
-        if (!first) loops.binary(Binary::Add, d, out, term.data(), out);
+        if (first) loops.binary_scalar(Binary::Mul, d, ys + p * d, g[b * experts + e], out);
+        else loops.axpy(d, g[b * experts + e], ys + p * d, out);
         first = false;
       }
       if (first) std::fill_n(out, d, T(0));
