@@ -3,8 +3,8 @@
 # (run_gemm_peer.sh), the MoE step (run_moe_comparison.sh), both again with both sides limited to AVX2 where the CPU
 # has AVX-512 (PEER_ISA=avx2, bench/peer_isa.sh), one epoch of the paper's models (run_epoch_comparison.sh) and the
 # step under load (run_moe_under_load.sh). What README.md's "where we stand" table and bench/README.md's per-CPU
-# sections are made of. About 15 minutes on a 2-core machine; run it on an otherwise quiet one, with nothing else
-# building or running.
+# sections are made of. About 22 minutes on a 2-core machine (ROUNDS=3, AMD EPYC Zen 5, 2026-12-02); run it on an
+# otherwise quiet one, with nothing else building or running.
 # Run from the repository root after scripts/build.sh:  bench/run_all_comparisons.sh
 # Environment: OUT_DIR (default a temporary directory: one log per comparison and each script's JSON results),
 # ROUNDS (default 3), TORCH_VENV (default build/torch-venv: PyTorch from PyPI, installed there on first use).
